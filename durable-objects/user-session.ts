@@ -1,0 +1,207 @@
+import { DurableObject } from "cloudflare:workers";
+import { type Config, loadConfig } from "../src/config";
+import { openRepository } from "../src/db/repository";
+import { ActiveReplies } from "../src/realtime/active-replies";
+import { TurnRefused } from "../src/realtime/chat-context";
+import { runChatTurn } from "../src/realtime/chat-stream";
+import type { ServerEvent } from "../src/realtime/events";
+import { type ChatSendFrame, parseClientFrame } from "../src/realtime/frames";
+import { publishedFrame } from "../src/realtime/published-event";
+import { SESSION_USER_HEADER } from "../src/realtime/session-connect";
+import { readAttachment, type SocketAttachment } from "../src/realtime/socket-attachment";
+
+/** Sockets one user may hold open at once (tabs, devices); every event goes to each of them. */
+export const MAX_SOCKETS_PER_USER = 100;
+/** Replies one user may have streaming at once, across chats (each holds an outbound connection). */
+export const MAX_REPLIES_PER_USER = 4;
+
+const PING = '{"type":"ping"}';
+const PONG = '{"type":"pong"}';
+
+function problem(status: number, code: string, title: string, detail: string): Response {
+  return new Response(JSON.stringify({ type: "about:blank", title, status, detail, code }), {
+    status,
+    headers: { "Content-Type": "application/problem+json; charset=utf-8" },
+  });
+}
+
+function log(level: "warn" | "error", msg: string, fields: Record<string, unknown> = {}) {
+  console[level](JSON.stringify({ level, msg, ...fields }));
+}
+
+/**
+ * One per user (`idFromName(userId)`): holds all of that user's sockets with the WebSocket
+ * Hibernation API, streams chat replies to them and fans out generation updates.
+ *
+ * Idle, it keeps no timers and no in-memory state that matters: each socket carries its
+ * user and connect time as an attachment, `ping` is answered by the runtime's auto-response
+ * without waking the object, and everything else is in the database. Only a streaming reply
+ * keeps the object awake (its fetch and stall timer), and only for as long as it runs.
+ */
+export class UserSession extends DurableObject<Env> {
+  private readonly replies = new ActiveReplies(MAX_REPLIES_PER_USER);
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+  }
+
+  /** Accepts a WebSocket upgrade the Worker has authenticated (see `session-connect.ts`). */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return problem(426, "invalid_request", "Upgrade Required", "Expected a WebSocket upgrade.");
+    }
+    const userId = request.headers.get(SESSION_USER_HEADER);
+    const ownName = this.ctx.id.name;
+    if (!userId || (ownName !== undefined && ownName !== userId)) {
+      return problem(403, "forbidden", "Forbidden", "This session belongs to another user.");
+    }
+    if (this.ctx.getWebSockets().length >= MAX_SOCKETS_PER_USER) {
+      return problem(
+        429,
+        "quota_exceeded",
+        "Too Many Requests",
+        `A user may keep at most ${MAX_SOCKETS_PER_USER} sockets open; close another tab first.`,
+      );
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    const attachment: SocketAttachment = { user_id: userId, connected_at: new Date().toISOString() };
+    server.serializeAttachment(attachment);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /**
+   * Sends an event to every open socket of this user (RPC; the generation pipeline calls it
+   * through `sessionPublisher`). Resolves to the number of sockets it reached.
+   */
+  publish(event: ServerEvent): number {
+    return this.sendToAll(publishedFrame(event));
+  }
+
+  /** Open sockets of this user (for operators' stats). */
+  async openSockets(): Promise<number> {
+    return this.ctx.getWebSockets().length;
+  }
+
+  /** The chat is gone: stop its reply, if one is streaming, without storing it. */
+  async chatDeleted(chatId: string): Promise<void> {
+    this.replies.stop(chatId, "deleted");
+  }
+
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const parsed = parseClientFrame(message);
+    if ("problem" in parsed) {
+      this.sendTo(socket, { type: "error", ...parsed.problem });
+      return;
+    }
+    const frame = parsed.frame;
+    switch (frame.type) {
+      case "ping":
+        // Only a ping spelled differently from the auto-response pair gets here.
+        this.sendTo(socket, { type: "pong" });
+        return;
+      case "chat.cancel":
+        // Idempotent: a reply that already finished (or another user's chat) has nothing to stop.
+        this.replies.stop(frame.chat_id, "cancelled");
+        return;
+      case "chat.send":
+        this.startReply(socket, frame);
+        return;
+    }
+  }
+
+  override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+    // Completes the closing handshake; a reply in flight carries on and is stored for the other tabs.
+    try {
+      socket.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // Already closed.
+    }
+  }
+
+  override async webSocketError(socket: WebSocket, error: unknown): Promise<void> {
+    log("warn", "websocket error", { error: String(error) });
+    try {
+      socket.close(1011, "socket error");
+    } catch {
+      // Already closed.
+    }
+  }
+
+  private startReply(socket: WebSocket, frame: ChatSendFrame): void {
+    const attachment = readAttachment(socket);
+    if (!attachment) {
+      socket.close(1011, "session state lost");
+      return;
+    }
+    let config: Config;
+    try {
+      config = loadConfig(this.env);
+    } catch {
+      this.sendTo(socket, { type: "error", code: "internal", detail: "The service is misconfigured.", chat_id: frame.chat_id });
+      return;
+    }
+    const slot = this.replies.begin(frame.chat_id);
+    if (slot === "busy" || slot === "limit") {
+      const refusal =
+        slot === "busy"
+          ? new TurnRefused("conflict", "A reply is already streaming in this chat; wait for chat.done or cancel it.")
+          : new TurnRefused("quota_exceeded", `At most ${MAX_REPLIES_PER_USER} replies may stream at once.`);
+      this.sendTo(socket, { type: "error", code: refusal.code, detail: refusal.detail, chat_id: frame.chat_id });
+      return;
+    }
+    const repo = openRepository(this.env, config);
+    const turn = runChatTurn(
+      {
+        repo,
+        config,
+        userId: attachment.user_id,
+        broadcast: (event) => this.sendToAll(JSON.stringify(event)),
+        signal: slot.signal,
+      },
+      frame,
+    )
+      .catch((error: unknown) => {
+        if (error instanceof TurnRefused) {
+          this.sendTo(socket, { type: "error", code: error.code, detail: error.detail, chat_id: frame.chat_id });
+          return;
+        }
+        log("error", "chat turn failed", { chat_id: frame.chat_id, error: String(error) });
+        this.sendTo(socket, {
+          type: "error",
+          code: "internal",
+          detail: "The message could not be handled; try again.",
+          chat_id: frame.chat_id,
+        });
+      })
+      .finally(async () => {
+        this.replies.end(frame.chat_id, slot);
+        await repo.sql.close();
+      });
+    // The reply outlives this event handler; its fetch keeps the object awake meanwhile.
+    this.ctx.waitUntil(turn);
+  }
+
+  private sendTo(socket: WebSocket, event: ServerEvent): void {
+    try {
+      socket.send(JSON.stringify(event));
+    } catch {
+      // Closing under us; webSocketClose tidies up.
+    }
+  }
+
+  private sendToAll(frame: string): number {
+    let sent = 0;
+    for (const socket of this.ctx.getWebSockets()) {
+      if (socket.readyState !== WebSocket.OPEN) continue;
+      try {
+        socket.send(frame);
+        sent++;
+      } catch {
+        // Closing under us; webSocketClose tidies up.
+      }
+    }
+    return sent;
+  }
+}

@@ -1,0 +1,41 @@
+import { ConfigError, mergeConfig } from "./config.mjs";
+import { HttpError, readJsonObject, sendJson } from "./http.mjs";
+
+/**
+ * Test and operator controls under `/_emulator`: read or change the global knobs, list jobs for
+ * assertions, reset all state.
+ * @param {ReturnType<import("./router.mjs").createRouter>} router
+ * @param {{jobs: ReturnType<import("./jobs.mjs").createJobStore>, settings: {current: object, initial: object}}} emulator
+ */
+export function registerControlRoutes(router, { jobs, settings }) {
+  router.add("GET", "/_emulator/config", ({ res }) => sendJson(res, 200, settings.current));
+
+  router.add("POST", "/_emulator/config", async ({ req, res }) => {
+    const patch = await readJsonObject(req);
+    try {
+      settings.current = mergeConfig(settings.current, patch);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new HttpError(400, error.message);
+      throw error;
+    }
+    sendJson(res, 200, settings.current);
+  });
+
+  router.add("GET", "/_emulator/jobs", ({ res, url }) => {
+    const query = url.searchParams;
+    const rows = jobs.list({
+      promptContains: query.get("prompt_contains") ?? undefined,
+      endpointId: query.get("endpoint") ?? undefined,
+      status: query.get("status") ?? undefined,
+    });
+    sendJson(res, 200, { jobs: rows });
+  });
+
+  router.add("POST", "/_emulator/reset", ({ res }) => {
+    jobs.reset();
+    settings.current = settings.initial;
+    sendJson(res, 200, { ok: true });
+  });
+
+  router.add("GET", "/", ({ res }) => sendJson(res, 200, { name: "runpod-emulator", ok: true }));
+}

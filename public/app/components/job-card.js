@@ -1,0 +1,144 @@
+import { h, icon, replace } from "../dom.js";
+import { describeJobError } from "../errors.js";
+import { fullTime, timeAgo } from "../format.js";
+import { TERMINAL } from "../jobs.js";
+
+const STATUS_TEXT = {
+  queued: "Queued",
+  running: "Generating",
+  succeeded: "Done",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+/**
+ * A generation job: status, image or failure reason, prompt and settings, and a Cancel button
+ * while it is unfinished. Call {@link updateJobCard} with newer data to refresh it in place
+ * (in place so keyboard focus on the Cancel button survives).
+ * @param {object} job
+ * @param {{live?: boolean, onCancel?: (job: object) => void, testid?: string}} [options]
+ *   `live` makes the status an aria-live region, for the job the user is waiting on.
+ */
+export function jobCard(job, { live = false, onCancel, testid = "job-card" } = {}) {
+  const card = h("article", { class: "job", "data-testid": testid, "aria-label": `Image: ${job.prompt}` });
+  card.append(
+    h("div", { class: "job__media" }),
+    h(
+      "div",
+      { class: "job__body" },
+      h("p", {
+        class: "job__status",
+        "data-testid": "job-status",
+        "aria-live": live ? "polite" : null,
+        "aria-atomic": live ? "true" : null,
+      }),
+      h("p", { class: "job__prompt" }, job.prompt),
+      h("p", { class: "job__params" }, paramsText(job)),
+      h("p", { class: "job__error", "data-testid": "job-error", hidden: true }),
+      h(
+        "div",
+        { class: "job__actions" },
+        h(
+          "button",
+          {
+            type: "button",
+            class: "btn btn--ghost btn--sm job__cancel",
+            "data-testid": "job-cancel",
+            onclick: () => onCancel?.(card.job),
+          },
+          icon("stop"),
+          "Cancel",
+        ),
+      ),
+    ),
+  );
+  updateJobCard(card, job);
+  return card;
+}
+
+/** Re-renders the parts of a card that depend on status. */
+export function updateJobCard(card, job) {
+  const previous = card.job;
+  card.job = job;
+  card.dataset.jobId = job.id;
+  card.dataset.status = job.status;
+  const done = TERMINAL.has(job.status);
+
+  const status = card.querySelector(".job__status");
+  replace(
+    status,
+    h(
+      "span",
+      { class: `badge badge--${job.status}` },
+      done ? null : h("span", { class: "spinner", "aria-hidden": "true" }),
+      STATUS_TEXT[job.status] ?? job.status,
+    ),
+    h(
+      "time",
+      { class: "job__time", datetime: job.created_at, title: fullTime(job.created_at) },
+      timeAgo(job.created_at),
+    ),
+  );
+
+  const error = card.querySelector(".job__error");
+  error.hidden = job.status !== "failed";
+  error.textContent = job.status === "failed" ? `Why: ${describeJobError(job.error)}` : "";
+
+  const cancel = card.querySelector(".job__cancel");
+  cancel.hidden = done;
+
+  const media = card.querySelector(".job__media");
+  media.style.setProperty("--ratio", `${job.params?.width ?? 1} / ${job.params?.height ?? 1}`);
+  const image = job.images?.[0];
+  if (job.status === "succeeded" && image) {
+    if (media.dataset.src !== image.url) {
+      media.dataset.src = image.url;
+      replace(
+        media,
+        h(
+          "a",
+          {
+            href: image.url,
+            target: "_blank",
+            rel: "noopener",
+            class: "job__image-link",
+            "aria-label": "Open full-size image in a new tab",
+          },
+          h("img", {
+            src: image.url,
+            alt: `Generated image: ${job.prompt}`,
+            width: image.width,
+            height: image.height,
+            loading: "lazy",
+            decoding: "async",
+            "data-testid": "job-image",
+          }),
+        ),
+      );
+    }
+  } else if (previous?.status !== job.status || !media.firstChild) {
+    media.dataset.src = "";
+    replace(
+      media,
+      h(
+        "div",
+        { class: `job__placeholder job__placeholder--${job.status}` },
+        done
+          ? icon(job.status === "failed" ? "alert" : "stop")
+          : h("span", { class: "spinner spinner--lg", "aria-hidden": "true" }),
+      ),
+    );
+  }
+}
+
+function paramsText(job) {
+  const p = job.params ?? {};
+  return [
+    `${p.width}×${p.height}`,
+    `${p.steps} steps`,
+    `guidance ${p.guidance}`,
+    p.seed !== undefined ? `seed ${p.seed}` : null,
+  ]
+    .filter(Boolean)
+    .join(" · ");
+}

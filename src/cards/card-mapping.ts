@@ -1,0 +1,163 @@
+import {
+  type CardExtras,
+  type ImportedExtras,
+  MIRROR_KEYS,
+  type MirrorKey,
+  readImportedExtras,
+} from "./card-extras";
+import { readCardDocument } from "./card-v2";
+import { isSameJson, isStringList, omit, ordered } from "./json";
+import { normalizeTags } from "./tags";
+
+/** A card's values for the character's columns. */
+export interface CharacterCardFields {
+  name: string;
+  description: string;
+  personality: string;
+  scenario: string;
+  greeting: string;
+  system_prompt: string;
+  example_dialogue: string;
+  tags: string[];
+}
+
+type TextColumn = Exclude<keyof CharacterCardFields, "tags">;
+
+/** Card `data` text fields held in a column, and that column. */
+const TEXT_COLUMNS = {
+  name: "name",
+  description: "description",
+  personality: "personality",
+  scenario: "scenario",
+  first_mes: "greeting",
+  mes_example: "example_dialogue",
+  system_prompt: "system_prompt",
+} as const satisfies Record<string, TextColumn>;
+type TextKey = keyof typeof TEXT_COLUMNS;
+const TEXT_KEYS = Object.keys(TEXT_COLUMNS) as TextKey[];
+
+/** Keys regenerated on every export rather than kept. */
+const ENVELOPE_KEYS = ["spec", "spec_version", "data"];
+
+/** `data` of a card made by hand, in the order SillyTavern writes it. */
+function freshData(fields: CharacterCardFields): Record<string, unknown> {
+  return {
+    name: fields.name,
+    description: fields.description,
+    personality: fields.personality,
+    scenario: fields.scenario,
+    first_mes: fields.greeting,
+    mes_example: fields.example_dialogue,
+    creator_notes: "",
+    system_prompt: fields.system_prompt,
+    post_history_instructions: "",
+    alternate_greetings: [],
+    tags: [...fields.tags],
+    creator: "",
+    character_version: "",
+    extensions: {},
+  };
+}
+
+/**
+ * Splits a card document (already `JSON.parse`d) into column values and extras. Accepts V2
+ * (`chara_card_v2`), V3 (`chara_card_v3`, `data` read the same way) and bare V1 cards
+ * (top-level `name`, `description`, `first_mes`, ...). Text is kept byte for byte (CRLF,
+ * `{{char}}` macros); text fields may hold up to 20 000 chars (see `CARD_TEXT_MAX`).
+ * Missing text fields become "", and `tags` keeps the first 10 usable tags (see
+ * `normalizeTags`).
+ *
+ * @throws {CardError} naming the offending field, e.g. `data.first_mes must be a string`.
+ * @example
+ * const { fields, extras } = parseCard(JSON.parse(body));
+ * buildCard(fields, extras); // deep-equals the document parsed
+ */
+export function parseCard(doc: unknown): { fields: CharacterCardFields; extras: CardExtras } {
+  const card = readCardDocument(doc);
+  const { data, top } = card;
+  const fields: CharacterCardFields = {
+    name: data.name,
+    description: data.description ?? "",
+    personality: data.personality ?? "",
+    scenario: data.scenario ?? "",
+    greeting: data.first_mes ?? "",
+    system_prompt: data.system_prompt ?? "",
+    example_dialogue: data.mes_example ?? "",
+    tags: normalizeTags(data.tags ?? []),
+  };
+  const mirrors = MIRROR_KEYS.filter(
+    (key) => Object.hasOwn(top, key) && isSameJson(top[key], mirroredValue(key, fields, data.tags)),
+  );
+  const extras: ImportedExtras = {
+    card_format: 1,
+    source: card.version,
+    top: omit(top, card.version === "v1" ? mirrors : [...mirrors, ...ENVELOPE_KEYS]),
+    data: omit(data, TEXT_KEYS),
+    mirrors,
+    order: { top: Object.keys(top), data: card.version === "v1" ? [] : Object.keys(data) },
+  };
+  return { fields, extras: structuredClone(extras) };
+}
+
+/**
+ * Rebuilds the V2 card from the current column values and the extras kept at import.
+ * Column edits show in `data` and in the V1 top-level mirrors; everything else comes back
+ * as imported, in the original key order. The result is always labelled `chara_card_v2`
+ * 2.0: a V3 card keeps its V3-only `data` fields, which V2 readers ignore. Without extras
+ * (a character made by hand) the result is a clean V2 card.
+ *
+ * @throws {CardError} (path `card_extras`) when `extras` is not what `parseCard` produced.
+ * @example
+ * return c.json(buildCard(columnsOf(character), character.card_extras));
+ */
+export function buildCard(fields: CharacterCardFields, extras: CardExtras | null): Record<string, unknown> {
+  if (extras === null) {
+    return { spec: "chara_card_v2", spec_version: "2.0", data: freshData(fields) };
+  }
+  const stored = readImportedExtras(extras);
+  const data = buildData(fields, stored);
+  const top = new Map(Object.entries(stored.top));
+  for (const key of stored.mirrors) {
+    top.set(key, mirroredValue(key, fields, data.tags));
+  }
+  top.set("spec", "chara_card_v2");
+  top.set("spec_version", "2.0");
+  top.set("data", data);
+  return ordered(top, stored.order.top);
+}
+
+function buildData(fields: CharacterCardFields, stored: ImportedExtras): Record<string, unknown> {
+  const fromV1 = stored.source === "v1";
+  const values = new Map(Object.entries(fromV1 ? { ...freshData(fields), ...stored.data } : stored.data));
+  const imported = new Set(stored.order.data);
+  // A field the card lacked stays absent unless an edit gave it a value.
+  const keep = (key: string, isEmpty: boolean) => fromV1 || imported.has(key) || !isEmpty;
+  for (const key of TEXT_KEYS) {
+    const value = fields[TEXT_COLUMNS[key]];
+    if (keep(key, value === "")) {
+      values.set(key, value);
+    }
+  }
+  const tags = exportedTags(fields.tags, stored.data.tags);
+  if (keep("tags", tags.length === 0)) {
+    values.set("tags", tags);
+  } else {
+    values.delete("tags");
+  }
+  return ordered(values, fromV1 ? Object.keys(freshData(fields)) : stored.order.data);
+}
+
+/** The card's own tag list while the column still shows its normalised form; the column once edited. */
+function exportedTags(column: readonly string[], imported: unknown): string[] {
+  if (isStringList(imported) && isSameJson(normalizeTags(imported), column)) {
+    return imported;
+  }
+  return [...column];
+}
+
+function mirroredValue(key: MirrorKey, fields: CharacterCardFields, tags: unknown): unknown {
+  if (key === "tags") {
+    return Array.isArray(tags) ? [...tags] : tags;
+  }
+  return fields[TEXT_COLUMNS[key]];
+}

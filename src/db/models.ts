@@ -1,0 +1,101 @@
+/** The API's resource shapes (API.md), as repositories return them. */
+
+export interface User {
+  id: string;
+  display_name: string;
+  created_at: string;
+}
+
+export interface Character {
+  id: string;
+  name: string;
+  description: string;
+  personality: string;
+  scenario: string;
+  greeting: string;
+  system_prompt: string;
+  example_dialogue: string;
+  tags: string[];
+  avatar_url: string | null;
+  is_public: boolean;
+  owner_id: string | null;
+  chat_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Editable character fields (create, patch, card import). */
+export type CharacterFields = Pick<
+  Character,
+  | "name"
+  | "description"
+  | "personality"
+  | "scenario"
+  | "greeting"
+  | "system_prompt"
+  | "example_dialogue"
+  | "tags"
+  | "avatar_url"
+  | "is_public"
+>;
+
+export interface Chat {
+  id: string;
+  character_id: string;
+  title: string;
+  created_at: string;
+  last_message_at: string;
+}
+
+export type MessageRole = "user" | "assistant";
+/** `cancelled`/`failed`: an assistant reply cut short; what was streamed is kept. */
+export type MessageStatus = "complete" | "cancelled" | "failed";
+
+export interface Message {
+  id: string;
+  chat_id: string;
+  role: MessageRole;
+  content: string;
+  status: MessageStatus;
+  created_at: string;
+}
+
+export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "cancelled"];
+export const ACTIVE_STATUSES: readonly JobStatus[] = ["queued", "running"];
+
+export interface GenerationParams {
+  width: number;
+  height: number;
+  steps: number;
+  seed: number;
+  guidance: number;
+}
+
+export interface JobImage {
+  url: string;
+  width: number;
+  height: number;
+  content_type: string;
+  /** Storage key; not part of the public shape (the URL is derived from it). */
+  key?: string;
+}
+
+export interface Job {
+  id: string;
+  user_id: string;
+  status: JobStatus;
+  prompt: string;
+  negative_prompt: string;
+  params: GenerationParams;
+  character_id: string | null;
+  images: JobImage[];
+  error: { code: string; message: string } | null;
+  attempts: number;
+  upstream_id: string | null;
+  dead_lettered: boolean;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  updated_at: string;
+}

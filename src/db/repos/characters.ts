@@ -1,0 +1,140 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Cursor } from "../../lib/cursor";
+import type { Character, CharacterFields } from "../models";
+import type { SqlClient } from "../sql-client";
+
+interface CharacterRow extends Omit<Character, "tags" | "is_public"> {
+  tags: string;
+  is_public: number;
+  card_extras?: string | null;
+}
+
+const COLUMNS = sql.raw(
+  "id, owner_id, name, description, personality, scenario, greeting, system_prompt, example_dialogue, tags, avatar_url, is_public, chat_count, created_at, updated_at",
+);
+
+function toCharacter(row: CharacterRow): Character {
+  const { card_extras: _extras, ...rest } = row;
+  return { ...rest, tags: JSON.parse(row.tags) as string[], is_public: Boolean(row.is_public), chat_count: Number(row.chat_count) };
+}
+
+/** `%` and `_` in user text match themselves, not patterns. */
+function likePattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+}
+
+export interface ListCharactersQuery {
+  viewerId: string | null;
+  limit: number;
+  cursor?: Cursor;
+  tag?: string;
+  q?: string;
+}
+
+export class CharactersRepo {
+  constructor(private readonly db: SqlClient) {}
+
+  /** Public characters plus the viewer's own, newest first. */
+  async list(query: ListCharactersQuery): Promise<Character[]> {
+    const where: SQL[] = [
+      query.viewerId ? sql`(is_public = 1 OR owner_id = ${query.viewerId})` : sql`is_public = 1`,
+    ];
+    if (query.tag) where.push(sql`id IN (SELECT character_id FROM character_tags WHERE tag = ${query.tag})`);
+    if (query.q) {
+      const pattern = likePattern(query.q);
+      where.push(sql`(lower(name) LIKE ${pattern} ESCAPE '\\' OR lower(description) LIKE ${pattern} ESCAPE '\\')`);
+    }
+    if (query.cursor) {
+      where.push(sql`(created_at < ${query.cursor.sort} OR (created_at = ${query.cursor.sort} AND id < ${query.cursor.id}))`);
+    }
+    const rows = await this.db.all<CharacterRow>(
+      sql`SELECT ${COLUMNS} FROM characters WHERE ${sql.join(where, sql` AND `)} ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`,
+    );
+    return rows.map(toCharacter);
+  }
+
+  async popular(limit: number): Promise<Character[]> {
+    const rows = await this.db.all<CharacterRow>(
+      sql`SELECT ${COLUMNS} FROM characters WHERE is_public = 1 ORDER BY chat_count DESC, id DESC LIMIT ${limit}`,
+    );
+    return rows.map(toCharacter);
+  }
+
+  /** A character the viewer may see (public, or their own); null otherwise. */
+  async get(id: string, viewerId: string | null): Promise<Character | null> {
+    const visible = viewerId ? sql`(is_public = 1 OR owner_id = ${viewerId})` : sql`is_public = 1`;
+    const rows = await this.db.all<CharacterRow>(sql`SELECT ${COLUMNS} FROM characters WHERE id = ${id} AND ${visible}`);
+    return rows[0] ? toCharacter(rows[0]) : null;
+  }
+
+  /** The card fields kept at import (null for characters made by hand). */
+  async cardExtras(id: string): Promise<Record<string, unknown> | null> {
+    const rows = await this.db.all<{ card_extras: string | null }>(
+      sql`SELECT card_extras FROM characters WHERE id = ${id}`,
+    );
+    const raw = rows[0]?.card_extras;
+    return raw ? (JSON.parse(raw) as Record<string, unknown>) : null;
+  }
+
+  async create(
+    character: Omit<Character, "chat_count" | "updated_at">,
+    cardExtras: Record<string, unknown> | null = null,
+  ): Promise<Character> {
+    const c = character;
+    await this.db.batch([
+      sql`INSERT INTO characters (id, owner_id, name, description, personality, scenario, greeting, system_prompt, example_dialogue, tags, card_extras, avatar_url, is_public, chat_count, created_at, updated_at)
+          VALUES (${c.id}, ${c.owner_id}, ${c.name}, ${c.description}, ${c.personality}, ${c.scenario}, ${c.greeting}, ${c.system_prompt}, ${c.example_dialogue}, ${JSON.stringify(c.tags)}, ${cardExtras ? JSON.stringify(cardExtras) : null}, ${c.avatar_url}, ${c.is_public ? 1 : 0}, 0, ${c.created_at}, ${c.created_at})`,
+      ...this.tagRows(c.id, c.tags),
+    ]);
+    return { ...c, chat_count: 0, updated_at: c.created_at };
+  }
+
+  /** Applies a patch to the owner's character; null when it is not theirs (or absent). */
+  async update(id: string, ownerId: string, patch: Partial<CharacterFields>, now: string): Promise<Character | null> {
+    const sets: SQL[] = [sql`updated_at = ${now}`];
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      const column = sql.identifier(key);
+      if (key === "tags") sets.push(sql`tags = ${JSON.stringify(value)}`);
+      else if (key === "is_public") sets.push(sql`is_public = ${value ? 1 : 0}`);
+      else sets.push(sql`${column} = ${value as string | null}`);
+    }
+    const owned = sql`id = ${id} AND owner_id = ${ownerId}`;
+    const statements = [sql`UPDATE characters SET ${sql.join(sets, sql`, `)} WHERE ${owned}`];
+    if (patch.tags) {
+      statements.push(
+        sql`DELETE FROM character_tags WHERE character_id IN (SELECT id FROM characters WHERE ${owned})`,
+        ...this.tagRows(id, patch.tags),
+      );
+    }
+    if (!(await this.isOwnedBy(id, ownerId))) return null;
+    await this.db.batch(statements);
+    return this.get(id, ownerId);
+  }
+
+  async delete(id: string, ownerId: string): Promise<boolean> {
+    if (!(await this.isOwnedBy(id, ownerId))) return false;
+    await this.db.batch([
+      sql`DELETE FROM character_tags WHERE character_id = ${id}`,
+      sql`DELETE FROM characters WHERE id = ${id} AND owner_id = ${ownerId}`,
+    ]);
+    return true;
+  }
+
+  async incrementChatCount(id: string): Promise<void> {
+    await this.db.run(sql`UPDATE characters SET chat_count = chat_count + 1 WHERE id = ${id}`);
+  }
+
+  private async isOwnedBy(id: string, ownerId: string): Promise<boolean> {
+    const rows = await this.db.all<{ id: string }>(
+      sql`SELECT id FROM characters WHERE id = ${id} AND owner_id = ${ownerId}`,
+    );
+    return rows.length > 0;
+  }
+
+  private tagRows(characterId: string, tags: string[]): SQL[] {
+    return [...new Set(tags)].map(
+      (tag) => sql`INSERT INTO character_tags (tag, character_id) VALUES (${tag}, ${characterId}) ON CONFLICT DO NOTHING`,
+    );
+  }
+}

@@ -1,0 +1,82 @@
+import { sql } from "drizzle-orm";
+import type { Cursor } from "../../lib/cursor";
+import type { Chat, Message } from "../models";
+import type { SqlClient } from "../sql-client";
+
+const CHAT_COLUMNS = sql.raw("id, character_id, title, created_at, last_message_at");
+const MESSAGE_COLUMNS = sql.raw("id, chat_id, role, content, status, created_at");
+
+export class ChatsRepo {
+  constructor(private readonly db: SqlClient) {}
+
+  /** Creates the chat, stores the greeting as its first message, counts it for "popular". */
+  async create(chat: Chat & { user_id: string }, greeting: Message | null): Promise<Chat> {
+    await this.db.batch([
+      sql`INSERT INTO chats (id, user_id, character_id, title, created_at, last_message_at)
+          VALUES (${chat.id}, ${chat.user_id}, ${chat.character_id}, ${chat.title}, ${chat.created_at}, ${chat.last_message_at})`,
+      ...(greeting ? [this.insertMessage(greeting, chat.user_id)] : []),
+      sql`UPDATE characters SET chat_count = chat_count + 1 WHERE id = ${chat.character_id}`,
+    ]);
+    const { user_id: _owner, ...publicChat } = chat;
+    return publicChat;
+  }
+
+  async list(userId: string, limit: number, cursor?: Cursor): Promise<Chat[]> {
+    const after = cursor
+      ? sql`AND (last_message_at < ${cursor.sort} OR (last_message_at = ${cursor.sort} AND id < ${cursor.id}))`
+      : sql``;
+    return this.db.all<Chat>(
+      sql`SELECT ${CHAT_COLUMNS} FROM chats WHERE user_id = ${userId} ${after}
+          ORDER BY last_message_at DESC, id DESC LIMIT ${limit + 1}`,
+    );
+  }
+
+  /** The user's chat; null when absent or someone else's. */
+  async get(id: string, userId: string): Promise<Chat | null> {
+    const rows = await this.db.all<Chat>(
+      sql`SELECT ${CHAT_COLUMNS} FROM chats WHERE id = ${id} AND user_id = ${userId}`,
+    );
+    return rows[0] ?? null;
+  }
+
+  async delete(id: string, userId: string): Promise<boolean> {
+    if (!(await this.get(id, userId))) return false;
+    await this.db.batch([
+      sql`DELETE FROM chat_history WHERE chat_id = ${id} AND user_id = ${userId}`,
+      sql`DELETE FROM chats WHERE id = ${id} AND user_id = ${userId}`,
+    ]);
+    return true;
+  }
+
+  /** Stores a message and moves the chat to the top of the user's list. */
+  async addMessage(message: Message, userId: string): Promise<Message> {
+    await this.db.batch([
+      this.insertMessage(message, userId),
+      sql`UPDATE chats SET last_message_at = ${message.created_at} WHERE id = ${message.chat_id} AND user_id = ${userId}`,
+    ]);
+    return message;
+  }
+
+  /** Newest first; `before` is the message the previous page ended on. */
+  async messages(chatId: string, limit: number, before?: { id: string; created_at: string }): Promise<Message[]> {
+    const older = before
+      ? sql`AND (created_at < ${before.created_at} OR (created_at = ${before.created_at} AND id < ${before.id}))`
+      : sql``;
+    return this.db.all<Message>(
+      sql`SELECT ${MESSAGE_COLUMNS} FROM chat_history WHERE chat_id = ${chatId} ${older}
+          ORDER BY created_at DESC, id DESC LIMIT ${limit}`,
+    );
+  }
+
+  async message(chatId: string, id: string): Promise<Message | null> {
+    const rows = await this.db.all<Message>(
+      sql`SELECT ${MESSAGE_COLUMNS} FROM chat_history WHERE chat_id = ${chatId} AND id = ${id}`,
+    );
+    return rows[0] ?? null;
+  }
+
+  private insertMessage(m: Message, userId: string) {
+    return sql`INSERT INTO chat_history (id, chat_id, user_id, role, content, status, created_at)
+               VALUES (${m.id}, ${m.chat_id}, ${userId}, ${m.role}, ${m.content}, ${m.status}, ${m.created_at})`;
+  }
+}

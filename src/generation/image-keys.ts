@@ -1,0 +1,41 @@
+import type { Config } from "../config";
+import { hmacHex } from "./hmac";
+
+export type ImageExtension = "png" | "jpg" | "webp";
+
+/**
+ * Storage keys look like `images/<40 hex>/<jobId>-<n>.<ext>`. The hex part is 160 bits of
+ * HMAC(IMAGE_KEY_SECRET or JWT_SECRET, job id): unguessable without the secret, yet the same
+ * on every retry of the same job, so a retried store overwrites its own objects instead of
+ * writing a second image set.
+ */
+const KEY_PATTERN = /^images\/[0-9a-f]{40}\/[a-z]{2,8}_[0-9a-z]{26}-\d{1,2}\.(png|jpg|webp)$/;
+
+/**
+ * @example
+ * await imageKey(config, "gen_01kdx...", 0, "png") // "images/3f9c.../gen_01kdx...-0.png"
+ */
+export async function imageKey(
+  config: Pick<Config, "IMAGE_KEY_SECRET" | "JWT_SECRET">,
+  jobId: string,
+  index: number,
+  extension: ImageExtension,
+): Promise<string> {
+  const token = await hmacHex(config.IMAGE_KEY_SECRET ?? config.JWT_SECRET, `image-key:${jobId}`, 20);
+  return `images/${token}/${jobId}-${index}.${extension}`;
+}
+
+/** Whether `key` has the shape `imageKey` makes; checked before any storage call. */
+export function isImageKey(key: string): boolean {
+  return KEY_PATTERN.test(key);
+}
+
+/**
+ * The public URL of a stored image. The path is the storage key itself, so the same URL
+ * works on this Worker (`GET /images/...`) and on a CDN whose origin is the bucket:
+ * IMAGE_CDN_BASE_URL, when set, replaces PUBLIC_BASE_URL as the origin.
+ */
+export function imageUrl(config: Pick<Config, "IMAGE_CDN_BASE_URL" | "PUBLIC_BASE_URL">, key: string): string {
+  const origin = (config.IMAGE_CDN_BASE_URL ?? config.PUBLIC_BASE_URL).replace(/\/+$/, "");
+  return `${origin}/${key}`;
+}

@@ -1,0 +1,46 @@
+import { openGeneration } from "./deps";
+import { describeError, log } from "./log";
+
+/** Jobs one sweep looks at per kind; the next minute's sweep takes the rest. */
+const SWEEP_LIMIT = 100;
+/** A job `queued` this long has lost its submit message (queue delays are seconds, not minutes). */
+const QUEUED_RESEND_AFTER_S = 600;
+const IDEMPOTENCY_TTL_S = 24 * 3600;
+
+/**
+ * The cron safety net for jobs whose messages were lost:
+ * - `running` jobs untouched for GENERATION_TIMEOUT_S are past their deadline: one more
+ *   `/status` finishes them if RunPod did, otherwise they fail with `timeout` and are
+ *   cancelled upstream;
+ * - `queued` jobs older than 10 min get their submit message again (the claim is a CAS, so a
+ *   message that was only slow, not lost, does no harm);
+ * - idempotency keys older than 24 h are forgotten.
+ */
+export async function sweepGenerations(env: Env, ctx: ExecutionContext): Promise<void> {
+  const { deps, service, close } = openGeneration(env, ctx);
+  try {
+    const now = Date.now();
+    const overdue = await deps.jobs.listStale(
+      "running",
+      new Date(now - deps.config.GENERATION_TIMEOUT_S * 1000).toISOString(),
+      SWEEP_LIMIT,
+    );
+    for (const job of overdue) {
+      await service.advance(job.id).catch((error) => {
+        log("warn", "sweeping an overdue job failed", { job_id: job.id, error: describeError(error) });
+      });
+    }
+    const stuck = await deps.jobs.listStale("queued", new Date(now - QUEUED_RESEND_AFTER_S * 1000).toISOString(), SWEEP_LIMIT);
+    for (const job of stuck) {
+      if (await deps.jobs.touch(job.id, "queued", new Date(now).toISOString())) {
+        await deps.queue.send({ type: "submit", job_id: job.id });
+      }
+    }
+    await deps.jobs.pruneIdempotencyKeys(new Date(now - IDEMPOTENCY_TTL_S * 1000).toISOString());
+    if (overdue.length + stuck.length > 0) {
+      log("info", "generation sweep", { overdue: overdue.length, resubmitted: stuck.length });
+    }
+  } finally {
+    await close();
+  }
+}

@@ -1,0 +1,42 @@
+import { createMiddleware } from "hono/factory";
+import { verifyAccessToken } from "../auth/jwt";
+import { ApiError } from "../errors/api-error";
+import type { AppEnv } from "../types";
+
+/** The bearer token of a request: `Authorization: Bearer` or, for WebSocket upgrades, `?token=`. */
+export function bearerToken(req: Request): string | null {
+  const header = req.headers.get("Authorization");
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    return match?.[1] ?? "";
+  }
+  return null;
+}
+
+async function authenticate(token: string, secret: string) {
+  const claims = await verifyAccessToken(token, secret, Math.floor(Date.now() / 1000));
+  if (!claims) throw ApiError.unauthorized("The bearer token is invalid or expired.");
+  return { id: claims.sub };
+}
+
+/** 401 unless the request carries a valid token; sets `c.var.user`. */
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.raw);
+  if (!token) throw ApiError.unauthorized();
+  c.set("user", await authenticate(token, c.var.services.config.JWT_SECRET));
+  await next();
+});
+
+/** Like `requireUser` when a token is given (a bad one is still 401); anonymous otherwise. */
+export const optionalUser = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.raw);
+  if (token !== null) c.set("user", await authenticate(token, c.var.services.config.JWT_SECRET));
+  await next();
+});
+
+/** The authenticated user's id, for handlers behind `requireUser`. */
+export function userId(c: { var: { user: { id: string } | undefined } }): string {
+  const user = c.var.user;
+  if (!user) throw ApiError.unauthorized();
+  return user.id;
+}

@@ -1,0 +1,86 @@
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { loadConfig } from "../config";
+import { ApiError } from "../errors/api-error";
+import type { AppEnv } from "../types";
+import { limiterFor } from "./binding";
+import { clientKey } from "./client-ip";
+import { countEvent } from "./metrics";
+import type { ConsumeResult } from "./protocol";
+import { type Zone, zoneFor, zoneRule } from "./zones";
+
+/**
+ * Per-client rate limits (API.md, "Conventions"): one RPC to the client's `RateLimiter`
+ * per limited request. Over the limit: 429 `rate_limited` with `Retry-After`; every limited
+ * response, 2xx to 5xx, carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`.
+ * Which routes count in which zone: `zones.ts`.
+ *
+ * @example
+ * app.use("/api/*", rateLimit);
+ */
+export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
+  const zone = zoneFor(c.req.method, c.req.path);
+  if (!zone) return next();
+  const config = loadConfig(c.env);
+  let decision: ConsumeResult;
+  try {
+    const limiter = limiterFor(c.env, clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER));
+    decision = await limiter.consume({ zone, cost: 1, ...zoneRule(config, zone) });
+  } catch (error) {
+    limiterUnreachable(c, zone, config.RATE_LIMIT_FAILURE_MODE, error);
+    return next();
+  }
+  c.set("rateLimit", { zone, allowed: decision.allowed, remaining: decision.remaining });
+  const headers = rateLimitHeaders(decision);
+  if (!decision.allowed) {
+    countEvent(c.env, "rate_limited", zone);
+    throw new ApiError(429, "rate_limited", `Too many requests; retry in ${decision.retryAfterS} s.`, {
+      headers: { ...headers, "Retry-After": String(decision.retryAfterS) },
+    });
+  }
+  await next();
+  setHeaders(c, headers);
+});
+
+export function rateLimitHeaders(decision: ConsumeResult): Record<string, string> {
+  return {
+    "RateLimit-Limit": String(decision.limit),
+    "RateLimit-Remaining": String(decision.remaining),
+    "RateLimit-Reset": String(decision.resetS),
+  };
+}
+
+/**
+ * RATE_LIMIT_FAILURE_MODE when the RPC fails (object overloaded, resetting, unreachable):
+ * `open` lets the request through without `RateLimit-*` headers, `closed` answers 503.
+ * Either way one JSON log line and one `rate_limiter_unreachable` data point.
+ */
+function limiterUnreachable(c: Context<AppEnv>, zone: Zone, mode: "open" | "closed", error: unknown): void {
+  console.warn(
+    JSON.stringify({
+      level: "warn",
+      msg: "rate limiter unreachable",
+      request_id: c.get("requestId"),
+      zone,
+      failure_mode: mode,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    }),
+  );
+  countEvent(c.env, "rate_limiter_unreachable", zone, mode);
+  if (mode === "closed") {
+    throw new ApiError(503, "upstream_unavailable", "Rate limiting is unavailable; retry shortly.", {
+      headers: { "Retry-After": "1" },
+    });
+  }
+}
+
+/** Responses passed through from elsewhere can have immutable headers; those get a copy. */
+function setHeaders(c: Context<AppEnv>, headers: Record<string, string>): void {
+  try {
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+  } catch {
+    if (c.res.status === 101) return;
+    c.res = new Response(c.res.body, c.res);
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+  }
+}

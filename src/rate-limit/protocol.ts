@@ -1,0 +1,76 @@
+import { isZone, ZONES, type Zone } from "./zones";
+
+/**
+ * The RPC contract between the Worker and the `RateLimiter` Durable Object. The Worker
+ * sends the zone's rule with every call, so the validated Worker config stays the one
+ * source of the rates (and tests can run the real object with rates of their own).
+ */
+export interface ConsumeRequest {
+  zone: Zone;
+  /** Tokens this request takes, 1..burst. */
+  cost: number;
+  ratePerS: number;
+  burst: number;
+}
+
+export interface ConsumeResult {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  resetS: number;
+  retryAfterS: number;
+}
+
+export type ZoneCounts = Record<Zone, number>;
+
+/** `stats()` of a client instance (its own counters) or of the global instance (every client's rejections). */
+export interface LimiterStats {
+  scope: "client" | "global";
+  allowed: ZoneCounts;
+  rejected: ZoneCounts;
+  /** Rejections counted here and not yet reported to the global instance. */
+  unreported: ZoneCounts;
+}
+
+/** Generous bounds: far past any sane configuration, well inside exact float arithmetic. */
+const MAX_RATE_PER_S = 1e9;
+const MAX_BURST = 1e9;
+const MAX_BATCH_COUNT = 1e12;
+
+/** Validates a `consume` argument; throws a `TypeError` naming the bad field. */
+export function parseConsumeRequest(input: unknown): ConsumeRequest {
+  if (typeof input !== "object" || input === null) throw new TypeError("consume: expected an object");
+  const { zone, cost, ratePerS, burst } = input as Record<string, unknown>;
+  if (!isZone(zone)) throw new TypeError("consume: zone must be one of api, strict");
+  if (typeof ratePerS !== "number" || !(ratePerS > 0 && ratePerS <= MAX_RATE_PER_S)) {
+    throw new TypeError("consume: ratePerS must be a number in (0, 1e9]");
+  }
+  if (!isIntegerIn(burst, 1, MAX_BURST)) throw new TypeError("consume: burst must be an integer in [1, 1e9]");
+  if (!isIntegerIn(cost, 1, burst)) throw new TypeError("consume: cost must be an integer in [1, burst]");
+  return { zone, cost, ratePerS, burst };
+}
+
+/** Validates a batch of rejection counts reported to the global instance. */
+export function parseZoneCounts(input: unknown): ZoneCounts {
+  if (typeof input !== "object" || input === null) throw new TypeError("record: expected an object");
+  const counts = input as Record<string, unknown>;
+  for (const key of Object.keys(counts)) {
+    if (!isZone(key)) throw new TypeError(`record: unknown zone ${JSON.stringify(key.slice(0, 32))}`);
+  }
+  const parsed = emptyCounts();
+  for (const zone of ZONES) {
+    const value = counts[zone] ?? 0;
+    if (!isIntegerIn(value, 0, MAX_BATCH_COUNT))
+      throw new TypeError(`record: ${zone} must be a non-negative integer`);
+    parsed[zone] = value;
+  }
+  return parsed;
+}
+
+export function emptyCounts(): ZoneCounts {
+  return { api: 0, strict: 0 };
+}
+
+function isIntegerIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}

@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { Id } from "../http/schemas";
+
+/** API.md: "Frames are JSON text, at most 16 KiB each". */
+export const MAX_FRAME_BYTES = 16 * 1024;
+/** API.md: a chat message is 1..4000 characters. */
+export const MAX_CONTENT_CHARS = 4000;
+
+const ChatSend = z.object({
+  type: z.literal("chat.send"),
+  chat_id: Id,
+  content: z
+    .string()
+    .min(1)
+    .max(MAX_CONTENT_CHARS)
+    .refine((text) => text.trim() !== "", "must not be blank"),
+  client_id: z.string().min(1).max(128).optional(),
+});
+
+const ChatCancel = z.object({ type: z.literal("chat.cancel"), chat_id: Id });
+
+const Ping = z.object({ type: z.literal("ping") });
+
+/** Client -> server frames of the real-time session (API.md). Unknown extra fields are ignored. */
+export const ClientFrame = z.discriminatedUnion("type", [ChatSend, ChatCancel, Ping]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type ChatSendFrame = z.infer<typeof ChatSend>;
+
+/** Why a frame was refused; sent back as an `error` frame on the socket it came from. */
+export interface FrameProblem {
+  code: "invalid_request" | "payload_too_large";
+  detail: string;
+  chat_id?: string;
+}
+
+const encoder = new TextEncoder();
+
+function byteLength(text: string): number {
+  // Every UTF-16 unit is at most 3 UTF-8 bytes: skip the encode when the answer is obvious.
+  if (text.length * 3 <= MAX_FRAME_BYTES) return text.length;
+  if (text.length > MAX_FRAME_BYTES) return text.length;
+  return encoder.encode(text).byteLength;
+}
+
+/** The frame's `chat_id` when it names one well-formed id, so the error can point at that chat. */
+function chatIdOf(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const id = (value as { chat_id?: unknown }).chat_id;
+  return Id.safeParse(id).success ? (id as string) : undefined;
+}
+
+/**
+ * Validates one incoming WebSocket message: size first (before any parsing), then JSON,
+ * then the frame schema.
+ *
+ * @example
+ * const result = parseClientFrame('{"type":"ping"}'); // { frame: { type: "ping" } }
+ */
+export function parseClientFrame(raw: string | ArrayBuffer): { frame: ClientFrame } | { problem: FrameProblem } {
+  const size = typeof raw === "string" ? byteLength(raw) : raw.byteLength;
+  if (size > MAX_FRAME_BYTES) {
+    return { problem: { code: "payload_too_large", detail: `Frames are at most ${MAX_FRAME_BYTES} bytes.` } };
+  }
+  if (typeof raw !== "string") {
+    return { problem: { code: "invalid_request", detail: "Frames are JSON text, not binary." } };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return { problem: { code: "invalid_request", detail: "The frame is not valid JSON." } };
+  }
+  const parsed = ClientFrame.safeParse(value);
+  if (parsed.success) return { frame: parsed.data };
+  const chatId = chatIdOf(value);
+  const detail = parsed.error.issues
+    .map((issue) => `${issue.path.map(String).join(".") || "(frame)"}: ${issue.message}`)
+    .join("; ");
+  return {
+    problem: { code: "invalid_request", detail: `The frame is invalid (${detail}).`, ...(chatId ? { chat_id: chatId } : {}) },
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * The Worker -> `UserSession` upgrade hand-off. WebSocket upgrades cannot travel over RPC,
+ * so this is the one `fetch` to the object; the Worker has already checked the token and
+ * names the user in a header. Durable Objects are reachable only through their namespace
+ * binding, so no client can send this request to the object directly.
+ */
+export const SESSION_USER_HEADER = "X-Session-User-Id";
+
+const CONNECT_URL = "https://user-session.internal/connect";
+
+/**
+ * The request the Worker forwards to the user's object: a fresh one, so nothing the client
+ * sent (its token, any header of this name) reaches the object.
+ *
+ * @example
+ * return stub.fetch(connectRequest(user.id));
+ */
+export function connectRequest(userId: string): Request {
+  return new Request(CONNECT_URL, { headers: { Upgrade: "websocket", [SESSION_USER_HEADER]: userId } });
+}

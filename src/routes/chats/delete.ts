@@ -1,0 +1,26 @@
+import { Hono } from "hono";
+import { ApiError } from "../../errors/api-error";
+import { documentRoute } from "../../http/openapi";
+import { Id } from "../../http/schemas";
+import { parseOr400 } from "../../http/validate";
+import { requireUser, userId } from "../../middleware/auth";
+import type { AppEnv } from "../../types";
+
+documentRoute({
+  method: "delete",
+  path: "/api/v1/chats/:id",
+  summary: "Delete the caller's chat and its messages",
+  tag: "chats",
+  auth: "user",
+  responses: { 204: { description: "Deleted" } },
+});
+
+export const deleteChat = new Hono<AppEnv>().delete("/chats/:id", requireUser, async (c) => {
+  const chatId = parseOr400(Id, c.req.param("id"), "chat id", "id");
+  const owner = userId(c);
+  if (!(await c.var.services.repo.chats.delete(chatId, owner))) throw ApiError.notFound("chat");
+  // A reply still streaming into the chat stops and is not stored (best effort, after the response).
+  const session = c.env.USER_SESSION.get(c.env.USER_SESSION.idFromName(owner));
+  c.executionCtx.waitUntil(session.chatDeleted(chatId).catch(() => {}));
+  return c.body(null, 204);
+});

@@ -1,0 +1,104 @@
+import { Hono } from "hono";
+import type { Job } from "../../db/models";
+import { ApiError } from "../../errors/api-error";
+import { toPublicJob } from "../../generation/public-job";
+import { documentRoute } from "../../http/openapi";
+import { jsonBody, parseOr400 } from "../../http/validate";
+import { newId } from "../../lib/ids";
+import { requireUser, userId } from "../../middleware/auth";
+import type { AppEnv } from "../../types";
+import { jobServiceOf } from "./context";
+import { requestHash } from "./request-hash";
+import { GenerateBody, IdempotencyKey, JobSchema } from "./schemas";
+
+/** API.md: the same key from the same user within 24 h returns the original job. */
+const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+
+documentRoute({
+  method: "post",
+  path: "/api/v1/generate",
+  summary: "Queue an image generation (Idempotency-Key header optional)",
+  tag: "generations",
+  auth: "user",
+  body: GenerateBody,
+  responses: {
+    202: { description: "Queued; Location names the job", schema: JobSchema },
+    200: { description: "The job this Idempotency-Key created before", schema: JobSchema },
+  },
+});
+
+export const createGeneration = new Hono<AppEnv>().post("/generate", requireUser, async (c) => {
+  const owner = userId(c);
+  const keyHeader = c.req.header("Idempotency-Key");
+  const key = keyHeader === undefined ? undefined : parseOr400(IdempotencyKey, keyHeader, "Idempotency-Key header");
+  const body = await jsonBody(c, GenerateBody);
+  const { repo, config } = c.var.services;
+  const nowMs = Date.now();
+
+  let idempotency: { key: string; requestHash: string } | undefined;
+  if (key !== undefined) {
+    idempotency = { key, requestHash: await requestHash(body) };
+    const existing = await repo.jobs.findByIdempotencyKey(owner, key);
+    if (existing && Date.parse(existing.createdAt) > nowMs - IDEMPOTENCY_WINDOW_MS) {
+      if (existing.requestHash !== idempotency.requestHash) throw keyConflict();
+      const original = await repo.jobs.get(existing.jobId, owner);
+      if (original) return c.json(toPublicJob(original), 200, { Location: location(original.id) });
+    } else if (existing) {
+      await repo.jobs.expireIdempotencyKey(owner, key, new Date(nowMs - IDEMPOTENCY_WINDOW_MS).toISOString());
+    }
+  }
+  if (body.character_id && !(await repo.characters.get(body.character_id, owner))) {
+    throw ApiError.notFound("character");
+  }
+
+  const now = new Date(nowMs).toISOString();
+  const job: Job = {
+    id: newId("gen", nowMs),
+    user_id: owner,
+    status: "queued",
+    prompt: body.prompt,
+    negative_prompt: body.negative_prompt,
+    params: {
+      width: body.width,
+      height: body.height,
+      steps: body.steps,
+      seed: body.seed ?? (crypto.getRandomValues(new Uint32Array(1))[0] as number),
+      guidance: body.guidance,
+    },
+    character_id: body.character_id ?? null,
+    images: [],
+    error: null,
+    attempts: 0,
+    upstream_id: null,
+    dead_lettered: false,
+    created_at: now,
+    started_at: null,
+    completed_at: null,
+    updated_at: now,
+  };
+  const result = await repo.jobs.create(job, idempotency, { maxActive: config.MAX_ACTIVE_JOBS_PER_USER });
+  if (result.kind === "quota_exceeded") {
+    throw new ApiError(
+      429,
+      "quota_exceeded",
+      `At most ${config.MAX_ACTIVE_JOBS_PER_USER} generations may be queued or running at once; wait for one to finish.`,
+    );
+  }
+  if (result.kind === "key_conflict") throw keyConflict();
+  if (result.kind === "replayed") return c.json(toPublicJob(result.job), 200, { Location: location(result.job.id) });
+
+  if (!(await jobServiceOf(c).enqueue(job))) {
+    throw new ApiError(503, "upstream_unavailable", "The generation queue is unavailable; retry shortly.", {
+      headers: { "Retry-After": "5" },
+    });
+  }
+  return c.json(toPublicJob(job), 202, { Location: location(job.id) });
+});
+
+function location(id: string): string {
+  return `/api/v1/generations/${id}`;
+}
+
+function keyConflict(): ApiError {
+  return ApiError.conflict("This Idempotency-Key was used with a different request body.");
+}

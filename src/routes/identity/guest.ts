@@ -1,0 +1,38 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { signAccessToken } from "../../auth/jwt";
+import { documentRoute } from "../../http/openapi";
+import { optionalJsonBody } from "../../http/validate";
+import { newId } from "../../lib/ids";
+import type { AppEnv } from "../../types";
+import { UserSchema } from "./schemas";
+
+/** Guest tokens live 30 days: long enough that a returning visitor keeps their history. */
+const TOKEN_TTL_S = 30 * 24 * 3600;
+
+const GuestBody = z.object({ display_name: z.string().trim().min(1).max(40).optional() }).strict();
+const GuestResponse = z.object({ token: z.string(), user: UserSchema, expires_at: z.string() });
+
+documentRoute({
+  method: "post",
+  path: "/api/v1/auth/guest",
+  summary: "Create an anonymous user and its access token",
+  tag: "identity",
+  body: GuestBody,
+  responses: { 201: { description: "Created", schema: GuestResponse } },
+});
+
+export const guest = new Hono<AppEnv>().post("/auth/guest", async (c) => {
+  const body = await optionalJsonBody(c, GuestBody);
+  const nowMs = Date.now();
+  const id = newId("usr", nowMs);
+  const user = await c.var.services.repo.users.create({
+    id,
+    display_name: body.display_name ?? `Guest ${id.slice(-6)}`,
+    created_at: new Date(nowMs).toISOString(),
+  });
+  const iat = Math.floor(nowMs / 1000);
+  const exp = iat + TOKEN_TTL_S;
+  const token = await signAccessToken({ sub: user.id, iat, exp }, c.var.services.config.JWT_SECRET);
+  return c.json({ token, user, expires_at: new Date(exp * 1000).toISOString() }, 201);
+});

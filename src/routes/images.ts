@@ -1,0 +1,49 @@
+import { Hono } from "hono";
+import { ApiError } from "../errors/api-error";
+import { isImageKey } from "../generation/image-keys";
+import { openImageStore } from "../storage/index";
+import type { AppEnv } from "../types";
+
+/** Keys never change content (API.md: stable for the life of the image). */
+const IMMUTABLE = "public, max-age=31536000, immutable";
+
+/** RFC 9110 weak comparison against an `If-None-Match` list (or `*`). */
+function matchesEtag(ifNoneMatch: string | undefined, etag: string | null): boolean {
+  if (!ifNoneMatch || !etag) return false;
+  const bare = (tag: string) => tag.trim().replace(/^W\//, "");
+  return ifNoneMatch.split(",").some((tag) => tag.trim() === "*" || bare(tag) === bare(etag));
+}
+
+/**
+ * `GET /images/<token>/<file>`: generated images, byte for byte, from the edge cache or the
+ * store. The URL path is the storage key, so a CDN whose origin is the bucket serves the
+ * same paths (IMAGE_CDN_BASE_URL). The key's shape is checked before any storage call.
+ */
+export const images = new Hono<AppEnv>().get("/images/:token/:file", async (c) => {
+  const key = `images/${c.req.param("token")}/${c.req.param("file")}`;
+  if (!isImageKey(key)) throw ApiError.notFound("image");
+  // One cache entry per key: no query string, no conditional headers.
+  const cacheKey = new Request(new URL(`/${key}`, c.req.url).toString());
+  const cache = caches.default;
+  let response = await cache.match(cacheKey);
+  if (!response) {
+    const stored = await openImageStore(c.env, c.var.services.config).get(key);
+    if (!stored) throw ApiError.notFound("image");
+    response = new Response(stored.body, {
+      headers: {
+        "Content-Type": stored.contentType,
+        "Content-Length": String(stored.size),
+        ETag: stored.etag,
+        "Cache-Control": IMMUTABLE,
+      },
+    });
+    c.executionCtx.waitUntil(cache.put(cacheKey, response.clone()));
+  }
+  const etag = response.headers.get("ETag");
+  if (matchesEtag(c.req.header("If-None-Match"), etag)) {
+    await response.body?.cancel();
+    return new Response(null, { status: 304, headers: { ETag: etag ?? "", "Cache-Control": IMMUTABLE } });
+  }
+  // A copy: responses from the cache have immutable headers, and middleware adds its own.
+  return new Response(response.body, response);
+});

@@ -1,0 +1,11 @@
+import type { D1Migration } from "cloudflare:test";
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      TEST_MIGRATIONS: D1Migration[];
+      /** Base URL of the RunPod emulator started by the global setup (control routes live there). */
+      EMULATOR_URL: string;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { LlmError, readChunk, streamCompletion } from "../../src/realtime/llm-client";
+
+const limits = (overrides: Partial<{ stallMs: number; totalMs: number; signal: AbortSignal }> = {}) => ({
+  stallMs: 5000,
+  totalMs: 10_000,
+  signal: new AbortController().signal,
+  ...overrides,
+});
+
+function request(content: string, apiKey: string | undefined = "test-llm-key") {
+  return {
+    baseUrl: `${env.EMULATOR_URL}/openai/v1`,
+    apiKey,
+    model: "emulator-chat",
+    messages: [
+      { role: "system" as const, content: "You are a test." },
+      { role: "user" as const, content },
+    ],
+  };
+}
+
+async function collect(stream: AsyncGenerator<string>): Promise<string[]> {
+  const pieces: string[] = [];
+  for await (const piece of stream) pieces.push(piece);
+  return pieces;
+}
+
+async function failure(stream: AsyncGenerator<string>): Promise<LlmError> {
+  try {
+    await collect(stream);
+  } catch (error) {
+    if (error instanceof LlmError) return error;
+    throw error;
+  }
+  throw new Error("expected the stream to fail");
+}
+
+describe("readChunk", () => {
+  it("reads content deltas, finish reasons and [DONE]", () => {
+    expect(readChunk('{"choices":[{"delta":{"content":"Hi"},"finish_reason":null}]}')).toEqual({
+      text: "Hi",
+      done: false,
+      finishReason: null,
+    });
+    expect(readChunk('{"choices":[{"delta":{},"finish_reason":"stop"}]}')).toEqual({ text: "", done: false, finishReason: "stop" });
+    expect(readChunk("[DONE]")).toEqual({ text: "", done: true, finishReason: null });
+    expect(readChunk('{"choices":[],"usage":{"total_tokens":3}}').text).toBe("");
+  });
+
+  it("turns an in-stream error and non-JSON into LlmError", () => {
+    expect(() => readChunk('{"error":{"message":"overloaded"}}')).toThrow(LlmError);
+    expect(() => readChunk("{oops")).toThrow(/not JSON/);
+  });
+});
+
+describe("streamCompletion against the emulator", () => {
+  it("yields the reply token by token", async () => {
+    const pieces = await collect(streamCompletion(request("Tell me of dragons [[emu:tokens=6]]"), limits()));
+    expect(pieces).toHaveLength(6);
+    expect(pieces.join("").length).toBeGreaterThan(6);
+  });
+
+  it("fails with the HTTP status on chat=error, without echoing the key", async () => {
+    const error = await failure(streamCompletion(request("x [[emu:chat=error]]"), limits()));
+    expect(error.kind).toBe("http");
+    expect(error.status).toBe(500);
+    expect(error.detail).not.toContain("test-llm-key");
+  });
+
+  it("fails when the connection drops mid-reply (chat=midfail)", async () => {
+    const pieces: string[] = [];
+    let caught: unknown;
+    try {
+      for await (const piece of streamCompletion(request("x [[emu:chat=midfail;tokens=20]]"), limits())) pieces.push(piece);
+    } catch (error) {
+      caught = error;
+    }
+    expect(pieces.length).toBeGreaterThanOrEqual(1);
+    expect(caught).toBeInstanceOf(LlmError);
+    expect(["network", "protocol"]).toContain((caught as LlmError).kind);
+  });
+
+  it("gives up after stallMs of silence (chat=stall)", async () => {
+    const started = Date.now();
+    const error = await failure(streamCompletion(request("x [[emu:chat=stall]]"), limits({ stallMs: 200 })));
+    expect(error.kind).toBe("stall");
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it("gives up after totalMs even while tokens flow", async () => {
+    const error = await failure(streamCompletion(request("x [[emu:tokens=500]]"), limits({ totalMs: 200 })));
+    expect(error.kind).toBe("timeout");
+  });
+
+  it("ends quietly when the caller aborts", async () => {
+    const controller = new AbortController();
+    const pieces: string[] = [];
+    for await (const piece of streamCompletion(request("x [[emu:tokens=300]]"), limits({ signal: controller.signal }))) {
+      pieces.push(piece);
+      if (pieces.length === 3) controller.abort();
+    }
+    expect(pieces).toHaveLength(3);
+  });
+
+  it("fails on an unreachable model", async () => {
+    const error = await failure(
+      streamCompletion({ ...request("x"), baseUrl: "http://127.0.0.1:9/openai/v1" }, limits({ stallMs: 2000 })),
+    );
+    expect(["network", "stall"]).toContain(error.kind);
+  });
+});

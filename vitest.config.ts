@@ -1,0 +1,66 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Two projects share one global setup (a real PostgreSQL and the RunPod emulator, both
+ * started on free ports unless DATABASE_URL / RUNPOD_EMULATOR_URL name running ones):
+ * - `workers`: everything that runs inside workerd with real D1, R2, Queues, DOs;
+ * - `node`: tools that run on Node (emulator, restore script, PostgreSQL contract suite).
+ */
+export default defineConfig({
+  test: {
+    globalSetup: ["./test/setup/global-setup.ts"],
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(async ({ inject }) => {
+            const migrations = await readD1Migrations(path.join(__dirname, "migrations/d1"));
+            const databaseUrl = inject<string>("databaseUrl");
+            const emulatorUrl = inject<string>("emulatorUrl");
+            return {
+              main: "./src/index.ts",
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789",
+                  ADMIN_TOKEN: "test-admin-token",
+                  RUNPOD_API_KEY: "test-runpod-key",
+                  RUNPOD_WEBHOOK_SECRET: "test-webhook-secret",
+                  LLM_API_KEY: "test-llm-key",
+                  RUNPOD_API_BASE: `${emulatorUrl}/v2`,
+                  LLM_BASE_URL: `${emulatorUrl}/openai/v1`,
+                  EMULATOR_URL: emulatorUrl,
+                  // Most tests send no CF-Connecting-IP and so share the one "unknown" bucket: generous
+                  // limits keep them clear of 429s. test/workers/rate-limit*.test.ts set their own rates.
+                  RATE_API_PER_S: "10000",
+                  RATE_API_BURST: "10000",
+                  RATE_STRICT_PER_S: "10000",
+                  RATE_STRICT_BURST: "10000",
+                  // The emulator's GPU time is 200 ms: poll /status every 1-2 s, not 2-30 s.
+                  GENERATION_POLL_INITIAL_S: "1",
+                  GENERATION_POLL_MAX_S: "2",
+                },
+                hyperdrives: { HYPERDRIVE: databaseUrl },
+              },
+            };
+          }),
+        ],
+        // node-postgres picks its Workers socket (pg-cloudflare) through the `workerd` condition.
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          setupFiles: ["./test/setup/apply-migrations.ts"],
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/node/**/*.test.{ts,mjs}"],
+        },
+      },
+    ],
+  },
+});
