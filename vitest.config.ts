@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -32,6 +33,13 @@ export default defineConfig({
                   RUNPOD_API_BASE: `${emulatorUrl}/v2`,
                   LLM_BASE_URL: `${emulatorUrl}/openai/v1`,
                   EMULATOR_URL: emulatorUrl,
+                  // Real SillyTavern cards, for import tests (workerd has no file system).
+                  TEST_CARD_PNGS: Object.fromEntries(
+                    ["seraphina", "codingsensei", "fluxthecat"].map((name) => [
+                      name,
+                      readFileSync(path.join(__dirname, `test/fixtures/cards/${name}.png`)).toString("base64"),
+                    ]),
+                  ),
                   // Most tests send no CF-Connecting-IP and so share the one "unknown" bucket: generous
                   // limits keep them clear of 429s. test/workers/rate-limit*.test.ts set their own rates.
                   RATE_API_PER_S: "10000",

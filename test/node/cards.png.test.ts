@@ -3,6 +3,8 @@ import { crc32, deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { CardError, embedCardInPng, extractCardFromPng, parseCard } from "../../src/cards";
 
+/** Megabyte-sized cases stay well inside this even on a busy CI runner. */
+const HEAVY_TEST_TIMEOUT_MS = 20_000;
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 interface RawChunk {
@@ -124,6 +126,16 @@ describe("extractCardFromPng", () => {
     expect((await extractError(png)).message).toMatch(problem);
   });
 
+  it(
+    "rejects a zTXt chunk that inflates past the size limit",
+    async () => {
+      const bomb = deflateSync(Buffer.alloc(40 * 1024 * 1024, 0x41));
+      const png = pngWith({ type: "zTXt", data: Buffer.concat([Buffer.from("chara\0\0", "latin1"), bomb]) });
+      expect((await extractError(png)).message).toMatch(/inflates to more than/);
+    },
+    HEAVY_TEST_TIMEOUT_MS,
+  );
+
   it("rejects a chara chunk whose CRC does not match", async () => {
     const png = pngWith(tEXt("chara", base64Json(card)));
     const iend = png.length - 12;
@@ -165,15 +177,19 @@ describe("embedCardInPng", () => {
     expect(await extractCardFromPng(png)).toStrictEqual(card);
   });
 
-  it("embeds into a PNG without a card, and carries a multi-megabyte card", async () => {
-    const big = {
-      ...card,
-      data: { ...card.data, character_book: { entries: [{ content: "é".repeat(3_000_000) }] } },
-    };
-    const png = embedCardInPng(pngOf(withoutText(fixturePng("fluxthecat"))), big);
-    chunksOf(png);
-    expect(await extractCardFromPng(png)).toStrictEqual(big);
-  });
+  it(
+    "embeds into a PNG without a card, and carries a multi-megabyte card",
+    async () => {
+      const big = {
+        ...card,
+        data: { ...card.data, character_book: { entries: [{ content: "é".repeat(1_500_000) }] } },
+      };
+      const png = embedCardInPng(pngOf(withoutText(fixturePng("fluxthecat"))), big);
+      chunksOf(png);
+      expect(await extractCardFromPng(png)).toStrictEqual(big);
+    },
+    HEAVY_TEST_TIMEOUT_MS,
+  );
 
   it("rejects bytes that are not a PNG", () => {
     expect(() => embedCardInPng(new TextEncoder().encode("GIF89a"), card)).toThrow(CardError);

@@ -19,7 +19,7 @@ import {
  * later. These tests deliver them by hand (the harness's queue only records) and check that
  * no second upstream job and no second image set ever appears.
  */
-describe("queue redelivery", () => {
+describe("queue redelivery", { timeout: 30_000 }, () => {
   it("submits once when the same submit message is delivered twice at once, and again later", async () => {
     const h = harness();
     const user = await newUser();
@@ -71,7 +71,7 @@ describe("queue redelivery", () => {
   });
 });
 
-describe("the crash window between claiming a submit and recording the upstream id", () => {
+describe("the crash window between claiming a submit and recording the upstream id", { timeout: 30_000 }, () => {
   async function claimedButNotRecorded(h: ReturnType<typeof harness>, prompt: string, claimedAgoS: number) {
     const user = await newUser();
     const job = await createJob(user, { prompt }, h.fetch);
@@ -146,7 +146,7 @@ describe("the crash window between claiming a submit and recording the upstream 
   });
 });
 
-describe("webhooks", () => {
+describe("webhooks", { timeout: 30_000 }, () => {
   it("stores one image set when RunPod calls the webhook twice at once", async () => {
     const h = harness();
     const user = await newUser();

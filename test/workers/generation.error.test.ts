@@ -20,7 +20,7 @@ interface Problem {
   errors?: { path: string; message: string }[];
 }
 
-describe("POST /generate validation", () => {
+describe("POST /generate validation", { timeout: 30_000 }, () => {
   const cases: Array<[string, unknown, string]> = [
     ["a missing prompt", { width: 512 }, "prompt"],
     ["an empty prompt", { prompt: "   " }, "prompt"],
@@ -80,7 +80,7 @@ describe("POST /generate validation", () => {
   });
 });
 
-describe("Idempotency-Key", () => {
+describe("Idempotency-Key", { timeout: 30_000 }, () => {
   it("returns the original job for the same key and body, 409 for another body", async () => {
     const h = harness();
     const user = await newUser();
@@ -134,7 +134,7 @@ describe("Idempotency-Key", () => {
   });
 });
 
-describe("active-job quota", () => {
+describe("active-job quota", { timeout: 30_000 }, () => {
   it("answers 429 quota_exceeded past MAX_ACTIVE_JOBS_PER_USER and accepts again once one ends", async () => {
     const h = harness();
     const user = await newUser();
@@ -161,7 +161,7 @@ describe("active-job quota", () => {
   });
 });
 
-describe("timeouts", () => {
+describe("timeouts", { timeout: 30_000 }, () => {
   it("fails a job past GENERATION_TIMEOUT_S with code timeout and cancels it upstream", async () => {
     const h = harness({ GENERATION_TIMEOUT_S: "1" });
     const user = await newUser();
@@ -183,7 +183,7 @@ describe("timeouts", () => {
   });
 });
 
-describe("dead-letter queue", () => {
+describe("dead-letter queue", { timeout: 30_000 }, () => {
   it("fails a queued job whose message was dead-lettered", async () => {
     const h = harness();
     const user = await newUser();
@@ -218,7 +218,7 @@ describe("dead-letter queue", () => {
   });
 });
 
-describe("cancel", () => {
+describe("cancel", { timeout: 30_000 }, () => {
   it("cancels a queued job so its submit message never reaches RunPod", async () => {
     const h = harness();
     const user = await newUser();
@@ -232,7 +232,7 @@ describe("cancel", () => {
   });
 });
 
-describe("publishing", () => {
+describe("publishing", { timeout: 30_000 }, () => {
   it("never fails a job when live updates cannot be delivered", async () => {
     const broken = {
       idFromName: () => ({}),

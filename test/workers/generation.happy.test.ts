@@ -18,7 +18,7 @@ import { call, openSocket } from "./support/session";
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-describe("POST /generate through the real queue consumer", () => {
+describe("POST /generate through the real queue consumer", { timeout: 30_000 }, () => {
   it("answers 202 at once, then runs the job on RunPod and serves its PNG at the returned URL", async () => {
     const user = await newUser();
     const tag = uniqueTag();
@@ -136,7 +136,7 @@ describe("POST /generate through the real queue consumer", () => {
   });
 });
 
-describe("GET /generations", () => {
+describe("GET /generations", { timeout: 30_000 }, () => {
   it("lists the caller's jobs newest first, pages with a cursor and filters by status", async () => {
     const user = await newUser();
     const h = harness();
@@ -160,7 +160,7 @@ describe("GET /generations", () => {
   });
 });
 
-describe("worker-comfyui", () => {
+describe("worker-comfyui", { timeout: 30_000 }, () => {
   it("sends a ComfyUI workflow when RUNPOD_INPUT_FORMAT=comfyui and stores base64 and s3_url outputs", async () => {
     const h = harness({ RUNPOD_INPUT_FORMAT: "comfyui" });
     const user = await newUser();

@@ -10,7 +10,7 @@ import {
   waitForEmulatorJob,
 } from "./generation.support";
 
-describe("another user's job", () => {
+describe("another user's job", { timeout: 30_000 }, () => {
   it("is 404 to read and to cancel, and absent from their history", async () => {
     const h = harness();
     const owner = await newUser();
@@ -36,7 +36,7 @@ describe("another user's job", () => {
   });
 });
 
-describe("RunPod webhook", () => {
+describe("RunPod webhook", { timeout: 30_000 }, () => {
   async function runningJob() {
     const h = harness();
     const user = await newUser();
@@ -97,7 +97,7 @@ describe("RunPod webhook", () => {
   });
 });
 
-describe("secrets", () => {
+describe("secrets", { timeout: 30_000 }, () => {
   it("never shows the RunPod key or the webhook secret in a job or in the registered URL", async () => {
     const { h, user, job, upstream } = await (async () => {
       const h = harness();

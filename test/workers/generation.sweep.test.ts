@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createJob, directive, emulatorJobs, getJob, harness, newUser, uniqueTag, waitForEmulatorJob } from "./generation.support";
 
 /** The cron sweep is the net under lost messages; this file holds no other running jobs. */
-describe("scheduled sweep", () => {
+describe("scheduled sweep", { timeout: 30_000 }, () => {
   it("fails a running job past its deadline whose poll messages were lost, and cancels it upstream", async () => {
     const h = harness({ GENERATION_TIMEOUT_S: "1" });
     const user = await newUser();

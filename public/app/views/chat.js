@@ -289,8 +289,12 @@ export function chatView({ id }) {
     el.removeAttribute("aria-busy");
     delete el.dataset.clientId;
     setText(el, message.content);
+    // A reply cut short keeps what was streamed; say so next to its time.
+    const outcome = { cancelled: "Stopped", failed: "Interrupted" }[message.status];
+    el.dataset.outcome = message.status ?? "complete";
     setMeta(
       el,
+      outcome ? `${outcome} · ` : null,
       h(
         "time",
         { datetime: message.created_at, title: fullTime(message.created_at) },
@@ -309,10 +313,6 @@ export function chatView({ id }) {
       if (existing.dataset.content !== message.content || existing.dataset.state !== "complete")
         markPersisted(existing, message);
       return existing;
-    }
-    if (message.role === "assistant" && state.reply?.el && state.reply.messageId === message.id) {
-      markPersisted(state.reply.el, message);
-      return state.reply.el;
     }
     // A send whose echo was lost with the socket: adopt the bubble instead of doubling it.
     if (fromReload && message.role === "user") {
@@ -434,10 +434,10 @@ export function chatView({ id }) {
     }
     clearTimeout(state.cancelTimer);
     if (!state.reply?.sent) {
-      finishReply({ stopped: true });
+      finishReply({ outcome: "Stopped" });
       return;
     }
-    state.cancelTimer = setTimeout(() => finishReply({ stopped: true }), CANCEL_GRACE_MS);
+    state.cancelTimer = setTimeout(() => finishReply({ outcome: "Stopped" }), CANCEL_GRACE_MS);
   }
 
   // ---- the reply -----------------------------------------------------------------------------
@@ -468,7 +468,7 @@ export function chatView({ id }) {
     state.watchdog = setTimeout(() => {
       if (!state.reply) return;
       showError("The reply stopped arriving. You can send your message again.");
-      finishReply({ stopped: true });
+      finishReply({ outcome: "Stopped" });
     }, REPLY_WATCHDOG_MS);
   }
 
@@ -487,7 +487,15 @@ export function chatView({ id }) {
       setMeta(reply.el, h("span", { class: "msg__streaming" }, "Writing…"));
       reply.messageId = frame.message_id;
       reply.raw = known?.dataset.content ?? "";
-      if (!known) messages.append(reply.el);
+      if (!known) {
+        // Registered under its future id at once, so the persisted message (chat.done, chat.message
+        // or a reload) finds and completes this bubble instead of adding a second one.
+        if (frame.message_id) {
+          reply.el.dataset.messageId = frame.message_id;
+          byId.set(frame.message_id, reply.el);
+        }
+        messages.append(reply.el);
+      }
     }
     reply.raw += frame.delta ?? "";
     setText(reply.el, reply.raw);
@@ -542,11 +550,7 @@ export function chatView({ id }) {
       pending.delete(clientId);
       markFailed(entry);
     }
-    if (state.reply?.el) {
-      state.reply.el.dataset.state = "interrupted";
-      setMeta(state.reply.el, "Reply interrupted");
-    }
-    finishReply({ keepPartial: true });
+    finishReply({ outcome: "Interrupted" });
   }
 
   function markFailed(entry) {
@@ -567,16 +571,17 @@ export function chatView({ id }) {
     setMeta(entry.el, h("span", { class: "msg__failed" }, icon("alert"), "Not delivered · "), retry);
   }
 
-  function finishReply({ stopped = false } = {}) {
+  /** Ends the wait for a reply; `outcome` labels a bubble that will get no persisted version. */
+  function finishReply({ outcome = "" } = {}) {
     clearTimeout(state.watchdog);
     clearTimeout(state.cancelTimer);
     const reply = state.reply;
     state.reply = null;
     reply?.typing?.remove();
     if (reply?.el && reply.el.dataset.state === "streaming") {
-      reply.el.dataset.state = stopped ? "stopped" : "complete";
+      reply.el.dataset.state = outcome ? "interrupted" : "complete";
       reply.el.removeAttribute("aria-busy");
-      setMeta(reply.el, stopped ? "Stopped" : "");
+      setMeta(reply.el, outcome);
     }
     stopButton.hidden = true;
     sendButton.hidden = false;

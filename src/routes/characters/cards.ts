@@ -1,9 +1,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { buildCard } from "../../cards/card-mapping";
-import { CardError, parseCard } from "../../cards/card-v2";
-import { extractCardFromPng } from "../../cards/png-chunks";
+import { buildCard, CardError, extractCardFromPng, parseCard } from "../../cards";
 import { ApiError } from "../../errors/api-error";
 import { documentRoute } from "../../http/openapi";
 import { Id } from "../../http/schemas";

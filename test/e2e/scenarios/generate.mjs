@@ -81,7 +81,7 @@ async function submit(page, prompt, { width, height, steps }) {
     await page.goto("/generate");
     await ready(page);
   }
-  const previous = await page.getAttribute(CARD, "data-job-id").catch(() => null);
+  const previous = await page.evaluate((selector) => document.querySelector(selector)?.dataset.jobId ?? null, CARD);
   await page.fill("[data-testid='gen-prompt']", prompt);
   await page.fill("[data-testid='gen-width']", String(width));
   await page.fill("[data-testid='gen-height']", String(height));

@@ -11,9 +11,9 @@ export function rateLimitScenarios(t, ctx) {
       await page.goto(ctx.characterUrl);
       await ready(page);
       await page.waitForSelector("[data-testid='start-chat']");
-      // Keep the strict zone (burst 10, 5/s) drained with requests that create nothing while the
-      // UI asks for a chat; the UI's request then meets the limit.
-      const draining = page.evaluate(async () => {
+      // Empty the strict zone (burst 10, refills 5/s) with requests that create nothing, then press
+      // "Start chat" in the same moment, before the bucket refills one token.
+      const statuses = await page.evaluate(async () => {
         const token = localStorage.getItem("edge-art.token");
         const hit = () =>
           fetch("/api/v1/chats", {
@@ -21,20 +21,11 @@ export function rateLimitScenarios(t, ctx) {
             headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
             body: JSON.stringify({ character_id: "does-not-exist" }),
           }).then((r) => r.status);
-        const statuses = await Promise.all(Array.from({ length: 20 }, hit));
-        for (let i = 0; i < 30; i++) {
-          statuses.push(await hit());
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        return statuses;
+        const drained = await Promise.all(Array.from({ length: 25 }, hit));
+        document.querySelector("[data-testid='start-chat']").click();
+        return drained;
       });
-      await page.waitForTimeout(300);
-      await page.click("[data-testid='start-chat']");
-      const statuses = await draining;
-      assert.ok(
-        statuses.includes(429),
-        `expected 429s while draining, got ${[...new Set(statuses)].join(", ")}`,
-      );
+      assert.ok(statuses.includes(429), `expected 429s while draining, got ${[...new Set(statuses)].join(", ")}`);
       const toast = page.locator("[data-testid='toast'][data-tone='error']").last();
       await toast.waitFor();
       assert.match(await toast.textContent(), /Too many requests — try again in \d+ s/);

@@ -1,0 +1,61 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/app";
+
+const app = createApp();
+
+/** A D1 binding that fails the test if anything queries it. */
+function tripwireD1(): { binding: D1Database; queries: () => number } {
+  let count = 0;
+  const binding = new Proxy({} as D1Database, {
+    get() {
+      return () => {
+        count++;
+        throw new Error("the database was queried");
+      };
+    },
+  });
+  return { binding, queries: () => count };
+}
+
+async function call(path: string, bindings: Env) {
+  const ctx = createExecutionContext();
+  const res = await app.request(`http://127.0.0.1:8787/api/v1${path}`, {}, bindings, ctx);
+  const body = await res.text();
+  await waitOnExecutionContext(ctx);
+  return { res, body };
+}
+
+describe("GET /characters/popular", () => {
+  it("orders public characters by chat_count and defaults to 12", async () => {
+    const { res, body } = await call("/characters/popular", env);
+    expect(res.status).toBe(200);
+    const items = (JSON.parse(body) as { items: { chat_count: number; is_public: boolean }[] }).items;
+    expect(items).toHaveLength(12);
+    expect(items.every((c) => c.is_public)).toBe(true);
+    const counts = items.map((c) => c.chat_count);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+  });
+
+  it("serves a warm cache without touching the database", async () => {
+    const cold = await call("/characters/popular?limit=5", env);
+    expect(cold.res.status).toBe(200);
+    expect(cold.res.headers.get("Cache-Control")).toBe("public, max-age=300");
+
+    const tripwire = tripwireD1();
+    const warm = await call("/characters/popular?limit=5", { ...env, DB: tripwire.binding });
+    expect(warm.res.status).toBe(200);
+    expect(warm.body).toBe(cold.body);
+    expect(tripwire.queries()).toBe(0);
+
+    // A limit not yet cached does reach the database (the tripwire can fail).
+    const miss = await call("/characters/popular?limit=6", { ...env, DB: tripwire.binding });
+    expect(miss.res.status).toBe(500);
+    expect(tripwire.queries()).toBeGreaterThan(0);
+  });
+
+  it.each(["limit=0", "limit=51", "limit=x"])("rejects ?%s with 400", async (qs) => {
+    const { res } = await call(`/characters/popular?${qs}`, env);
+    expect(res.status).toBe(400);
+  });
+});
