@@ -37,7 +37,9 @@ export default defineConfig({
                   TEST_CARD_PNGS: Object.fromEntries(
                     ["seraphina", "codingsensei", "fluxthecat"].map((name) => [
                       name,
-                      readFileSync(path.join(__dirname, `test/fixtures/cards/${name}.png`)).toString("base64"),
+                      readFileSync(path.join(__dirname, `test/fixtures/cards/${name}.png`)).toString(
+                        "base64",
+                      ),
                     ]),
                   ),
                   // Most tests send no CF-Connecting-IP and so share the one "unknown" bucket: generous

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Config, loadConfig } from "../src/config";
 import { openRepository } from "../src/db/repository";
+import { reportOpenSockets } from "../src/ops/sockets/report";
 import { ActiveReplies } from "../src/realtime/active-replies";
 import { TurnRefused } from "../src/realtime/chat-context";
 import { runChatTurn } from "../src/realtime/chat-stream";
@@ -68,6 +69,7 @@ export class UserSession extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server);
     const attachment: SocketAttachment = { user_id: userId, connected_at: new Date().toISOString() };
     server.serializeAttachment(attachment);
+    this.ctx.waitUntil(reportOpenSockets(this.env, userId, "connect", this.openCount()));
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -79,9 +81,9 @@ export class UserSession extends DurableObject<Env> {
     return this.sendToAll(publishedFrame(event));
   }
 
-  /** Open sockets of this user (for operators' stats). */
-  async openSockets(): Promise<number> {
-    return this.ctx.getWebSockets().length;
+  /** Open sockets of this user (the nightly socket-count reconciliation asks). */
+  openSockets(): number {
+    return this.openCount();
   }
 
   /** The chat is gone: stop its reply, if one is streaming, without storing it. */
@@ -118,6 +120,7 @@ export class UserSession extends DurableObject<Env> {
     } catch {
       // Already closed.
     }
+    this.reportClosed(socket);
   }
 
   override async webSocketError(socket: WebSocket, error: unknown): Promise<void> {
@@ -127,6 +130,18 @@ export class UserSession extends DurableObject<Env> {
     } catch {
       // Already closed.
     }
+    this.reportClosed(socket);
+  }
+
+  /** Sockets still open, not counting `except` (one that is closing). */
+  private openCount(except?: WebSocket): number {
+    return this.ctx.getWebSockets().filter((ws) => ws !== except && ws.readyState === WebSocket.OPEN).length;
+  }
+
+  private reportClosed(socket: WebSocket): void {
+    const attachment = readAttachment(socket);
+    if (!attachment) return;
+    this.ctx.waitUntil(reportOpenSockets(this.env, attachment.user_id, "disconnect", this.openCount(socket)));
   }
 
   private startReply(socket: WebSocket, frame: ChatSendFrame): void {
@@ -139,16 +154,29 @@ export class UserSession extends DurableObject<Env> {
     try {
       config = loadConfig(this.env);
     } catch {
-      this.sendTo(socket, { type: "error", code: "internal", detail: "The service is misconfigured.", chat_id: frame.chat_id });
+      this.sendTo(socket, {
+        type: "error",
+        code: "internal",
+        detail: "The service is misconfigured.",
+        chat_id: frame.chat_id,
+      });
       return;
     }
     const slot = this.replies.begin(frame.chat_id);
     if (slot === "busy" || slot === "limit") {
       const refusal =
         slot === "busy"
-          ? new TurnRefused("conflict", "A reply is already streaming in this chat; wait for chat.done or cancel it.")
+          ? new TurnRefused(
+              "conflict",
+              "A reply is already streaming in this chat; wait for chat.done or cancel it.",
+            )
           : new TurnRefused("quota_exceeded", `At most ${MAX_REPLIES_PER_USER} replies may stream at once.`);
-      this.sendTo(socket, { type: "error", code: refusal.code, detail: refusal.detail, chat_id: frame.chat_id });
+      this.sendTo(socket, {
+        type: "error",
+        code: refusal.code,
+        detail: refusal.detail,
+        chat_id: frame.chat_id,
+      });
       return;
     }
     const repo = openRepository(this.env, config);
@@ -164,7 +192,12 @@ export class UserSession extends DurableObject<Env> {
     )
       .catch((error: unknown) => {
         if (error instanceof TurnRefused) {
-          this.sendTo(socket, { type: "error", code: error.code, detail: error.detail, chat_id: frame.chat_id });
+          this.sendTo(socket, {
+            type: "error",
+            code: error.code,
+            detail: error.detail,
+            chat_id: frame.chat_id,
+          });
           return;
         }
         log("error", "chat turn failed", { chat_id: frame.chat_id, error: String(error) });

@@ -50,13 +50,28 @@ async function main() {
   if (useEmulator) {
     const emulator = await startEmulator({ port: emulatorPort });
     cleanups.push(emulator.close);
-    vars.push("--var", `RUNPOD_API_BASE:${emulator.url}/v2`, "--var", `LLM_BASE_URL:${emulator.url}/openai/v1`);
+    vars.push(
+      "--var",
+      `RUNPOD_API_BASE:${emulator.url}/v2`,
+      "--var",
+      `LLM_BASE_URL:${emulator.url}/openai/v1`,
+    );
     log(`RunPod emulator at ${emulator.url}`);
   }
 
   const child = spawn(
     process.execPath,
-    [wrangler, "dev", "--ip", "127.0.0.1", "--port", port, "--show-interactive-dev-session=false", ...vars, ...passThrough],
+    [
+      wrangler,
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      port,
+      "--show-interactive-dev-session=false",
+      ...vars,
+      ...passThrough,
+    ],
     { cwd: root, stdio: "inherit", env: process.env },
   );
   const stop = async (code) => {

@@ -6,7 +6,9 @@ import { ApiError } from "./errors/api-error";
 import { problemResponse } from "./errors/problem";
 import { requestId } from "./middleware/request-id";
 import { services } from "./middleware/services";
+import { requestLog } from "./ops/request-log";
 import { rateLimit } from "./rate-limit/middleware";
+import { admin } from "./routes/admin/index";
 import { characterCards } from "./routes/characters/cards";
 import { popularCharacters } from "./routes/characters/popular";
 import { readCharacters } from "./routes/characters/read";
@@ -40,6 +42,7 @@ const jsonBodyLimit = bodyLimit({
 export function createApp() {
   const app = new Hono<AppEnv>();
 
+  app.use("*", requestLog);
   app.use("*", requestId);
   app.use("*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
   app.use(
@@ -84,11 +87,14 @@ export function createApp() {
     .route("/", readGenerations)
     .route("/", cancelGeneration)
     .route("/", runpodWebhook)
-    .route("/", ws);
+    .route("/", ws)
+    .route("/", admin);
   app.route("/api/v1", v1);
   app.route("/", images);
 
-  app.notFound((c) => problemResponse(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`)));
+  app.notFound((c) =>
+    problemResponse(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`)),
+  );
   app.onError((err, c) => problemResponse(c, err));
   return app;
 }

@@ -57,8 +57,15 @@ export const ConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     if (cfg.STORAGE_BACKEND !== "s3") return;
-    for (const key of ["S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const) {
-      if (!cfg[key]) ctx.addIssue({ code: "custom", path: [key], message: `${key} is required when STORAGE_BACKEND=s3` });
+    for (const key of [
+      "S3_ENDPOINT",
+      "S3_REGION",
+      "S3_BUCKET",
+      "S3_ACCESS_KEY_ID",
+      "S3_SECRET_ACCESS_KEY",
+    ] as const) {
+      if (!cfg[key])
+        ctx.addIssue({ code: "custom", path: [key], message: `${key} is required when STORAGE_BACKEND=s3` });
     }
   });
 

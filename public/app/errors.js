@@ -74,6 +74,8 @@ export function describeProblem({ code, detail, errors = [], retryAfter, status 
       return "The AI service is busy or unreachable right now. Please try again in a moment.";
     case "internal":
       return "Something went wrong on our side. Please try again.";
+    case "unsupported_media_type":
+      return "The server doesn't accept that kind of data. Please reload the page and try again.";
     case "network":
       return "Can't reach the server. Check your connection and try again.";
     default:
@@ -114,7 +116,8 @@ export function describeSocketError(frame) {
 }
 
 function fieldName(path) {
-  const key = String(path ?? "").replace(/^body\./, "");
+  const key = String(path ?? "").replace(/^(body|query|params)\./, "");
+  if (key === "(root)") return "Request";
   return FIELD_NAMES[key] ?? (humanize(key) || "Request");
 }
 

@@ -45,7 +45,11 @@ const HEADER = base64url(encoder.encode(JSON.stringify({ alg: "HS256", typ: "JWT
  */
 export async function signAccessToken(claims: AccessClaims, secret: string): Promise<string> {
   const payload = base64url(encoder.encode(JSON.stringify(claims)));
-  const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(`${HEADER}.${payload}`));
+  const signature = await crypto.subtle.sign(
+    "HMAC",
+    await hmacKey(secret),
+    encoder.encode(`${HEADER}.${payload}`),
+  );
   return `${HEADER}.${payload}.${base64url(new Uint8Array(signature))}`;
 }
 
@@ -53,7 +57,11 @@ export async function signAccessToken(claims: AccessClaims, secret: string): Pro
  * Verifies signature (constant time, by `crypto.subtle.verify`), algorithm and expiry.
  * Returns null for any token that is malformed, forged, of another algorithm or expired.
  */
-export async function verifyAccessToken(token: string, secret: string, nowS: number): Promise<AccessClaims | null> {
+export async function verifyAccessToken(
+  token: string,
+  secret: string,
+  nowS: number,
+): Promise<AccessClaims | null> {
   const parts = token.split(".");
   if (parts.length !== 3) return null;
   const [header, payload, signature] = parts as [string, string, string];
@@ -72,7 +80,8 @@ export async function verifyAccessToken(token: string, secret: string, nowS: num
     );
     if (!valid) return null;
     const claims = JSON.parse(new TextDecoder().decode(payloadBytes)) as Partial<AccessClaims>;
-    if (typeof claims.sub !== "string" || typeof claims.exp !== "number" || typeof claims.iat !== "number") return null;
+    if (typeof claims.sub !== "string" || typeof claims.exp !== "number" || typeof claims.iat !== "number")
+      return null;
     if (claims.exp <= nowS) return null;
     return claims as AccessClaims;
   } catch {

@@ -8,7 +8,8 @@ const dialect = new PgDialect();
 function normalise<T>(rows: readonly Record<string, unknown>[]): T[] {
   return rows.map((row) => {
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(row)) out[key] = value instanceof Date ? value.toISOString() : value;
+    for (const [key, value] of Object.entries(row))
+      out[key] = value instanceof Date ? value.toISOString() : value;
     return out as T;
   });
 }
@@ -21,7 +22,12 @@ function normalise<T>(rows: readonly Record<string, unknown>[]): T[] {
  * cache hit never connects.
  */
 export function postgresClient(connectionString: string): SqlClient {
-  const connection = postgres(connectionString, { max: 1, fetch_types: false, prepare: true, onnotice: () => {} });
+  const connection = postgres(connectionString, {
+    max: 1,
+    fetch_types: false,
+    prepare: true,
+    onnotice: () => {},
+  });
   const execute = (executor: postgres.Sql | postgres.TransactionSql, query: SQL) => {
     const { sql, params } = dialect.sqlToQuery(query);
     return executor.unsafe(sql, params as postgres.ParameterOrJSON<never>[]);

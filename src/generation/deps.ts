@@ -1,6 +1,7 @@
 import { type Config, loadConfig } from "../config";
 import type { JobsRepo } from "../db/repos/jobs";
 import { openRepository, type Repository } from "../db/repository";
+import { withJobMetrics } from "../ops/job-metrics";
 import { sessionPublisher, type UserEventPublisher } from "../realtime/publisher";
 import type { ImageStore } from "../storage/image-store";
 import { openImageStore } from "../storage/index";
@@ -35,7 +36,8 @@ export function generationDeps(
       apiKey: config.RUNPOD_API_KEY,
     }),
     store: openImageStore(env, config),
-    publisher: sessionPublisher(env),
+    // Every won transition is published: the one place to also count it (src/ops/job-metrics.ts).
+    publisher: withJobMetrics(env, sessionPublisher(env)),
     queue: env.GENERATION_QUEUE as Queue<GenerationMessage>,
     waitUntil,
   };

@@ -8,7 +8,11 @@ import { GenerationMessage } from "./messages";
  * `dead_lettered = 1` for the admin view), so it leaves the user's quota instead of
  * hanging in `queued`/`running` forever; any upstream work is cancelled.
  */
-export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
+export async function consumeDeadLetters(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  ctx: ExecutionContext,
+): Promise<void> {
   const { service, close } = openGeneration(env, ctx);
   try {
     await Promise.all(

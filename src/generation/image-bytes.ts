@@ -1,5 +1,5 @@
-import { OutputError } from "./output-parser";
 import type { ImageExtension } from "./image-keys";
+import { OutputError } from "./output-parser";
 
 export interface SniffedImage {
   contentType: string;
@@ -25,9 +25,15 @@ function startsWith(bytes: Uint8Array, prefix: number[], offset = 0): boolean {
 export function sniffImage(bytes: Uint8Array): SniffedImage {
   if (startsWith(bytes, PNG_SIGNATURE) && bytes.length >= 24) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return { contentType: "image/png", extension: "png", width: view.getUint32(16), height: view.getUint32(20) };
+    return {
+      contentType: "image/png",
+      extension: "png",
+      width: view.getUint32(16),
+      height: view.getUint32(20),
+    };
   }
-  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return { contentType: "image/jpeg", extension: "jpg", width: null, height: null };
+  if (startsWith(bytes, [0xff, 0xd8, 0xff]))
+    return { contentType: "image/jpeg", extension: "jpg", width: null, height: null };
   if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8)) {
     return { contentType: "image/webp", extension: "webp", width: null, height: null };
   }

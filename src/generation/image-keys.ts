@@ -35,7 +35,10 @@ export function isImageKey(key: string): boolean {
  * works on this Worker (`GET /images/...`) and on a CDN whose origin is the bucket:
  * IMAGE_CDN_BASE_URL, when set, replaces PUBLIC_BASE_URL as the origin.
  */
-export function imageUrl(config: Pick<Config, "IMAGE_CDN_BASE_URL" | "PUBLIC_BASE_URL">, key: string): string {
+export function imageUrl(
+  config: Pick<Config, "IMAGE_CDN_BASE_URL" | "PUBLIC_BASE_URL">,
+  key: string,
+): string {
   const origin = (config.IMAGE_CDN_BASE_URL ?? config.PUBLIC_BASE_URL).replace(/\/+$/, "");
   return `${origin}/${key}`;
 }

@@ -139,7 +139,12 @@ export class JobService {
 
   private async submit(job: Job, n: number, depth: number): Promise<Step> {
     const now = this.now();
-    const claimed = await this.deps.jobs.claimAttempt(job.id, job.attempts, iso(now), iso(now - SUBMIT_LEASE_S * 1000));
+    const claimed = await this.deps.jobs.claimAttempt(
+      job.id,
+      job.attempts,
+      iso(now),
+      iso(now - SUBMIT_LEASE_S * 1000),
+    );
     if (!claimed) {
       // Another delivery moved the job first; look once more at where it stands.
       return depth === 0 ? this.advance(job.id, n, 1) : { kind: "retry", delaySeconds: SUBMIT_LEASE_S };
@@ -163,7 +168,12 @@ export class JobService {
       if (released) this.publish(released);
       throw error;
     }
-    const recorded = await this.deps.jobs.recordUpstream(claimed.id, claimed.attempts, upstreamId, iso(this.now()));
+    const recorded = await this.deps.jobs.recordUpstream(
+      claimed.id,
+      claimed.attempts,
+      upstreamId,
+      iso(this.now()),
+    );
     if (!recorded) {
       // Cancelled, timed out or dead-lettered while we submitted: leave no GPU work behind.
       await this.cancelUpstream(upstreamId, claimed.id);
@@ -193,7 +203,10 @@ export class JobService {
         await this.fail(job, { code: "upstream_failed", message: upstreamError(upstream.error) });
         return DONE;
       case "TIMED_OUT":
-        await this.fail(job, { code: "timeout", message: "RunPod stopped the job at its execution timeout." });
+        await this.fail(job, {
+          code: "timeout",
+          message: "RunPod stopped the job at its execution timeout.",
+        });
         return DONE;
       case "CANCELLED":
         await this.fail(job, { code: "upstream_cancelled", message: "The job was cancelled upstream." });
@@ -250,7 +263,12 @@ export class JobService {
     const failed = await this.deps.jobs.transition(
       job.id,
       options.from ?? ["running"],
-      { status: "failed", error, completed_at: nowIso, ...(options.deadLettered ? { dead_lettered: true } : {}) },
+      {
+        status: "failed",
+        error,
+        completed_at: nowIso,
+        ...(options.deadLettered ? { dead_lettered: true } : {}),
+      },
       nowIso,
     );
     if (!failed) return null;

@@ -1,5 +1,9 @@
 /** One JSON line per event, as Workers Logs indexes them. Callers pass ids and codes, never secrets or bodies. */
-export function log(level: "info" | "warn" | "error", msg: string, fields: Record<string, unknown> = {}): void {
+export function log(
+  level: "info" | "warn" | "error",
+  msg: string,
+  fields: Record<string, unknown> = {},
+): void {
   console[level](JSON.stringify({ level, msg, ...fields }));
 }
 

@@ -17,7 +17,9 @@ const SdxlOutput = z.object({ image_url: Text.optional(), images: z.array(Text).
 /** runpod-workers/worker-comfyui: `images: [{filename, type: "base64" | "s3_url", data}]`. */
 const ComfyOutput = z.object({
   images: z
-    .array(z.object({ filename: z.string().max(1000).optional(), type: z.enum(["base64", "s3_url"]), data: Text }))
+    .array(
+      z.object({ filename: z.string().max(1000).optional(), type: z.enum(["base64", "s3_url"]), data: Text }),
+    )
     .min(1),
 });
 

@@ -10,7 +10,11 @@ import { retryDelaySeconds } from "./poll-schedule";
  * bad job never holds back the others. Delivery is at-least-once: `JobService` makes every
  * step safe to run twice.
  */
-export async function consumeGenerations(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
+export async function consumeGenerations(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  ctx: ExecutionContext,
+): Promise<void> {
   const { deps, service, close } = openGeneration(env, ctx);
   try {
     await Promise.all(batch.messages.map((message) => handle(message, service, deps.queue)));

@@ -1,6 +1,13 @@
 import { z } from "zod";
 
-export const RUNPOD_STATUSES = ["IN_QUEUE", "IN_PROGRESS", "COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"] as const;
+export const RUNPOD_STATUSES = [
+  "IN_QUEUE",
+  "IN_PROGRESS",
+  "COMPLETED",
+  "FAILED",
+  "CANCELLED",
+  "TIMED_OUT",
+] as const;
 
 const Accepted = z.object({ id: z.string().min(1).max(200), status: z.string().optional() });
 
@@ -28,7 +35,9 @@ export class RunPodError extends Error {
     readonly status: number,
     detail: string,
   ) {
-    super(`RunPod ${operation} failed: ${status === 0 ? "network error" : `HTTP ${status}`}${detail ? `: ${detail}` : ""}`);
+    super(
+      `RunPod ${operation} failed: ${status === 0 ? "network error" : `HTTP ${status}`}${detail ? `: ${detail}` : ""}`,
+    );
   }
 
   /** Network errors, timeouts, 429 and 5xx may pass; any other 4xx will not. */
@@ -83,8 +92,15 @@ export class RunPodClient {
   }
 
   /** Submits a job; RunPod's `executionTimeout` policy is in milliseconds. */
-  async run(input: object, options: { webhook?: string; executionTimeoutMs: number }): Promise<{ id: string }> {
-    const body = { input, webhook: options.webhook, policy: { executionTimeout: options.executionTimeoutMs } };
+  async run(
+    input: object,
+    options: { webhook?: string; executionTimeoutMs: number },
+  ): Promise<{ id: string }> {
+    const body = {
+      input,
+      webhook: options.webhook,
+      policy: { executionTimeout: options.executionTimeoutMs },
+    };
     const response = await this.#send("run", "/run", body);
     return parseBody("run", response, Accepted);
   }
@@ -130,7 +146,11 @@ export class RunPodClient {
   }
 }
 
-async function parseBody<S extends z.ZodType>(operation: Operation, response: Response, schema: S): Promise<z.output<S>> {
+async function parseBody<S extends z.ZodType>(
+  operation: Operation,
+  response: Response,
+  schema: S,
+): Promise<z.output<S>> {
   const parsed = schema.safeParse(await response.json().catch(() => undefined));
   if (!parsed.success) throw new RunPodError(operation, 502, "malformed response body");
   return parsed.data;

@@ -48,7 +48,8 @@ export async function storeJobImages(
   const fetcher = deps.fetch ?? ((input, init) => fetch(input, init));
   return Promise.all(
     sources.map(async (source, index) => {
-      const bytes = source.kind === "inline" ? decodeBase64(source.base64) : await download(source.url, fetcher);
+      const bytes =
+        source.kind === "inline" ? decodeBase64(source.base64) : await download(source.url, fetcher);
       if (bytes.byteLength > MAX_IMAGE_BYTES) throw new OutputError("an output image is too large");
       const sniffed = sniffImage(bytes);
       const key = await imageKey(deps.config, job.id, index, sniffed.extension);

@@ -30,7 +30,11 @@ export async function sweepGenerations(env: Env, ctx: ExecutionContext): Promise
         log("warn", "sweeping an overdue job failed", { job_id: job.id, error: describeError(error) });
       });
     }
-    const stuck = await deps.jobs.listStale("queued", new Date(now - QUEUED_RESEND_AFTER_S * 1000).toISOString(), SWEEP_LIMIT);
+    const stuck = await deps.jobs.listStale(
+      "queued",
+      new Date(now - QUEUED_RESEND_AFTER_S * 1000).toISOString(),
+      SWEEP_LIMIT,
+    );
     for (const job of stuck) {
       if (await deps.jobs.touch(job.id, "queued", new Date(now).toISOString())) {
         await deps.queue.send({ type: "submit", job_id: job.id });

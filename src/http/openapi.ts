@@ -61,7 +61,13 @@ export function openApiDocument(version: string, serverUrl: string) {
     for (const [status, res] of Object.entries(route.responses)) {
       responses[status] = {
         description: res.description,
-        ...(res.schema ? { content: { [res.contentType ?? "application/json"]: { schema: jsonSchema(res.schema, "output") } } } : {}),
+        ...(res.schema
+          ? {
+              content: {
+                [res.contentType ?? "application/json"]: { schema: jsonSchema(res.schema, "output") },
+              },
+            }
+          : {}),
       };
     }
     responses.default = {
@@ -78,7 +84,9 @@ export function openApiDocument(version: string, serverUrl: string) {
         ? {
             requestBody: {
               required: true,
-              content: { [route.bodyContentType ?? "application/json"]: { schema: jsonSchema(route.body, "input") } },
+              content: {
+                [route.bodyContentType ?? "application/json"]: { schema: jsonSchema(route.body, "input") },
+              },
             },
           }
         : {}),

@@ -6,7 +6,11 @@ export const ListQuery = z.object({
   cursor: z.string().min(1).max(512).optional(),
 });
 
-export const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "not an id");
+export const Id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, "not an id");
 
 export const Page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), next_cursor: z.string().nullable() });

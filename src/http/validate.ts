@@ -10,7 +10,12 @@ function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
 }
 
 /** Parses with a schema or throws a 400 problem listing every field error. */
-export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what: string, prefix?: string): z.output<S> {
+export function parseOr400<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  prefix?: string,
+): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw ApiError.invalid(`The ${what} is invalid.`, fieldErrors(result.error, prefix));
   return result.data;

@@ -30,7 +30,9 @@ export function decodeCursor(raw: string | undefined): Cursor | undefined {
   } catch {
     // fall through to the 400 below
   }
-  throw ApiError.invalid("The cursor is not one this API issued.", [{ path: "cursor", message: "invalid cursor" }]);
+  throw ApiError.invalid("The cursor is not one this API issued.", [
+    { path: "cursor", message: "invalid cursor" },
+  ]);
 }
 
 /** Shapes a page: `limit + 1` rows were fetched to learn whether another page exists. */

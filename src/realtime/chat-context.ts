@@ -30,7 +30,11 @@ const HISTORY_MAX_MESSAGES = 500;
  * The most recent messages whose text adds up to about `budgetChars` (one page more than
  * the prompt builder can use, so it decides exactly where to cut), oldest first.
  */
-export async function loadRecentHistory(repo: Repository, chatId: string, budgetChars: number): Promise<Message[]> {
+export async function loadRecentHistory(
+  repo: Repository,
+  chatId: string,
+  budgetChars: number,
+): Promise<Message[]> {
   const newestFirst: Message[] = [];
   let chars = 0;
   let before: Message | undefined;

@@ -13,7 +13,12 @@ export interface TurnDeps {
   repo: Repository;
   config: Pick<
     Config,
-    "LLM_BASE_URL" | "LLM_API_KEY" | "LLM_MODEL" | "LLM_CONTEXT_BUDGET_CHARS" | "LLM_STALL_TIMEOUT_MS" | "LLM_REPLY_TIMEOUT_MS"
+    | "LLM_BASE_URL"
+    | "LLM_API_KEY"
+    | "LLM_MODEL"
+    | "LLM_CONTEXT_BUDGET_CHARS"
+    | "LLM_STALL_TIMEOUT_MS"
+    | "LLM_REPLY_TIMEOUT_MS"
   >;
   userId: string;
   /** Sends an event to every socket of the user. */
@@ -79,12 +84,21 @@ export async function runChatTurn(deps: TurnDeps, frame: ChatSendFrame): Promise
   } catch (error) {
     status = "failed";
     failure = error instanceof LlmError ? error : new LlmError("network", "The model could not be reached.");
-    log("warn", "chat reply failed", { chat_id: context.chat.id, kind: failure.kind, status: failure.status });
+    log("warn", "chat reply failed", {
+      chat_id: context.chat.id,
+      kind: failure.kind,
+      status: failure.status,
+    });
   }
 
   const stopped = signal.reason instanceof ReplyStopped ? signal.reason.reason : null;
   if (stopped === "deleted") {
-    broadcast({ type: "error", code: "not_found", detail: "The chat was deleted.", chat_id: context.chat.id });
+    broadcast({
+      type: "error",
+      code: "not_found",
+      detail: "The chat was deleted.",
+      chat_id: context.chat.id,
+    });
     return;
   }
 
@@ -100,11 +114,21 @@ export async function runChatTurn(deps: TurnDeps, frame: ChatSendFrame): Promise
     await repo.chats.addMessage(reply, userId);
   } catch (error) {
     log("error", "storing a chat reply failed", { chat_id: context.chat.id, error: String(error) });
-    broadcast({ type: "error", code: "internal", detail: "The reply could not be saved.", chat_id: context.chat.id });
+    broadcast({
+      type: "error",
+      code: "internal",
+      detail: "The reply could not be saved.",
+      chat_id: context.chat.id,
+    });
     return;
   }
   if (failure) {
-    broadcast({ type: "error", code: "upstream_unavailable", detail: failure.detail, chat_id: context.chat.id });
+    broadcast({
+      type: "error",
+      code: "upstream_unavailable",
+      detail: failure.detail,
+      chat_id: context.chat.id,
+    });
   }
   broadcast({ type: "chat.message", message: reply });
   broadcast({ type: "chat.done", chat_id: context.chat.id, message: reply });

@@ -25,6 +25,7 @@ const Ping = z.object({ type: z.literal("ping") });
 export const ClientFrame = z.discriminatedUnion("type", [ChatSend, ChatCancel, Ping]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ChatSendFrame = z.infer<typeof ChatSend>;
+const FRAME_TYPES: readonly string[] = ["chat.send", "chat.cancel", "ping"];
 
 /** Why a frame was refused; sent back as an `error` frame on the socket it came from. */
 export interface FrameProblem {
@@ -56,7 +57,9 @@ function chatIdOf(value: unknown): string | undefined {
  * @example
  * const result = parseClientFrame('{"type":"ping"}'); // { frame: { type: "ping" } }
  */
-export function parseClientFrame(raw: string | ArrayBuffer): { frame: ClientFrame } | { problem: FrameProblem } {
+export function parseClientFrame(
+  raw: string | ArrayBuffer,
+): { frame: ClientFrame } | { problem: FrameProblem } {
   const size = typeof raw === "string" ? byteLength(raw) : raw.byteLength;
   if (size > MAX_FRAME_BYTES) {
     return { problem: { code: "payload_too_large", detail: `Frames are at most ${MAX_FRAME_BYTES} bytes.` } };
@@ -73,10 +76,24 @@ export function parseClientFrame(raw: string | ArrayBuffer): { frame: ClientFram
   const parsed = ClientFrame.safeParse(value);
   if (parsed.success) return { frame: parsed.data };
   const chatId = chatIdOf(value);
+  const type = typeof value === "object" && value !== null ? (value as { type?: unknown }).type : undefined;
+  if (!FRAME_TYPES.includes(type as string)) {
+    return {
+      problem: {
+        code: "invalid_request",
+        detail: `Unknown frame type; send one of ${FRAME_TYPES.join(", ")}.`,
+        ...(chatId ? { chat_id: chatId } : {}),
+      },
+    };
+  }
   const detail = parsed.error.issues
     .map((issue) => `${issue.path.map(String).join(".") || "(frame)"}: ${issue.message}`)
     .join("; ");
   return {
-    problem: { code: "invalid_request", detail: `The frame is invalid (${detail}).`, ...(chatId ? { chat_id: chatId } : {}) },
+    problem: {
+      code: "invalid_request",
+      detail: `The frame is invalid (${detail}).`,
+      ...(chatId ? { chat_id: chatId } : {}),
+    },
   };
 }

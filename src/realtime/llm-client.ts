@@ -47,7 +47,8 @@ export function readChunk(data: string): { text: string; done: boolean; finishRe
     throw new LlmError("protocol", "The model sent a chunk that is not JSON.");
   }
   if (payload.error) {
-    const message = typeof payload.error.message === "string" ? payload.error.message.slice(0, 200) : "unknown";
+    const message =
+      typeof payload.error.message === "string" ? payload.error.message.slice(0, 200) : "unknown";
     throw new LlmError("http", `The model reported an error: ${message}`);
   }
   const choice = payload.choices?.[0];
@@ -60,8 +61,12 @@ export function readChunk(data: string): { text: string; done: boolean; finishRe
   };
 }
 
+/** Settles with `read`, or rejects as soon as `signal` aborts; `read` never goes unhandled. */
 function readOrAbort<T>(read: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    read.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
@@ -87,7 +92,10 @@ function readOrAbort<T>(read: Promise<T>, signal: AbortSignal): Promise<T> {
  * @example
  * for await (const piece of streamCompletion(request, { stallMs: 20_000, totalMs: 120_000, signal })) send(piece);
  */
-export async function* streamCompletion(request: CompletionRequest, limits: StreamLimits): AsyncGenerator<string> {
+export async function* streamCompletion(
+  request: CompletionRequest,
+  limits: StreamLimits,
+): AsyncGenerator<string> {
   const upstream = new AbortController();
   let failure: LlmError | null = null;
   const fail = (error: LlmError) => {
@@ -113,7 +121,10 @@ export async function* streamCompletion(request: CompletionRequest, limits: Stre
 
   try {
     watch();
-    const headers: Record<string, string> = { "Content-Type": "application/json", Accept: "text/event-stream" };
+    const headers: Record<string, string> = {
+      "Content-Type": "application/json",
+      Accept: "text/event-stream",
+    };
     if (request.apiKey) headers.Authorization = `Bearer ${request.apiKey}`;
     const response = await readOrAbort(
       fetch(`${request.baseUrl.replace(/\/+$/, "")}/chat/completions`, {
@@ -152,7 +163,8 @@ export async function* streamCompletion(request: CompletionRequest, limits: Stre
       }
       yield* take(parser.push(value));
     }
-    if (!state.done) throw new LlmError("protocol", "The model's stream ended before the reply was complete.");
+    if (!state.done)
+      throw new LlmError("protocol", "The model's stream ended before the reply was complete.");
   } catch (error) {
     if (failure) throw failure;
     if (limits.signal.aborted) return;

@@ -30,6 +30,8 @@ export function publishedFrame(event: unknown): string {
     return JSON.stringify({ type: "generation.updated", job });
   }
   if (OtherEvent.safeParse(event).success) return JSON.stringify(event as ServerEvent);
-  const issues = generation.error.issues.map((i) => `${i.path.join(".") || "(event)"}: ${i.message}`).join("; ");
+  const issues = generation.error.issues
+    .map((i) => `${i.path.join(".") || "(event)"}: ${i.message}`)
+    .join("; ");
   throw new TypeError(`UserSession.publish: not a server event (${issues})`);
 }

@@ -36,7 +36,9 @@ documentRoute({
  */
 export const ws = new Hono<AppEnv>().get("/ws", async (c) => {
   const token = bearerToken(c.req.raw) ?? c.req.query("token") ?? "";
-  const claims = token ? await verifyAccessToken(token, c.var.services.config.JWT_SECRET, Math.floor(Date.now() / 1000)) : null;
+  const claims = token
+    ? await verifyAccessToken(token, c.var.services.config.JWT_SECRET, Math.floor(Date.now() / 1000))
+    : null;
   if (!claims) throw ApiError.unauthorized(token ? "The bearer token is invalid or expired." : undefined);
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") throw new UpgradeRequired();
   const session = c.env.USER_SESSION.get(c.env.USER_SESSION.idFromName(claims.sub));

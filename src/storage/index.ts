@@ -20,7 +20,9 @@ export function openImageStore(env: Pick<Env, "IMAGES">, config: StorageConfig):
   if (config.STORAGE_BACKEND !== "s3") return new R2ImageStore(env.IMAGES);
   const { S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } = config;
   if (!S3_ENDPOINT || !S3_REGION || !S3_BUCKET || !S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY) {
-    throw new Error("STORAGE_BACKEND=s3 needs S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY");
+    throw new Error(
+      "STORAGE_BACKEND=s3 needs S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY",
+    );
   }
   return new S3ImageStore({
     endpoint: S3_ENDPOINT,

@@ -1,7 +1,7 @@
 import type { TestProject } from "vitest/node";
+import { startEmulator } from "../../emulator/runpod/server.mjs";
 // @ts-expect-error -- plain ESM helpers shared with the Node scripts
 import { applyPostgresMigrations, startEmbeddedPostgres } from "../../scripts/lib/postgres.mjs";
-import { startEmulator } from "../../emulator/runpod/server.mjs";
 
 declare module "vitest" {
   export interface ProvidedContext {

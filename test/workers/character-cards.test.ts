@@ -63,11 +63,23 @@ describe("POST /characters/import and GET /characters/:id/card", () => {
     };
     const res = await api("/characters/import?is_public=true", json(card, { token: guest.token }));
     expect(res.status).toBe(201);
-    const character = await res.json<{ id: string; is_public: boolean; example_dialogue: string; tags: string[] }>();
-    expect(character).toMatchObject({ is_public: true, example_dialogue: card.data.mes_example, tags: ["comedy"] });
+    const character = await res.json<{
+      id: string;
+      is_public: boolean;
+      example_dialogue: string;
+      tags: string[];
+    }>();
+    expect(character).toMatchObject({
+      is_public: true,
+      example_dialogue: card.data.mes_example,
+      tags: ["comedy"],
+    });
     expect(await (await api(`/characters/${character.id}/card`)).json()).toEqual(card);
 
-    await api(`/characters/${character.id}`, json({ name: "Renamed Jester" }, { token: guest.token, method: "PATCH" }));
+    await api(
+      `/characters/${character.id}`,
+      json({ name: "Renamed Jester" }, { token: guest.token, method: "PATCH" }),
+    );
     const edited = await (await api(`/characters/${character.id}/card`)).json<typeof card>();
     expect(edited.data.name).toBe("Renamed Jester");
     expect(edited.data.extensions).toEqual(card.data.extensions);
@@ -76,9 +88,18 @@ describe("POST /characters/import and GET /characters/:id/card", () => {
 
   it("exports a hand-made character as a clean V2 card", async () => {
     const guest = await newGuest();
-    const created = await (await api("/characters", json({ name: "Handmade", greeting: "Yo" }, { token: guest.token }))).json<{ id: string }>();
-    const card = await (await api(`/characters/${created.id}/card`, bearer(guest.token))).json<{ spec: string; data: { name: string; first_mes: string } }>();
-    expect(card).toMatchObject({ spec: "chara_card_v2", spec_version: "2.0", data: { name: "Handmade", first_mes: "Yo" } });
+    const created = await (
+      await api("/characters", json({ name: "Handmade", greeting: "Yo" }, { token: guest.token }))
+    ).json<{ id: string }>();
+    const card = await (await api(`/characters/${created.id}/card`, bearer(guest.token))).json<{
+      spec: string;
+      data: { name: string; first_mes: string };
+    }>();
+    expect(card).toMatchObject({
+      spec: "chara_card_v2",
+      spec_version: "2.0",
+      data: { name: "Handmade", first_mes: "Yo" },
+    });
   });
 
   it("round-trips a card re-embedded into a PNG", async () => {
@@ -93,10 +114,16 @@ describe("POST /characters/import and GET /characters/:id/card", () => {
 
   it.each([
     ["not a card object", "[1,2]"],
-    ["a card with no name", JSON.stringify({ spec: "chara_card_v2", spec_version: "2.0", data: { description: "x" } })],
+    [
+      "a card with no name",
+      JSON.stringify({ spec: "chara_card_v2", spec_version: "2.0", data: { description: "x" } }),
+    ],
     ["a card with an unknown spec", JSON.stringify({ spec: "something_else", data: { name: "x" } })],
-    ["a card whose tags are not strings", JSON.stringify({ spec: "chara_card_v2", spec_version: "2.0", data: { name: "x", tags: [1] } })],
-    ["malformed JSON", "{\"spec\":"],
+    [
+      "a card whose tags are not strings",
+      JSON.stringify({ spec: "chara_card_v2", spec_version: "2.0", data: { name: "x", tags: [1] } }),
+    ],
+    ["malformed JSON", '{"spec":'],
   ])("rejects %s with a 400 naming the problem", async (_label, body) => {
     const guest = await newGuest();
     const res = await api("/characters/import", {
@@ -112,10 +139,16 @@ describe("POST /characters/import and GET /characters/:id/card", () => {
 
   it("rejects a PNG without a card, a non-PNG, an unknown media type and an oversized body", async () => {
     const guest = await newGuest();
-    const noCard = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130]);
+    const noCard = new Uint8Array([
+      137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+    ]);
     expect((await importPng(guest.token, noCard)).status).toBe(400);
     expect((await importPng(guest.token, new TextEncoder().encode("GIF89a not a png"))).status).toBe(400);
-    const text = await api("/characters/import", { method: "POST", headers: { Authorization: `Bearer ${guest.token}`, "Content-Type": "text/plain" }, body: "hi" });
+    const text = await api("/characters/import", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${guest.token}`, "Content-Type": "text/plain" },
+      body: "hi",
+    });
     expect(text.status).toBe(415);
     const huge = await importPng(guest.token, new Uint8Array(8 * 1024 * 1024 + 1));
     expect(huge.status).toBe(413);

@@ -16,7 +16,12 @@ interface Page<T> {
   next_cursor: string | null;
 }
 
-const valid = { name: "Test Bard", description: "Sings of tests.", greeting: "Hello {{user}}!", tags: ["music"] };
+const valid = {
+  name: "Test Bard",
+  description: "Sings of tests.",
+  greeting: "Hello {{user}}!",
+  tags: ["music"],
+};
 
 async function create(token: string, body: Record<string, unknown> = valid) {
   const res = await api("/characters", json(body, { token }));
@@ -29,7 +34,9 @@ describe("GET /characters", () => {
     const first = await (await api("/characters?limit=5")).json<Page<Character>>();
     expect(first.items).toHaveLength(5);
     expect(first.next_cursor).toEqual(expect.any(String));
-    const second = await (await api(`/characters?limit=5&cursor=${first.next_cursor}`)).json<Page<Character>>();
+    const second = await (await api(`/characters?limit=5&cursor=${first.next_cursor}`)).json<
+      Page<Character>
+    >();
     const ids = new Set([...first.items, ...second.items].map((c) => c.id));
     expect(ids.size).toBe(10);
   });
@@ -67,11 +74,13 @@ describe("GET /characters", () => {
     const { character } = await create(owner.token, { ...valid, name: "Secret Sage", tags: ["secretsage"] });
     const mine = await (await api("/characters?tag=secretsage", bearer(owner.token))).json<Page<Character>>();
     expect(mine.items.map((c) => c.id)).toContain(character.id);
-    const theirs = await (await api("/characters?tag=secretsage", bearer(other.token))).json<Page<Character>>();
+    const theirs = await (await api("/characters?tag=secretsage", bearer(other.token))).json<
+      Page<Character>
+    >();
     expect(theirs.items).toEqual([]);
   });
 
-  it.each(["limit=0", "limit=101", "limit=abc", "cursor=%%%", "cursor=bm90LWpzb24", "tag=" + "x".repeat(33)])(
+  it.each(["limit=0", "limit=101", "limit=abc", "cursor=%%%", "cursor=bm90LWpzb24", `tag=${"x".repeat(33)}`])(
     "rejects ?%s with 400",
     async (qs) => {
       const res = await api(`/characters?${qs}`);
@@ -135,9 +144,16 @@ describe("POST /characters", () => {
 
   it("is 415 for a non-JSON body and 413 for an oversized one", async () => {
     const guest = await newGuest();
-    const text = await api("/characters", { method: "POST", body: "name=x", headers: { Authorization: `Bearer ${guest.token}`, "Content-Type": "text/plain" } });
+    const text = await api("/characters", {
+      method: "POST",
+      body: "name=x",
+      headers: { Authorization: `Bearer ${guest.token}`, "Content-Type": "text/plain" },
+    });
     expect(text.status).toBe(415);
-    const big = await api("/characters", json({ ...valid, description: "x".repeat(70 * 1024) }, { token: guest.token }));
+    const big = await api(
+      "/characters",
+      json({ ...valid, description: "x".repeat(70 * 1024) }, { token: guest.token }),
+    );
     expect(big.status).toBe(413);
     expect((await problem(big)).code).toBe("payload_too_large");
   });
@@ -147,7 +163,13 @@ describe("PATCH and DELETE /characters/:id", () => {
   it("lets the owner change fields and tags", async () => {
     const guest = await newGuest();
     const { character } = await create(guest.token);
-    const res = await api(`/characters/${character.id}`, json({ name: "Renamed", tags: ["patchedtag"], is_public: true }, { token: guest.token, method: "PATCH" }));
+    const res = await api(
+      `/characters/${character.id}`,
+      json(
+        { name: "Renamed", tags: ["patchedtag"], is_public: true },
+        { token: guest.token, method: "PATCH" },
+      ),
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ name: "Renamed", tags: ["patchedtag"], is_public: true });
     const byTag = await (await api("/characters?tag=patchedtag")).json<Page<Character>>();
@@ -160,7 +182,10 @@ describe("PATCH and DELETE /characters/:id", () => {
     const owner = await newGuest();
     const other = await newGuest();
     const { character } = await create(owner.token, { ...valid, is_public: true });
-    const patch = await api(`/characters/${character.id}`, json({ name: "Hijacked" }, { token: other.token, method: "PATCH" }));
+    const patch = await api(
+      `/characters/${character.id}`,
+      json({ name: "Hijacked" }, { token: other.token, method: "PATCH" }),
+    );
     expect(patch.status).toBe(404);
     const del = await api(`/characters/${character.id}`, bearer(other.token, { method: "DELETE" }));
     expect(del.status).toBe(404);
@@ -171,7 +196,10 @@ describe("PATCH and DELETE /characters/:id", () => {
     const guest = await newGuest();
     const { character } = await create(guest.token);
     for (const body of [{}, { chat_count: 999 }]) {
-      const res = await api(`/characters/${character.id}`, json(body, { token: guest.token, method: "PATCH" }));
+      const res = await api(
+        `/characters/${character.id}`,
+        json(body, { token: guest.token, method: "PATCH" }),
+      );
       expect(res.status).toBe(400);
     }
   });
@@ -179,7 +207,9 @@ describe("PATCH and DELETE /characters/:id", () => {
   it("deletes the owner's character", async () => {
     const guest = await newGuest();
     const { character } = await create(guest.token);
-    expect((await api(`/characters/${character.id}`, bearer(guest.token, { method: "DELETE" }))).status).toBe(204);
+    expect((await api(`/characters/${character.id}`, bearer(guest.token, { method: "DELETE" }))).status).toBe(
+      204,
+    );
     expect((await api(`/characters/${character.id}`, bearer(guest.token))).status).toBe(404);
   });
 });

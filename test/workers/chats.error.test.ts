@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { call, newCharacter, newChat, newUser } from "./support/session";
 import { problem } from "./support/api";
+import { call, newCharacter, newChat, newUser } from "./support/session";
 
 describe("chats over REST: refusals", () => {
   it("needs a token on every chat route", async () => {
@@ -18,12 +18,22 @@ describe("chats over REST: refusals", () => {
 
   it("validates the create body", async () => {
     const ann = await newUser();
-    for (const body of [{}, { character_id: "" }, { character_id: 42 }, { character_id: "chr_x", extra: 1 }, { character_id: "../x" }]) {
+    for (const body of [
+      {},
+      { character_id: "" },
+      { character_id: 42 },
+      { character_id: "chr_x", extra: 1 },
+      { character_id: "../x" },
+    ]) {
       const res = await call(ann, "/chats", { json: body });
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect((await problem(res)).code).toBe("invalid_request");
     }
-    const broken = await call(ann, "/chats", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{" });
+    const broken = await call(ann, "/chats", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{",
+    });
     expect(broken.status).toBe(400);
   });
 
@@ -59,7 +69,12 @@ describe("chats over REST: refusals", () => {
     const ann = await newUser();
     const lyra = await newCharacter(ann);
     const chat = await newChat(ann, lyra.id);
-    for (const path of [`/chats/${chat.id}/messages?limit=0`, `/chats/${chat.id}/messages?limit=101`, "/chats?limit=abc", "/chats?cursor=bm90LWEtY3Vyc29y"]) {
+    for (const path of [
+      `/chats/${chat.id}/messages?limit=0`,
+      `/chats/${chat.id}/messages?limit=101`,
+      "/chats?limit=abc",
+      "/chats?cursor=bm90LWEtY3Vyc29y",
+    ]) {
       const res = await call(ann, path);
       expect(res.status, path).toBe(400);
       expect((await problem(res)).code).toBe("invalid_request");

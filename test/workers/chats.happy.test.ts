@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Message } from "../../src/db/models";
 import { newId } from "../../src/lib/ids";
 import { backends } from "./support/backends";
-import { type Chat, type Page, type TestUser, type Message as WireMessage } from "./support/session";
+import type { Chat, Page, TestUser, Message as WireMessage } from "./support/session";
 
 describe.each(backends)("chats over REST on $name", (backend) => {
   const ip = () => `10.7.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
@@ -33,7 +33,11 @@ describe.each(backends)("chats over REST on $name", (backend) => {
 
   async function character(owner: TestUser, fields: Record<string, unknown> = {}) {
     const res = await as(owner, "/characters", {
-      json: { name: "Lyra the Bard", greeting: "Hello {{USER}}, I am {{char}}. <bot> greets <User>.", ...fields },
+      json: {
+        name: "Lyra the Bard",
+        greeting: "Hello {{USER}}, I am {{char}}. <bot> greets <User>.",
+        ...fields,
+      },
     });
     expect(res.status).toBe(201);
     return res.json<{ id: string; name: string; chat_count: number }>();
@@ -98,7 +102,14 @@ describe.each(backends)("chats over REST on $name", (backend) => {
     const repo = backend.repo();
     try {
       const at = new Date(Date.now() + 1000).toISOString();
-      const m: Message = { id: newId("msg"), chat_id: first.id, role: "user", content: "hi", status: "complete", created_at: at };
+      const m: Message = {
+        id: newId("msg"),
+        chat_id: first.id,
+        role: "user",
+        content: "hi",
+        status: "complete",
+        created_at: at,
+      };
       await repo.chats.addMessage(m, ann.user.id);
     } finally {
       await repo.sql.close();
@@ -122,7 +133,14 @@ describe.each(backends)("chats over REST on $name", (backend) => {
       for (let i = 0; i < 5; i++) {
         const at = base + i;
         const role = i % 2 === 0 ? "user" : "assistant";
-        const m: Message = { id: newId("msg", at), chat_id: created.id, role, content: `m${i}`, status: "complete", created_at: new Date(at).toISOString() };
+        const m: Message = {
+          id: newId("msg", at),
+          chat_id: created.id,
+          role,
+          content: `m${i}`,
+          status: "complete",
+          created_at: new Date(at).toISOString(),
+        };
         added.push(await repo.chats.addMessage(m, ann.user.id));
       }
     } finally {
@@ -131,9 +149,13 @@ describe.each(backends)("chats over REST on $name", (backend) => {
     const first = await (await as(ann, `/chats/${created.id}/messages?limit=2`)).json<Page<WireMessage>>();
     expect(first.items.map((m) => m.content)).toEqual(["m4", "m3"]);
     expect(first.next_cursor).toBe(first.items[1]?.id);
-    const second = await (await as(ann, `/chats/${created.id}/messages?limit=2&before=${first.next_cursor}`)).json<Page<WireMessage>>();
+    const second = await (
+      await as(ann, `/chats/${created.id}/messages?limit=2&before=${first.next_cursor}`)
+    ).json<Page<WireMessage>>();
     expect(second.items.map((m) => m.content)).toEqual(["m2", "m1"]);
-    const last = await (await as(ann, `/chats/${created.id}/messages?limit=2&before=${second.next_cursor}`)).json<Page<WireMessage>>();
+    const last = await (
+      await as(ann, `/chats/${created.id}/messages?limit=2&before=${second.next_cursor}`)
+    ).json<Page<WireMessage>>();
     expect(last.items.map((m) => m.content)).toEqual(["m0", expect.stringContaining("Lyra")]);
     expect(last.next_cursor).toBeNull();
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { call, newCharacter, newChat, newUser, type Page, type Chat } from "./support/session";
 import { problem } from "./support/api";
+import { type Chat, call, newCharacter, newChat, newUser, type Page } from "./support/session";
 
 describe("chats over REST: owner only", () => {
   it("does not start a chat with another user's private character", async () => {

@@ -31,7 +31,10 @@ describe("queue redelivery", { timeout: 30_000 }, () => {
 
     const [first, second] = await Promise.all([h.deliver([submit.body]), h.deliver([submit.body])]);
     // One delivery submitted; the other either found the claim (retry later) or the recorded id (poll).
-    expect([first.explicitAcks.length + first.retryMessages.length, second.explicitAcks.length + second.retryMessages.length]).toEqual([1, 1]);
+    expect([
+      first.explicitAcks.length + first.retryMessages.length,
+      second.explicitAcks.length + second.retryMessages.length,
+    ]).toEqual([1, 1]);
     expect(await emulatorJobs(tag)).toHaveLength(1);
 
     await waitForEmulatorJob(tag, (j) => j.status === "COMPLETED");
@@ -71,7 +74,9 @@ describe("queue redelivery", { timeout: 30_000 }, () => {
   });
 });
 
-describe("the crash window between claiming a submit and recording the upstream id", { timeout: 30_000 }, () => {
+describe("the crash window between claiming a submit and recording the upstream id", {
+  timeout: 30_000,
+}, () => {
   async function claimedButNotRecorded(h: ReturnType<typeof harness>, prompt: string, claimedAgoS: number) {
     const user = await newUser();
     const job = await createJob(user, { prompt }, h.fetch);
@@ -120,7 +125,11 @@ describe("the crash window between claiming a submit and recording the upstream 
 
     const first = await h.deliver([submit.body]);
     expect(first.retryMessages).toHaveLength(1);
-    expect(await getJob(user, job.id, h.fetch)).toMatchObject({ status: "queued", attempts: 1, started_at: null });
+    expect(await getJob(user, job.id, h.fetch)).toMatchObject({
+      status: "queued",
+      attempts: 1,
+      started_at: null,
+    });
     expect(await emulatorJobs(tag)).toEqual([]);
 
     const second = await h.deliver([submit.body], "generation", 2);
@@ -134,7 +143,11 @@ describe("the crash window between claiming a submit and recording the upstream 
     const user = await newUser();
     const tag = uniqueTag();
     // Each /run waits out two 429s (Retry-After: 1 s), leaving time to cancel mid-submit.
-    const job = await createJob(user, { prompt: `raced ${tag} ${directive({ submit: "429x2", job: "hang" })}` }, h.fetch);
+    const job = await createJob(
+      user,
+      { prompt: `raced ${tag} ${directive({ submit: "429x2", job: "hang" })}` },
+      h.fetch,
+    );
     const delivering = h.deliverSent();
     await new Promise((resolve) => setTimeout(resolve, 300));
     const cancel = await h.fetch(user, `/generations/${job.id}/cancel`, { method: "POST" });
@@ -156,7 +169,10 @@ describe("webhooks", { timeout: 30_000 }, () => {
     const upstream = await waitForEmulatorJob(tag, (j) => j.status === "COMPLETED");
     const payload = await upstreamStatus(upstream);
 
-    const responses = await Promise.all([h.deliverWebhook(upstream, payload), h.deliverWebhook(upstream, payload)]);
+    const responses = await Promise.all([
+      h.deliverWebhook(upstream, payload),
+      h.deliverWebhook(upstream, payload),
+    ]);
     expect(responses.map((r) => r.status)).toEqual([200, 200]);
     const done = await getJob(user, job.id, h.fetch);
     expect(done.status).toBe("succeeded");

@@ -47,9 +47,17 @@ describe("POST /generate validation", { timeout: 30_000 }, () => {
 
   it("rejects malformed JSON with 400 and a non-JSON body with 415", async () => {
     const user = await newUser();
-    const bad = await call(user, "/generate", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{" });
+    const bad = await call(user, "/generate", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{",
+    });
     expect(bad.status).toBe(400);
-    const text = await call(user, "/generate", { method: "POST", headers: { "Content-Type": "text/plain" }, body: "hi" });
+    const text = await call(user, "/generate", {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: "hi",
+    });
     expect(text.status).toBe(415);
   });
 
@@ -57,7 +65,11 @@ describe("POST /generate validation", { timeout: 30_000 }, () => {
     const user = await newUser();
     const res = await generate(user, { prompt: "a" }, { "Idempotency-Key": "k".repeat(129) });
     expect(res.status).toBe(400);
-    expect(await generate(user, { ...SMALL, prompt: "a" }, { "Idempotency-Key": "k".repeat(128) }).then((r) => r.status)).toBe(202);
+    expect(
+      await generate(user, { ...SMALL, prompt: "a" }, { "Idempotency-Key": "k".repeat(128) }).then(
+        (r) => r.status,
+      ),
+    ).toBe(202);
   });
 
   it("answers 404 for a character the caller cannot see, and accepts a public one", async () => {
@@ -91,12 +103,22 @@ describe("Idempotency-Key", { timeout: 30_000 }, () => {
     const job = await first.json<{ id: string }>();
 
     // Same body, with defaults spelled out and keys reordered: the same request.
-    const replay = await generate(user, { steps: 4, guidance: 7, ...body, negative_prompt: "" }, { "Idempotency-Key": key }, h.fetch);
+    const replay = await generate(
+      user,
+      { negative_prompt: "", guidance: 7, ...body },
+      { "Idempotency-Key": key },
+      h.fetch,
+    );
     expect(replay.status).toBe(200);
     expect(replay.headers.get("Location")).toBe(`/api/v1/generations/${job.id}`);
     expect((await replay.json<{ id: string }>()).id).toBe(job.id);
 
-    const conflict = await generate(user, { ...body, prompt: "something else" }, { "Idempotency-Key": key }, h.fetch);
+    const conflict = await generate(
+      user,
+      { ...body, prompt: "something else" },
+      { "Idempotency-Key": key },
+      h.fetch,
+    );
     expect(conflict.status).toBe(409);
     expect((await conflict.json<Problem>()).code).toBe("conflict");
     // One job, one submit message.
@@ -113,7 +135,9 @@ describe("Idempotency-Key", { timeout: 30_000 }, () => {
     const user = await newUser();
     const key = crypto.randomUUID();
     const body = { ...SMALL, prompt: `racing ${uniqueTag()}` };
-    const responses = await Promise.all(Array.from({ length: 4 }, () => generate(user, body, { "Idempotency-Key": key }, h.fetch)));
+    const responses = await Promise.all(
+      Array.from({ length: 4 }, () => generate(user, body, { "Idempotency-Key": key }, h.fetch)),
+    );
     const ids = new Set(await Promise.all(responses.map(async (r) => (await r.json<{ id: string }>()).id)));
     expect(ids.size).toBe(1);
     expect(responses.filter((r) => r.status === 202)).toHaveLength(1);
@@ -125,10 +149,19 @@ describe("Idempotency-Key", { timeout: 30_000 }, () => {
     const user = await newUser();
     const key = crypto.randomUUID();
     const body = { ...SMALL, prompt: `yesterday ${uniqueTag()}` };
-    const first = await (await generate(user, body, { "Idempotency-Key": key }, h.fetch)).json<{ id: string }>();
+    const first = await (await generate(user, body, { "Idempotency-Key": key }, h.fetch)).json<{
+      id: string;
+    }>();
     const dayAgo = new Date(Date.now() - 24 * 3600 * 1000 - 1000).toISOString();
-    await env.DB.prepare("UPDATE idempotency_keys SET created_at = ? WHERE user_id = ? AND key = ?").bind(dayAgo, user.user.id, key).run();
-    const again = await generate(user, { ...body, prompt: "a different body is fine now" }, { "Idempotency-Key": key }, h.fetch);
+    await env.DB.prepare("UPDATE idempotency_keys SET created_at = ? WHERE user_id = ? AND key = ?")
+      .bind(dayAgo, user.user.id, key)
+      .run();
+    const again = await generate(
+      user,
+      { ...body, prompt: "a different body is fine now" },
+      { "Idempotency-Key": key },
+      h.fetch,
+    );
     expect(again.status).toBe(202);
     expect((await again.json<{ id: string }>()).id).not.toBe(first.id);
   });
@@ -188,11 +221,16 @@ describe("dead-letter queue", { timeout: 30_000 }, () => {
     const h = harness();
     const user = await newUser();
     const job = await createJob(user, { prompt: `lost ${uniqueTag()}` }, h.fetch);
-    const result = await h.deliver(h.queue.take().map((m) => m.body), "generation-dlq");
+    const result = await h.deliver(
+      h.queue.take().map((m) => m.body),
+      "generation-dlq",
+    );
     expect(result.explicitAcks).toHaveLength(1);
     const failed = await getJob(user, job.id, h.fetch);
     expect(failed).toMatchObject({ status: "failed", error: { code: "dead_lettered" } });
-    const row = await env.DB.prepare("SELECT dead_lettered FROM image_generation_history WHERE id = ?").bind(job.id).first();
+    const row = await env.DB.prepare("SELECT dead_lettered FROM image_generation_history WHERE id = ?")
+      .bind(job.id)
+      .first();
     expect(row).toEqual({ dead_lettered: 1 });
   });
 
@@ -213,7 +251,10 @@ describe("dead-letter queue", { timeout: 30_000 }, () => {
     const user = await newUser();
     const job = await createJob(user, { prompt: `done ${uniqueTag()}` }, h.fetch);
     expect((await h.fetch(user, `/generations/${job.id}/cancel`, { method: "POST" })).status).toBe(200);
-    await h.deliver(h.queue.take().map((m) => m.body), "generation-dlq");
+    await h.deliver(
+      h.queue.take().map((m) => m.body),
+      "generation-dlq",
+    );
     expect((await getJob(user, job.id, h.fetch)).status).toBe("cancelled");
   });
 });

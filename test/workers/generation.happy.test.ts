@@ -22,11 +22,19 @@ describe("POST /generate through the real queue consumer", { timeout: 30_000 }, 
   it("answers 202 at once, then runs the job on RunPod and serves its PNG at the returned URL", async () => {
     const user = await newUser();
     const tag = uniqueTag();
-    const res = await generate(user, { ...SMALL, prompt: `a lighthouse at dusk ${tag}`, seed: 42, guidance: 5.5 });
+    const res = await generate(user, {
+      ...SMALL,
+      prompt: `a lighthouse at dusk ${tag}`,
+      seed: 42,
+      guidance: 5.5,
+    });
     expect(res.status).toBe(202);
     const job = await res.json<{ id: string; status: string; params: Record<string, number> }>();
     expect(res.headers.get("Location")).toBe(`/api/v1/generations/${job.id}`);
-    expect(job).toMatchObject({ status: "queued", params: { width: 256, height: 256, steps: 4, seed: 42, guidance: 5.5 } });
+    expect(job).toMatchObject({
+      status: "queued",
+      params: { width: 256, height: 256, steps: 4, seed: 42, guidance: 5.5 },
+    });
     expect(job).not.toHaveProperty("user_id");
     expect(job).not.toHaveProperty("upstream_id");
 
@@ -36,7 +44,12 @@ describe("POST /generate through the real queue consumer", { timeout: 30_000 }, 
     expect(done.started_at).not.toBeNull();
     expect(done.completed_at).not.toBeNull();
     expect(done.images).toEqual([
-      { url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:8787\/images\/[0-9a-f]{40}\//), width: 256, height: 256, content_type: "image/png" },
+      {
+        url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:8787\/images\/[0-9a-f]{40}\//),
+        width: 256,
+        height: 256,
+        content_type: "image/png",
+      },
     ]);
 
     const image = await SELF.fetch(done.images[0]?.url ?? "");
@@ -95,7 +108,10 @@ describe("POST /generate through the real queue consumer", { timeout: 30_000 }, 
     const job = await createJob(user, { prompt: `doomed ${tag} ${directive({ job: "fail" })}` });
     const done = await waitForJob(user, job.id);
     expect(done.status).toBe("failed");
-    expect(done.error).toEqual({ code: "upstream_failed", message: expect.stringContaining("emulated worker failure") });
+    expect(done.error).toEqual({
+      code: "upstream_failed",
+      message: expect.stringContaining("emulated worker failure"),
+    });
     expect(done.images).toEqual([]);
     expect(await emulatorJobs(tag)).toHaveLength(1);
   });
@@ -127,10 +143,15 @@ describe("POST /generate through the real queue consumer", { timeout: 30_000 }, 
     const job = await createJob(user, { prompt: `live ${uniqueTag()}` });
     const statuses = ["queued", "running", "succeeded"];
     for (const status of statuses) {
-      const frame = await socket.next((f) => f.type === "generation.updated" && f.job.id === job.id && f.job.status === status, 15_000);
+      const frame = await socket.next(
+        (f) => f.type === "generation.updated" && f.job.id === job.id && f.job.status === status,
+        15_000,
+      );
       expect(frame.job).not.toHaveProperty("user_id");
     }
-    const succeeded = socket.frames.find((f) => f.type === "generation.updated" && f.job.status === "succeeded");
+    const succeeded = socket.frames.find(
+      (f) => f.type === "generation.updated" && f.job.status === "succeeded",
+    );
     expect(succeeded?.job.images).toHaveLength(1);
     socket.close();
   });
@@ -141,19 +162,26 @@ describe("GET /generations", { timeout: 30_000 }, () => {
     const user = await newUser();
     const h = harness();
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await createJob(user, { prompt: `history ${i} ${uniqueTag()}` }, h.fetch)).id);
+    for (let i = 0; i < 3; i++)
+      ids.push((await createJob(user, { prompt: `history ${i} ${uniqueTag()}` }, h.fetch)).id);
     const cancel = await h.fetch(user, `/generations/${ids[0]}/cancel`, { method: "POST" });
     expect(cancel.status).toBe(200);
 
-    const first = await (await call(user, "/generations?limit=2")).json<{ items: { id: string }[]; next_cursor: string }>();
+    const first = await (await call(user, "/generations?limit=2")).json<{
+      items: { id: string }[];
+      next_cursor: string;
+    }>();
     expect(first.items.map((j) => j.id)).toEqual([ids[2], ids[1]]);
     expect(first.next_cursor).toEqual(expect.any(String));
-    const second = await (
-      await call(user, `/generations?limit=2&cursor=${first.next_cursor}`)
-    ).json<{ items: { id: string }[]; next_cursor: string | null }>();
+    const second = await (await call(user, `/generations?limit=2&cursor=${first.next_cursor}`)).json<{
+      items: { id: string }[];
+      next_cursor: string | null;
+    }>();
     expect(second).toEqual({ items: [expect.objectContaining({ id: ids[0] })], next_cursor: null });
 
-    const cancelled = await (await call(user, "/generations?status=cancelled")).json<{ items: { id: string }[] }>();
+    const cancelled = await (await call(user, "/generations?status=cancelled")).json<{
+      items: { id: string }[];
+    }>();
     expect(cancelled.items.map((j) => j.id)).toEqual([ids[0]]);
     const other = await newUser();
     expect((await (await call(other, "/generations")).json<{ items: unknown[] }>()).items).toEqual([]);
@@ -167,7 +195,11 @@ describe("worker-comfyui", { timeout: 30_000 }, () => {
     const tagA = uniqueTag();
     const tagB = uniqueTag();
     const a = await createJob(user, { prompt: `comfy ${tagA}` }, h.fetch);
-    const b = await createJob(user, { prompt: `comfy s3 ${tagB} ${directive({ format: "comfyui_s3" })}` }, h.fetch);
+    const b = await createJob(
+      user,
+      { prompt: `comfy s3 ${tagB} ${directive({ format: "comfyui_s3" })}` },
+      h.fetch,
+    );
     await h.deliverSent();
     await waitForEmulatorJob(tagA, (j) => j.status === "COMPLETED");
     await waitForEmulatorJob(tagB, (j) => j.status === "COMPLETED");

@@ -34,7 +34,13 @@ describe("input mappers", () => {
 
   it("maps a job to a ComfyUI text-to-image workflow", () => {
     const { workflow } = comfyuiInput(job);
-    expect(workflow["3"].inputs).toMatchObject({ seed: 7, steps: 25, cfg: 6.5, positive: ["6", 0], negative: ["7", 0] });
+    expect(workflow["3"].inputs).toMatchObject({
+      seed: 7,
+      steps: 25,
+      cfg: 6.5,
+      positive: ["6", 0],
+      negative: ["7", 0],
+    });
     expect(workflow["5"].inputs).toEqual({ width: 768, height: 512, batch_size: 1 });
     expect(workflow["6"].inputs.text).toBe("a fox");
     expect(workflow["7"].inputs.text).toBe("blurry");
@@ -45,9 +51,12 @@ describe("input mappers", () => {
 describe("output parser", () => {
   const png = "iVBORw0KGgo=";
   it("reads worker-sdxl outputs: images list first, else image_url", () => {
-    expect(parseRunPodOutput({ image_url: `data:image/png;base64,${png}`, images: [`data:image/png;base64,${png}`] })).toEqual([
-      { kind: "inline", base64: png },
-    ]);
+    expect(
+      parseRunPodOutput({
+        image_url: `data:image/png;base64,${png}`,
+        images: [`data:image/png;base64,${png}`],
+      }),
+    ).toEqual([{ kind: "inline", base64: png }]);
     expect(parseRunPodOutput({ image_url: "https://bucket.example/x.png" })).toEqual([
       { kind: "url", url: "https://bucket.example/x.png" },
     ]);
@@ -72,18 +81,25 @@ describe("output parser", () => {
     expect(parseRunPodOutput({ images: Array.from({ length: 9 }, () => png) })).toHaveLength(4);
   });
 
-  it.each([[null], [{}], [{ images: [] }], [{ images: ["javascript:alert(1)"] }], [{ images: [{ type: "ftp", data: "x" }] }], [42]])(
-    "throws OutputError for %j",
-    (output) => {
-      expect(() => parseRunPodOutput(output)).toThrow(OutputError);
-    },
-  );
+  it.each([
+    [null],
+    [{}],
+    [{ images: [] }],
+    [{ images: ["javascript:alert(1)"] }],
+    [{ images: [{ type: "ftp", data: "x" }] }],
+    [42],
+  ])("throws OutputError for %j", (output) => {
+    expect(() => parseRunPodOutput(output)).toThrow(OutputError);
+  });
 });
 
 describe("image bytes", () => {
   it("sniffs PNG (with its size), JPEG and WebP, and nothing else", () => {
     const png = new Uint8Array(24);
-    png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 4, 0, 0, 0, 2, 0]);
+    png.set([
+      0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 4, 0, 0, 0,
+      2, 0,
+    ]);
     expect(sniffImage(png)).toEqual({ contentType: "image/png", extension: "png", width: 1024, height: 512 });
     expect(sniffImage(Uint8Array.from([0xff, 0xd8, 0xff, 0xe0])).contentType).toBe("image/jpeg");
     expect(sniffImage(new TextEncoder().encode("RIFF\0\0\0\0WEBPVP8 ")).contentType).toBe("image/webp");
@@ -98,7 +114,9 @@ describe("queue messages", () => {
     expect(GenerationMessage.safeParse({ type: "poll", job_id: "gen_abc", n: 3 }).success).toBe(true);
     expect(GenerationMessage.safeParse({ type: "poll", job_id: "gen_abc" }).success).toBe(false);
     expect(GenerationMessage.safeParse({ type: "submit", job_id: "gen abc" }).success).toBe(false);
-    expect(GenerationMessage.safeParse({ type: "submit", job_id: "gen_abc", prompt: "x" }).success).toBe(false);
+    expect(GenerationMessage.safeParse({ type: "submit", job_id: "gen_abc", prompt: "x" }).success).toBe(
+      false,
+    );
     expect(GenerationMessage.safeParse("gen_abc").success).toBe(false);
   });
 
@@ -135,18 +153,26 @@ describe("RunPod client", () => {
       new TypeError("connection reset"),
       Response.json({ id: "up-1", status: "IN_QUEUE" }),
     ]);
-    expect(await client.run({ prompt: "x" }, { webhook: "https://h/w", executionTimeoutMs: 210_000 })).toEqual({
+    expect(
+      await client.run({ prompt: "x" }, { webhook: "https://h/w", executionTimeoutMs: 210_000 }),
+    ).toEqual({
       id: "up-1",
       status: "IN_QUEUE",
     });
     expect(calls).toHaveLength(4);
     expect(calls[0]?.url).toBe("https://api.runpod.test/v2/ep1/run");
     expect(calls[0]?.headers.get("Authorization")).toBe("Bearer sk-secret-key");
-    expect(await calls[3]?.json()).toEqual({ input: { prompt: "x" }, webhook: "https://h/w", policy: { executionTimeout: 210_000 } });
+    expect(await calls[3]?.json()).toEqual({
+      input: { prompt: "x" },
+      webhook: "https://h/w",
+      policy: { executionTimeout: 210_000 },
+    });
   });
 
   it("gives up after 4 attempts with a retryable error that never names the key", async () => {
-    const { client, calls } = scripted(Array.from({ length: 4 }, () => new Response("down", { status: 503 })));
+    const { client, calls } = scripted(
+      Array.from({ length: 4 }, () => new Response("down", { status: 503 })),
+    );
     const error = await client.run({}, { executionTimeoutMs: 1000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunPodError);
     expect((error as RunPodError).retryable).toBe(true);
@@ -156,13 +182,18 @@ describe("RunPod client", () => {
 
   it("does not retry a 400, and reports it as not retryable", async () => {
     const { client, calls } = scripted([new Response("bad input", { status: 400 })]);
-    const error = (await client.run({}, { executionTimeoutMs: 1000 }).catch((e: unknown) => e)) as RunPodError;
+    const error = (await client
+      .run({}, { executionTimeoutMs: 1000 })
+      .catch((e: unknown) => e)) as RunPodError;
     expect(error.retryable).toBe(false);
     expect(calls).toHaveLength(1);
   });
 
   it("answers null for a job /status does not know, and validates the status body", async () => {
-    const { client } = scripted([new Response("not found", { status: 404 }), Response.json({ id: "x", status: "WEIRD" })]);
+    const { client } = scripted([
+      new Response("not found", { status: 404 }),
+      Response.json({ id: "x", status: "WEIRD" }),
+    ]);
     expect(await client.status("gone")).toBeNull();
     await expect(client.status("x")).rejects.toBeInstanceOf(RunPodError);
   });

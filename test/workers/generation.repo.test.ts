@@ -62,7 +62,9 @@ describe.each(backends)("generation queries on %s", (_backend, open) => {
     const limits = { maxActive: 1 };
     const first = await repo.jobs.create(job(u.id), { key: "a", requestHash: "h" }, limits);
     expect(first.kind).toBe("created");
-    expect((await repo.jobs.create(job(u.id), { key: "b", requestHash: "h" }, limits)).kind).toBe("quota_exceeded");
+    expect((await repo.jobs.create(job(u.id), { key: "b", requestHash: "h" }, limits)).kind).toBe(
+      "quota_exceeded",
+    );
     expect(await repo.jobs.findByIdempotencyKey(u.id, "b")).toBeNull();
     const replay = await repo.jobs.create(job(u.id), { key: "a", requestHash: "h" }, limits);
     expect(replay.kind === "replayed" && replay.job.id).toBe(first.kind === "created" && first.job.id);
@@ -83,7 +85,10 @@ describe.each(backends)("generation queries on %s", (_backend, open) => {
     // A fresh claim is not stale: nobody else may claim it.
     expect(await repo.jobs.claimAttempt(created.id, 1, iso(), staleBefore)).toBeNull();
 
-    expect(await repo.jobs.releaseAttempt(created.id, 1, iso())).toMatchObject({ status: "queued", started_at: null });
+    expect(await repo.jobs.releaseAttempt(created.id, 1, iso())).toMatchObject({
+      status: "queued",
+      started_at: null,
+    });
     const again = await repo.jobs.claimAttempt(created.id, 1, iso(), staleBefore);
     expect(again?.attempts).toBe(2);
     expect(await repo.jobs.recordUpstream(created.id, 1, "up-old", iso())).toBe(false);

@@ -71,7 +71,11 @@ describe("RunPod webhook", { timeout: 30_000 }, () => {
     const { h, upstream, payload } = await runningJob();
     const other = await runningJob();
     const token = new URL(upstream.webhook ?? "").pathname.split("/").pop();
-    const res = await other.h.deliverWebhook(other.upstream, payload, `/api/v1/webhooks/runpod/${other.job.id}/${token}`);
+    const res = await other.h.deliverWebhook(
+      other.upstream,
+      payload,
+      `/api/v1/webhooks/runpod/${other.job.id}/${token}`,
+    );
     expect(res.status).toBe(401);
     expect((await getJob(other.user, other.job.id, other.h.fetch)).status).toBe("running");
     expect((await h.deliverWebhook(upstream, payload)).status).toBe(200);

@@ -36,7 +36,11 @@ export function directive(values: Record<string, string | number>): string {
 /** Small, fast requests: the emulator renders 256 x 256 PNGs in milliseconds. */
 export const SMALL = { width: 256, height: 256, steps: 4 } as const;
 
-type Fetcher = (user: TestUser | null, path: string, init?: RequestInit & { json?: unknown }) => Promise<Response>;
+type Fetcher = (
+  user: TestUser | null,
+  path: string,
+  init?: RequestInit & { json?: unknown },
+) => Promise<Response>;
 
 /** `POST /generate` through `fetcher` (the real Worker by default). */
 export function generate(
@@ -71,7 +75,8 @@ export async function waitForJob(
   for (;;) {
     const job = await getJob(user, id);
     if (check(job)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${id} never reached the expected state; last: ${JSON.stringify(job)}`);
+    if (Date.now() > deadline)
+      throw new Error(`job ${id} never reached the expected state; last: ${JSON.stringify(job)}`);
     await sleep(100);
   }
 }
@@ -93,7 +98,11 @@ export async function emulatorJobs(tag: string): Promise<EmulatorJob[]> {
 }
 
 /** Waits until the emulator has a job for `tag` matching `check`. */
-export async function waitForEmulatorJob(tag: string, check: (job: EmulatorJob) => boolean, timeoutMs = 10_000) {
+export async function waitForEmulatorJob(
+  tag: string,
+  check: (job: EmulatorJob) => boolean,
+  timeoutMs = 10_000,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = (await emulatorJobs(tag)).find(check);
@@ -128,7 +137,8 @@ export class RecordingQueue {
   }
 
   async sendBatch(messages: Iterable<MessageSendRequest<GenerationMessage>>): Promise<void> {
-    for (const message of messages) this.sent.push({ body: message.body, delaySeconds: message.delaySeconds });
+    for (const message of messages)
+      this.sent.push({ body: message.body, delaySeconds: message.delaySeconds });
   }
 
   /** Hands over what was sent so far and forgets it. */
@@ -150,7 +160,11 @@ export function harness(overrides: Record<string, unknown> = {}) {
 
   const fetchRaw = async (url: string, init?: RequestInit): Promise<Response> => {
     const ctx = createExecutionContext();
-    const res = await worker.fetch(new Request(url, init) as Parameters<typeof worker.fetch>[0], testEnv, ctx);
+    const res = await worker.fetch(
+      new Request(url, init) as Parameters<typeof worker.fetch>[0],
+      testEnv,
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     return res;
   };
@@ -208,7 +222,12 @@ export async function runQueue(
 ): Promise<QueueResult> {
   const batch = createMessageBatch<unknown>(
     queueName,
-    bodies.map((body, i) => ({ id: `msg-${crypto.randomUUID()}-${i}`, timestamp: new Date(), attempts, body })),
+    bodies.map((body, i) => ({
+      id: `msg-${crypto.randomUUID()}-${i}`,
+      timestamp: new Date(),
+      attempts,
+      body,
+    })),
   );
   // getQueueResult reports which messages were retried but not their delays: record those here.
   const delays = new Map<string, number | undefined>();

@@ -1,6 +1,15 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createJob, directive, emulatorJobs, getJob, harness, newUser, uniqueTag, waitForEmulatorJob } from "./generation.support";
+import {
+  createJob,
+  directive,
+  emulatorJobs,
+  getJob,
+  harness,
+  newUser,
+  uniqueTag,
+  waitForEmulatorJob,
+} from "./generation.support";
 
 /** The cron sweep is the net under lost messages; this file holds no other running jobs. */
 describe("scheduled sweep", { timeout: 30_000 }, () => {
@@ -39,7 +48,9 @@ describe("scheduled sweep", { timeout: 30_000 }, () => {
     const job = await createJob(user, { prompt: `stranded ${uniqueTag()}` }, h.fetch);
     h.queue.take();
     const longAgo = new Date(Date.now() - 11 * 60 * 1000).toISOString();
-    await env.DB.prepare("UPDATE image_generation_history SET updated_at = ? WHERE id = ?").bind(longAgo, job.id).run();
+    await env.DB.prepare("UPDATE image_generation_history SET updated_at = ? WHERE id = ?")
+      .bind(longAgo, job.id)
+      .run();
 
     await h.scheduled();
     expect(h.queue.take()).toEqual([{ body: { type: "submit", job_id: job.id }, delaySeconds: undefined }]);
@@ -50,10 +61,14 @@ describe("scheduled sweep", { timeout: 30_000 }, () => {
   it("prunes idempotency keys older than 24 h", async () => {
     const h = harness();
     const old = new Date(Date.now() - 25 * 3600 * 1000).toISOString();
-    await env.DB.prepare("INSERT INTO idempotency_keys (user_id, key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?)")
+    await env.DB.prepare(
+      "INSERT INTO idempotency_keys (user_id, key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?)",
+    )
       .bind("usr_sweep", "k", "h", "gen_x", old)
       .run();
     await h.scheduled();
-    expect(await env.DB.prepare("SELECT * FROM idempotency_keys WHERE user_id = 'usr_sweep'").first()).toBeNull();
+    expect(
+      await env.DB.prepare("SELECT * FROM idempotency_keys WHERE user_id = 'usr_sweep'").first(),
+    ).toBeNull();
   });
 });

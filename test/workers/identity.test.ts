@@ -7,7 +7,11 @@ describe("POST /auth/guest", () => {
   it("creates a user and a token that /me accepts", async () => {
     const res = await api("/auth/guest", json({ display_name: "Ada" }));
     expect(res.status).toBe(201);
-    const body = await res.json<{ token: string; user: { id: string; display_name: string }; expires_at: string }>();
+    const body = await res.json<{
+      token: string;
+      user: { id: string; display_name: string };
+      expires_at: string;
+    }>();
     expect(body.user.display_name).toBe("Ada");
     expect(Date.parse(body.expires_at)).toBeGreaterThan(Date.now() + 24 * 3600 * 1000);
 
@@ -67,7 +71,10 @@ describe("GET /me", () => {
 
   it("is 401 for a token signed with another secret (forged)", async () => {
     const now = Math.floor(Date.now() / 1000);
-    const forged = await signAccessToken({ sub: "usr_x", iat: now, exp: now + 60 }, "not-the-real-secret-0123456789abcdef");
+    const forged = await signAccessToken(
+      { sub: "usr_x", iat: now, exp: now + 60 },
+      "not-the-real-secret-0123456789abcdef",
+    );
     expect((await api("/me", bearer(forged))).status).toBe(401);
   });
 
@@ -88,7 +95,10 @@ describe("GET /me", () => {
   it("is 401 for a tampered payload", async () => {
     const guest = await newGuest();
     const [h, , s] = guest.token.split(".");
-    const other = btoa(JSON.stringify({ sub: "usr_someone_else", iat: 0, exp: 9999999999 })).replace(/=+$/, "");
+    const other = btoa(JSON.stringify({ sub: "usr_someone_else", iat: 0, exp: 9999999999 })).replace(
+      /=+$/,
+      "",
+    );
     expect((await api("/me", bearer(`${h}.${other}.${s}`))).status).toBe(401);
   });
 });

@@ -5,7 +5,9 @@ import { imageKey, imageUrl } from "../../src/generation/image-keys";
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]);
 const config = { JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789", IMAGE_KEY_SECRET: undefined };
 
-async function storedImage(jobId = `gen_${"0".repeat(10)}${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`) {
+async function storedImage(
+  jobId = `gen_${"0".repeat(10)}${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`,
+) {
   const key = await imageKey(config, jobId, 0, "png");
   await env.IMAGES.put(key, PNG, { httpMetadata: { contentType: "image/png" } });
   return { key, url: `http://127.0.0.1:8787/${key}` };
@@ -80,8 +82,15 @@ describe("image keys and URLs", () => {
     const a = await imageKey(config, "gen_01kdx0000000000000000000", 0, "png");
     expect(a).toMatch(/^images\/[0-9a-f]{40}\/gen_01kdx0000000000000000000-0\.png$/);
     expect(await imageKey(config, "gen_01kdx0000000000000000000", 0, "png")).toBe(a);
-    expect(await imageKey(config, "gen_01kdx0000000000000000001", 0, "png")).not.toBe(a.replace("000-0", "001-0"));
-    const other = await imageKey({ ...config, IMAGE_KEY_SECRET: "another-secret" }, "gen_01kdx0000000000000000000", 0, "png");
+    expect(await imageKey(config, "gen_01kdx0000000000000000001", 0, "png")).not.toBe(
+      a.replace("000-0", "001-0"),
+    );
+    const other = await imageKey(
+      { ...config, IMAGE_KEY_SECRET: "another-secret" },
+      "gen_01kdx0000000000000000000",
+      0,
+      "png",
+    );
     expect(other.split("/")[1]).not.toBe(a.split("/")[1]);
   });
 
@@ -90,8 +99,11 @@ describe("image keys and URLs", () => {
     expect(imageUrl({ PUBLIC_BASE_URL: "https://art.example.com", IMAGE_CDN_BASE_URL: undefined }, key)).toBe(
       `https://art.example.com/${key}`,
     );
-    expect(imageUrl({ PUBLIC_BASE_URL: "https://art.example.com", IMAGE_CDN_BASE_URL: "https://cdn.example.net/" }, key)).toBe(
-      `https://cdn.example.net/${key}`,
-    );
+    expect(
+      imageUrl(
+        { PUBLIC_BASE_URL: "https://art.example.com", IMAGE_CDN_BASE_URL: "https://cdn.example.net/" },
+        key,
+      ),
+    ).toBe(`https://cdn.example.net/${key}`);
   });
 });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { applyMacros } from "../../src/realtime/macros";
-import { buildPrompt, DEFAULT_SYSTEM_PROMPT, type HistoryMessage, type PromptCharacter } from "../../src/realtime/prompt-builder";
+import {
+  buildPrompt,
+  DEFAULT_SYSTEM_PROMPT,
+  type HistoryMessage,
+  type PromptCharacter,
+} from "../../src/realtime/prompt-builder";
 
 const character: PromptCharacter = {
   name: "Marrow",
@@ -8,19 +13,24 @@ const character: PromptCharacter = {
   description: "{{char}} keeps an apothecary and calls {{user}} 'dear'.",
   personality: "Dry, patient.",
   scenario: "<USER> walks into <BOT>'s shop.",
-  example_dialogue: "<START>\n{{user}}: Hello?\n{{char}}: Mind the step.\n<START>\n<user>: Tea?\n<bot>: Always.",
+  example_dialogue:
+    "<START>\n{{user}}: Hello?\n{{char}}: Mind the step.\n<START>\n<user>: Tea?\n<bot>: Always.",
 };
 
 const names = { char: "Marrow", user: "Ann" };
 
 describe("applyMacros", () => {
   it("replaces {{char}}/{{user}} and legacy <BOT>/<USER>, any case", () => {
-    expect(applyMacros("{{char}} {{CHAR}} {{Char}} <BOT> <bot> <Bot>", names)).toBe("Marrow Marrow Marrow Marrow Marrow Marrow");
+    expect(applyMacros("{{char}} {{CHAR}} {{Char}} <BOT> <bot> <Bot>", names)).toBe(
+      "Marrow Marrow Marrow Marrow Marrow Marrow",
+    );
     expect(applyMacros("{{user}} {{USER}} <USER> <user> <uSeR>", names)).toBe("Ann Ann Ann Ann Ann");
   });
 
   it("substitutes once: a name that reads like a macro stays literal", () => {
-    expect(applyMacros("Hi {{user}}, I am {{char}}", { char: "{{user}}", user: "<BOT>" })).toBe("Hi <BOT>, I am {{user}}");
+    expect(applyMacros("Hi {{user}}, I am {{char}}", { char: "{{user}}", user: "<BOT>" })).toBe(
+      "Hi <BOT>, I am {{user}}",
+    );
   });
 
   it("leaves other braces and tags alone", () => {
@@ -36,10 +46,18 @@ describe("buildPrompt", () => {
   ];
 
   it("puts the card in one system message with macros filled, then history, then the new message", () => {
-    const messages = buildPrompt({ character, userName: "Ann", history, message: "A cough.", budgetChars: 10_000 });
+    const messages = buildPrompt({
+      character,
+      userName: "Ann",
+      history,
+      message: "A cough.",
+      budgetChars: 10_000,
+    });
     const [system, ...rest] = messages;
     expect(system?.role).toBe("system");
-    expect(system?.content).toContain("Write Marrow's next reply in a fictional chat between Marrow and Ann.");
+    expect(system?.content).toContain(
+      "Write Marrow's next reply in a fictional chat between Marrow and Ann.",
+    );
     expect(system?.content).toContain("Marrow keeps an apothecary and calls Ann 'dear'.");
     expect(system?.content).toContain("Marrow's personality: Dry, patient.");
     expect(system?.content).toContain("Scenario: Ann walks into Marrow's shop.");
@@ -71,8 +89,21 @@ describe("buildPrompt", () => {
   });
 
   it("leaves out empty card sections", () => {
-    const bare = { name: "X", system_prompt: "", description: "", personality: "", scenario: "", example_dialogue: "" };
-    const [system] = buildPrompt({ character: bare, userName: "Ann", history: [], message: "Hi", budgetChars: 1000 });
+    const bare = {
+      name: "X",
+      system_prompt: "",
+      description: "",
+      personality: "",
+      scenario: "",
+      example_dialogue: "",
+    };
+    const [system] = buildPrompt({
+      character: bare,
+      userName: "Ann",
+      history: [],
+      message: "Hi",
+      budgetChars: 1000,
+    });
     expect(system?.content).toBe(applyMacros(DEFAULT_SYSTEM_PROMPT, { char: "X", user: "Ann" }));
   });
 
@@ -81,11 +112,29 @@ describe("buildPrompt", () => {
       role: i % 2 === 0 ? "user" : "assistant",
       content: `${i}`.padEnd(100, "."),
     }));
-    const system = buildPrompt({ character, userName: "Ann", history: [], message: "now", budgetChars: 100_000 })[0];
-    const systemWithoutExamples = buildPrompt({ character: { ...character, example_dialogue: "" }, userName: "Ann", history: [], message: "now", budgetChars: 100_000 })[0];
+    const system = buildPrompt({
+      character,
+      userName: "Ann",
+      history: [],
+      message: "now",
+      budgetChars: 100_000,
+    })[0];
+    const systemWithoutExamples = buildPrompt({
+      character: { ...character, example_dialogue: "" },
+      userName: "Ann",
+      history: [],
+      message: "now",
+      budgetChars: 100_000,
+    })[0];
     const core = systemWithoutExamples?.content.length ?? 0;
     // Room for exactly three past messages besides the card and the new message.
-    const messages = buildPrompt({ character, userName: "Ann", history: long, message: "now", budgetChars: core + 3 + 300 + 50 });
+    const messages = buildPrompt({
+      character,
+      userName: "Ann",
+      history: long,
+      message: "now",
+      budgetChars: core + 3 + 300 + 50,
+    });
     expect(messages.slice(1, -1).map((m) => m.content[0])).toEqual(["7", "8", "9"]);
     expect(messages.at(-1)).toEqual({ role: "user", content: "now" });
     // The examples went first: no room left for them.
@@ -106,9 +155,21 @@ describe("buildPrompt", () => {
       { role: "assistant", content: "y".repeat(2000) },
       { role: "user", content: "recent" },
     ];
-    const core = buildPrompt({ character: { ...character, example_dialogue: "" }, userName: "Ann", history: [], message: "q", budgetChars: 1e6 })[0]
-      ?.content.length ?? 0;
-    const messages = buildPrompt({ character: { ...character, example_dialogue: "" }, userName: "Ann", history: gap, message: "q", budgetChars: core + 1 + 500 });
+    const core =
+      buildPrompt({
+        character: { ...character, example_dialogue: "" },
+        userName: "Ann",
+        history: [],
+        message: "q",
+        budgetChars: 1e6,
+      })[0]?.content.length ?? 0;
+    const messages = buildPrompt({
+      character: { ...character, example_dialogue: "" },
+      userName: "Ann",
+      history: gap,
+      message: "q",
+      budgetChars: core + 1 + 500,
+    });
     expect(messages.slice(1).map((m) => m.content)).toEqual(["recent", "q"]);
   });
 

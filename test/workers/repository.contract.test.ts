@@ -83,7 +83,12 @@ describe.each(backends)("repository contract on %s", (backend, open) => {
     expect(await repo.characters.list({ viewerId: owner.id, limit: 10, q: "100%%" })).toEqual([]);
 
     expect(await repo.characters.update(created.id, other.id, { name: "nope" }, now())).toBeNull();
-    const updated = await repo.characters.update(created.id, owner.id, { name: "Renamed", tags: ["retagged"], is_public: true }, now());
+    const updated = await repo.characters.update(
+      created.id,
+      owner.id,
+      { name: "Renamed", tags: ["retagged"], is_public: true },
+      now(),
+    );
     expect(updated).toMatchObject({ name: "Renamed", tags: ["retagged"], is_public: true });
     expect(await repo.characters.list({ viewerId: null, limit: 10, tag })).toEqual([]);
     expect(await repo.characters.delete(created.id, other.id)).toBe(false);
@@ -111,12 +116,36 @@ describe.each(backends)("repository contract on %s", (backend, open) => {
     if (!character) throw new Error("no sample character");
     const chatId = newId("cht");
     const t0 = Date.now();
-    const greeting: Message = { id: newId("msg", t0), chat_id: chatId, role: "assistant", content: "Welcome", status: "complete", created_at: new Date(t0).toISOString() };
-    await repo.chats.create({ id: chatId, user_id: u.id, character_id: character.id, title: character.name, created_at: greeting.created_at, last_message_at: greeting.created_at }, greeting);
+    const greeting: Message = {
+      id: newId("msg", t0),
+      chat_id: chatId,
+      role: "assistant",
+      content: "Welcome",
+      status: "complete",
+      created_at: new Date(t0).toISOString(),
+    };
+    await repo.chats.create(
+      {
+        id: chatId,
+        user_id: u.id,
+        character_id: character.id,
+        title: character.name,
+        created_at: greeting.created_at,
+        last_message_at: greeting.created_at,
+      },
+      greeting,
+    );
     const messages: Message[] = [greeting];
     for (let i = 1; i <= 4; i++) {
       const t = t0 + i * 1000;
-      const m: Message = { id: newId("msg", t), chat_id: chatId, role: i % 2 ? "user" : "assistant", content: `m${i}`, status: i === 4 ? "cancelled" : "complete", created_at: new Date(t).toISOString() };
+      const m: Message = {
+        id: newId("msg", t),
+        chat_id: chatId,
+        role: i % 2 ? "user" : "assistant",
+        content: `m${i}`,
+        status: i === 4 ? "cancelled" : "complete",
+        created_at: new Date(t).toISOString(),
+      };
       messages.push(await repo.chats.addMessage(m, u.id));
     }
     const newest = await repo.chats.messages(chatId, 3);
@@ -138,25 +167,59 @@ describe.each(backends)("repository contract on %s", (backend, open) => {
     const u = await user();
     const t = now();
     const job = (id: string): Job => ({
-      id, user_id: u.id, status: "queued", prompt: "a cat", negative_prompt: "", character_id: null,
-      params: { width: 512, height: 512, steps: 20, seed: 7, guidance: 7 }, images: [], error: null, attempts: 0,
-      upstream_id: null, dead_lettered: false, created_at: t, started_at: null, completed_at: null, updated_at: t,
+      id,
+      user_id: u.id,
+      status: "queued",
+      prompt: "a cat",
+      negative_prompt: "",
+      character_id: null,
+      params: { width: 512, height: 512, steps: 20, seed: 7, guidance: 7 },
+      images: [],
+      error: null,
+      attempts: 0,
+      upstream_id: null,
+      dead_lettered: false,
+      created_at: t,
+      started_at: null,
+      completed_at: null,
+      updated_at: t,
     });
     const first = await repo.jobs.create(job(newId("job")), { key: "k1", requestHash: "h1" });
     expect(first.kind).toBe("created");
     const replay = await repo.jobs.create(job(newId("job")), { key: "k1", requestHash: "h1" });
     expect(replay.kind === "replayed" && replay.job.id).toBe(first.kind === "created" && first.job.id);
-    expect((await repo.jobs.create(job(newId("job")), { key: "k1", requestHash: "h2" })).kind).toBe("key_conflict");
+    expect((await repo.jobs.create(job(newId("job")), { key: "k1", requestHash: "h2" })).kind).toBe(
+      "key_conflict",
+    );
     expect(await repo.jobs.countActive(u.id)).toBe(1);
 
     const id = first.kind === "created" ? first.job.id : "";
-    const running = await repo.jobs.transition(id, ["queued"], { status: "running", started_at: now(), attempts: 1 }, now());
+    const running = await repo.jobs.transition(
+      id,
+      ["queued"],
+      { status: "running", started_at: now(), attempts: 1 },
+      now(),
+    );
     expect(running?.status).toBe("running");
     expect(await repo.jobs.transition(id, ["queued"], { status: "running" }, now())).toBeNull();
-    const images = [{ url: "https://x/images/k.png", width: 512, height: 512, content_type: "image/png", key: "k.png" }];
-    const done = await repo.jobs.transition(id, ["running"], { status: "succeeded", images, completed_at: now() }, now());
+    const images = [
+      { url: "https://x/images/k.png", width: 512, height: 512, content_type: "image/png", key: "k.png" },
+    ];
+    const done = await repo.jobs.transition(
+      id,
+      ["running"],
+      { status: "succeeded", images, completed_at: now() },
+      now(),
+    );
     expect(done?.images).toEqual(images);
-    expect(await repo.jobs.transition(id, ["queued", "running"], { status: "failed", error: { code: "x", message: "y" } }, now())).toBeNull();
+    expect(
+      await repo.jobs.transition(
+        id,
+        ["queued", "running"],
+        { status: "failed", error: { code: "x", message: "y" } },
+        now(),
+      ),
+    ).toBeNull();
     expect((await repo.jobs.get(id, u.id))?.status).toBe("succeeded");
     expect(await repo.jobs.get(id, "usr_other")).toBeNull();
     expect(await repo.jobs.countActive(u.id)).toBe(0);

@@ -16,7 +16,11 @@ describe("the request path", () => {
   it("answers CORS preflights and exposes the headers clients need", async () => {
     const res = await api("/characters", {
       method: "OPTIONS",
-      headers: { Origin: "https://app.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type,idempotency-key" },
+      headers: {
+        Origin: "https://app.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type,idempotency-key",
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
@@ -35,7 +39,12 @@ describe("the request path", () => {
   it("renders unknown routes as a 404 problem", async () => {
     const res = await api("/does-not-exist");
     expect(res.status).toBe(404);
-    expect(await problem(res)).toMatchObject({ status: 404, code: "not_found", type: "about:blank", title: "Not Found" });
+    expect(await problem(res)).toMatchObject({
+      status: 404,
+      code: "not_found",
+      type: "about:blank",
+      title: "Not Found",
+    });
   });
 
   it("turns wrong types, oversized and malformed bodies into 4xx, never 500", async () => {
@@ -44,8 +53,22 @@ describe("the request path", () => {
       [json({ name: 1 }, { token: guest.token }), 400],
       [json([1, 2, 3], { token: guest.token }), 400],
       [json(null, { token: guest.token }), 400],
-      [{ method: "POST", headers: { Authorization: `Bearer ${guest.token}`, "Content-Type": "application/json" }, body: "{\"name\":" }, 400],
-      [{ method: "POST", headers: { Authorization: `Bearer ${guest.token}`, "Content-Type": "application/json" }, body: "x".repeat(65 * 1024) }, 413],
+      [
+        {
+          method: "POST",
+          headers: { Authorization: `Bearer ${guest.token}`, "Content-Type": "application/json" },
+          body: '{"name":',
+        },
+        400,
+      ],
+      [
+        {
+          method: "POST",
+          headers: { Authorization: `Bearer ${guest.token}`, "Content-Type": "application/json" },
+          body: "x".repeat(65 * 1024),
+        },
+        413,
+      ],
     ];
     for (const [init, status] of cases) {
       const res = await api("/characters", init);
@@ -72,13 +95,21 @@ describe("GET /health", () => {
   it("is ok with a working database", async () => {
     const res = await api("/health");
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: "ok", version: expect.any(String), checks: { db: "ok" } });
+    expect(await res.json()).toMatchObject({
+      status: "ok",
+      version: expect.any(String),
+      checks: { db: "ok" },
+    });
   });
 
   it("is 503 naming the failing check when the database is down", async () => {
     const app = createApp();
     const ctx = createExecutionContext();
-    const downDb = { prepare: () => { throw new Error("D1 is down"); } } as unknown as D1Database;
+    const downDb = {
+      prepare: () => {
+        throw new Error("D1 is down");
+      },
+    } as unknown as D1Database;
     const res = await app.request("http://127.0.0.1:8787/api/v1/health", {}, { ...env, DB: downDb }, ctx);
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(503);
@@ -90,9 +121,31 @@ describe("GET /openapi.json", () => {
   it("describes the routes from the validating schemas", async () => {
     const res = await api("/openapi.json");
     expect(res.status).toBe(200);
-    const doc = await res.json<{ openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, { maxLength?: number }> } }> } }>> }>();
+    const doc = await res.json<{
+      openapi: string;
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            requestBody?: {
+              content: Record<string, { schema: { properties: Record<string, { maxLength?: number }> } }>;
+            };
+          }
+        >
+      >;
+    }>();
     expect(doc.openapi).toBe("3.1.0");
-    for (const path of ["/api/v1/health", "/api/v1/auth/guest", "/api/v1/me", "/api/v1/characters", "/api/v1/characters/{id}", "/api/v1/characters/popular", "/api/v1/characters/import", "/api/v1/characters/{id}/card"]) {
+    for (const path of [
+      "/api/v1/health",
+      "/api/v1/auth/guest",
+      "/api/v1/me",
+      "/api/v1/characters",
+      "/api/v1/characters/{id}",
+      "/api/v1/characters/popular",
+      "/api/v1/characters/import",
+      "/api/v1/characters/{id}/card",
+    ]) {
       expect(doc.paths).toHaveProperty([path]);
     }
     const create = doc.paths["/api/v1/characters"]?.post?.requestBody?.content["application/json"]?.schema;

@@ -44,7 +44,11 @@ describe("readChunk", () => {
       done: false,
       finishReason: null,
     });
-    expect(readChunk('{"choices":[{"delta":{},"finish_reason":"stop"}]}')).toEqual({ text: "", done: false, finishReason: "stop" });
+    expect(readChunk('{"choices":[{"delta":{},"finish_reason":"stop"}]}')).toEqual({
+      text: "",
+      done: false,
+      finishReason: "stop",
+    });
     expect(readChunk("[DONE]")).toEqual({ text: "", done: true, finishReason: null });
     expect(readChunk('{"choices":[],"usage":{"total_tokens":3}}').text).toBe("");
   });
@@ -73,7 +77,8 @@ describe("streamCompletion against the emulator", () => {
     const pieces: string[] = [];
     let caught: unknown;
     try {
-      for await (const piece of streamCompletion(request("x [[emu:chat=midfail;tokens=20]]"), limits())) pieces.push(piece);
+      for await (const piece of streamCompletion(request("x [[emu:chat=midfail;tokens=20]]"), limits()))
+        pieces.push(piece);
     } catch (error) {
       caught = error;
     }
@@ -97,7 +102,10 @@ describe("streamCompletion against the emulator", () => {
   it("ends quietly when the caller aborts", async () => {
     const controller = new AbortController();
     const pieces: string[] = [];
-    for await (const piece of streamCompletion(request("x [[emu:tokens=300]]"), limits({ signal: controller.signal }))) {
+    for await (const piece of streamCompletion(
+      request("x [[emu:tokens=300]]"),
+      limits({ signal: controller.signal }),
+    )) {
       pieces.push(piece);
       if (pieces.length === 3) controller.abort();
     }
@@ -106,7 +114,10 @@ describe("streamCompletion against the emulator", () => {
 
   it("fails on an unreachable model", async () => {
     const error = await failure(
-      streamCompletion({ ...request("x"), baseUrl: "http://127.0.0.1:9/openai/v1" }, limits({ stallMs: 2000 })),
+      streamCompletion(
+        { ...request("x"), baseUrl: "http://127.0.0.1:9/openai/v1" },
+        limits({ stallMs: 2000 }),
+      ),
     );
     expect(["network", "stall"]).toContain(error.kind);
   });

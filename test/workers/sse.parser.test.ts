@@ -6,7 +6,8 @@ const encoder = new TextEncoder();
 function parseAll(chunks: (string | Uint8Array)[]): SseEvent[] {
   const parser = new SseParser();
   const events: SseEvent[] = [];
-  for (const chunk of chunks) events.push(...parser.push(typeof chunk === "string" ? encoder.encode(chunk) : chunk));
+  for (const chunk of chunks)
+    events.push(...parser.push(typeof chunk === "string" ? encoder.encode(chunk) : chunk));
   events.push(...parser.end());
   return events;
 }
@@ -51,7 +52,10 @@ describe("SseParser", () => {
     const bytes = encoder.encode(STREAM);
     for (let i = 0; i <= bytes.length; i += 1) {
       for (let j = i; j <= bytes.length; j += 7) {
-        expect(parseAll([bytes.slice(0, i), bytes.slice(i, j), bytes.slice(j)]), `split at ${i}, ${j}`).toEqual(EXPECTED);
+        expect(
+          parseAll([bytes.slice(0, i), bytes.slice(i, j), bytes.slice(j)]),
+          `split at ${i}, ${j}`,
+        ).toEqual(EXPECTED);
       }
     }
   });
@@ -62,7 +66,9 @@ describe("SseParser", () => {
   });
 
   it("does not merge two lines when CR and LF arrive in different chunks", () => {
-    expect(parseAll(["data: a\r", "\ndata: b\r", "\n\r", "\n"])).toEqual([{ event: "message", data: "a\nb" }]);
+    expect(parseAll(["data: a\r", "\ndata: b\r", "\n\r", "\n"])).toEqual([
+      { event: "message", data: "a\nb" },
+    ]);
   });
 
   it("treats a lone LF chunk after CR as the end of that line only", () => {
@@ -79,6 +85,8 @@ describe("SseParser", () => {
 
   it("keeps a UTF-8 sequence split across chunks intact", () => {
     const bytes = encoder.encode("data: 🐉\n\n");
-    expect(parseAll([bytes.slice(0, 8), bytes.slice(8, 9), bytes.slice(9)])).toEqual([{ event: "message", data: "🐉" }]);
+    expect(parseAll([bytes.slice(0, 8), bytes.slice(8, 9), bytes.slice(9)])).toEqual([
+      { event: "message", data: "🐉" },
+    ]);
   });
 });

@@ -1,7 +1,22 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { UserSession } from "../../durable-objects/user-session";
-import { messagesOf, newCharacter, newChat, newUser, openSocket, type TestUser } from "./support/session";
+import {
+  MAX_REPLIES_PER_USER,
+  MAX_SOCKETS_PER_USER,
+  type UserSession,
+} from "../../durable-objects/user-session";
+import { d1Client } from "../../src/db/d1-client";
+import { repositoryOn } from "../../src/db/repository";
+import {
+  call,
+  messagesOf,
+  newCharacter,
+  newChat,
+  newUser,
+  openSocket,
+  type TestUser,
+  upgrade,
+} from "./support/session";
 
 async function chatSetup() {
   const user = await newUser();
@@ -27,14 +42,42 @@ describe("bad frames", () => {
     ["an unknown type", JSON.stringify({ type: "chat.explode", chat_id: "cht_x" }), "invalid_request"],
     ["no type", JSON.stringify({ chat_id: "cht_x" }), "invalid_request"],
     ["chat.send without content", JSON.stringify({ type: "chat.send", chat_id: "cht_x" }), "invalid_request"],
-    ["chat.send with empty content", JSON.stringify({ type: "chat.send", chat_id: "cht_x", content: "" }), "invalid_request"],
-    ["chat.send with blank content", JSON.stringify({ type: "chat.send", chat_id: "cht_x", content: "   " }), "invalid_request"],
-    ["chat.send with 4001 characters", JSON.stringify({ type: "chat.send", chat_id: "cht_x", content: "a".repeat(4001) }), "invalid_request"],
-    ["chat.send with a bad chat_id", JSON.stringify({ type: "chat.send", chat_id: "../../x", content: "hi" }), "invalid_request"],
-    ["chat.send with a numeric client_id", JSON.stringify({ type: "chat.send", chat_id: "cht_x", content: "hi", client_id: 7 }), "invalid_request"],
+    [
+      "chat.send with empty content",
+      JSON.stringify({ type: "chat.send", chat_id: "cht_x", content: "" }),
+      "invalid_request",
+    ],
+    [
+      "chat.send with blank content",
+      JSON.stringify({ type: "chat.send", chat_id: "cht_x", content: "   " }),
+      "invalid_request",
+    ],
+    [
+      "chat.send with 4001 characters",
+      JSON.stringify({ type: "chat.send", chat_id: "cht_x", content: "a".repeat(4001) }),
+      "invalid_request",
+    ],
+    [
+      "chat.send with a bad chat_id",
+      JSON.stringify({ type: "chat.send", chat_id: "../../x", content: "hi" }),
+      "invalid_request",
+    ],
+    [
+      "chat.send with a numeric client_id",
+      JSON.stringify({ type: "chat.send", chat_id: "cht_x", content: "hi", client_id: 7 }),
+      "invalid_request",
+    ],
     ["chat.cancel without chat_id", JSON.stringify({ type: "chat.cancel" }), "invalid_request"],
-    ["a frame over 16 KiB", JSON.stringify({ type: "chat.send", chat_id: "cht_x", content: "a".repeat(17 * 1024) }), "payload_too_large"],
-    ["a 16 KiB+ frame of multi-byte text", JSON.stringify({ type: "ping", pad: "ж".repeat(8200) }), "payload_too_large"],
+    [
+      "a frame over 16 KiB",
+      JSON.stringify({ type: "chat.send", chat_id: "cht_x", content: "a".repeat(17 * 1024) }),
+      "payload_too_large",
+    ],
+    [
+      "a 16 KiB+ frame of multi-byte text",
+      JSON.stringify({ type: "ping", pad: "ж".repeat(8200) }),
+      "payload_too_large",
+    ],
   ];
 
   it.each(cases)("answers %s with an error frame and keeps the socket open", async (_name, raw, code) => {
@@ -55,6 +98,14 @@ describe("bad frames", () => {
     const socket = await openSocket(user);
     socket.socket.send(new TextEncoder().encode('{"type":"ping"}'));
     expect((await socket.nextOf("error")).code).toBe("invalid_request");
+    socket.close();
+  });
+
+  it("lists the frame types when the type is unknown", async () => {
+    const user = await newUser();
+    const socket = await openSocket(user);
+    socket.send({ type: "chat.explode" });
+    expect((await socket.nextOf("error")).detail).toContain("chat.send, chat.cancel, ping");
     socket.close();
   });
 
@@ -98,9 +149,60 @@ describe("one reply at a time per chat", () => {
     const socket = await openSocket(user);
     socket.send({ type: "chat.send", chat_id: a.id, content: "one [[emu:tokens=20]]" });
     socket.send({ type: "chat.send", chat_id: b.id, content: "two [[emu:tokens=20]]" });
-    const [doneA, doneB] = await Promise.all([socket.nextOf("chat.done", a.id), socket.nextOf("chat.done", b.id)]);
+    const [doneA, doneB] = await Promise.all([
+      socket.nextOf("chat.done", a.id),
+      socket.nextOf("chat.done", b.id),
+    ]);
     expect(doneA.message.status).toBe("complete");
     expect(doneB.message.status).toBe("complete");
+    socket.close();
+  });
+});
+
+describe("limits per user", () => {
+  it("refuses a reply past the per-user limit of concurrent replies (quota_exceeded)", async () => {
+    const user = await newUser();
+    const character = await newCharacter(user);
+    const chats = [];
+    for (let i = 0; i <= MAX_REPLIES_PER_USER; i++) chats.push(await newChat(user, character.id));
+    const socket = await openSocket(user);
+    for (const chat of chats)
+      socket.send({ type: "chat.send", chat_id: chat.id, content: "go [[emu:tokens=200]]" });
+    const last = chats[MAX_REPLIES_PER_USER]?.id;
+    expect(await socket.nextOf("error", last)).toMatchObject({ code: "quota_exceeded", chat_id: last });
+    for (const chat of chats) socket.send({ type: "chat.cancel", chat_id: chat.id });
+    await Promise.all(
+      chats.slice(0, MAX_REPLIES_PER_USER).map((chat) => socket.nextOf("chat.done", chat.id)),
+    );
+    socket.close();
+  });
+
+  it("refuses more than the per-user number of open sockets with 429", async () => {
+    const user = await newUser();
+    const sockets: WebSocket[] = [];
+    for (let i = 0; i < MAX_SOCKETS_PER_USER; i++) {
+      const res = await upgrade({ token: user.token });
+      expect(res.status).toBe(101);
+      res.webSocket?.accept();
+      if (res.webSocket) sockets.push(res.webSocket);
+    }
+    const refused = await upgrade({ token: user.token });
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ code: "quota_exceeded" });
+    for (const socket of sockets) socket.close(1000);
+  });
+});
+
+describe("deleting a chat mid-reply", () => {
+  it("stops the reply and stores nothing more", async () => {
+    const { user, chat, socket } = await chatSetup();
+    socket.send({ type: "chat.send", chat_id: chat.id, content: "long one [[emu:tokens=300]]" });
+    await socket.nextOf("chat.delta");
+    expect((await call(user, `/chats/${chat.id}`, { method: "DELETE" })).status).toBe(204);
+    expect(await socket.nextOf("error")).toMatchObject({ code: "not_found", chat_id: chat.id });
+    const repo = repositoryOn(d1Client(env.DB));
+    expect(await repo.chats.messages(chat.id, 10)).toEqual([]);
+    expect(socket.ofType("chat.done")).toEqual([]);
     socket.close();
   });
 });
@@ -156,7 +258,10 @@ describe("model failures", () => {
     expect(deltas.length).toBeGreaterThanOrEqual(1);
     expect(done.message.status).toBe("failed");
     expect(done.message.content).toBe(deltas.map((d) => d.delta).join(""));
-    expect((await messagesOf(user, chat.id)).items[0]).toMatchObject({ status: "failed", content: done.message.content });
+    expect((await messagesOf(user, chat.id)).items[0]).toMatchObject({
+      status: "failed",
+      content: done.message.content,
+    });
     socket.close();
   });
 

@@ -37,10 +37,19 @@ describe("chat.send", () => {
     const chat = await newChat(user, character.id);
     const socket = await openSocket(user);
 
-    socket.send({ type: "chat.send", chat_id: chat.id, content: "Tell me about the dragons of the north", client_id: "c-1" });
+    socket.send({
+      type: "chat.send",
+      chat_id: chat.id,
+      content: "Tell me about the dragons of the north",
+      client_id: "c-1",
+    });
     const echo = await socket.nextOf("chat.message");
     expect(echo.client_id).toBe("c-1");
-    expect(echo.message).toMatchObject({ chat_id: chat.id, role: "user", content: "Tell me about the dragons of the north" });
+    expect(echo.message).toMatchObject({
+      chat_id: chat.id,
+      role: "user",
+      content: "Tell me about the dragons of the north",
+    });
     expect(echo.message.id).toMatch(/^msg_/);
 
     const done = await socket.nextOf("chat.done");
@@ -49,6 +58,12 @@ describe("chat.send", () => {
     expect(new Set(deltas.map((d) => d.message_id))).toEqual(new Set([done.message.id]));
     expect(done.message).toMatchObject({ chat_id: chat.id, role: "assistant", status: "complete" });
     expect(done.message.content).toBe(deltas.map((d) => d.delta).join(""));
+
+    // Stored and echoed before the reply began; the reply announced as a stored message too.
+    const types = socket.frames.map((f) => f.type);
+    expect(types.indexOf("chat.message")).toBeLessThan(types.indexOf("chat.delta"));
+    expect(socket.ofType("chat.message")[1]?.message).toEqual(done.message);
+    expect(types.at(-1)).toBe("chat.done");
 
     const page = await messagesOf(user, chat.id);
     expect(page.items.map((m) => m.id)).toEqual([done.message.id, echo.message.id, expect.any(String)]);

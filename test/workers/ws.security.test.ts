@@ -17,7 +17,10 @@ describe("GET /ws without a valid token", () => {
     const [head, payload] = user.token.split(".");
     const forged = `${head}.${payload}.AAAA`;
     const now = Math.floor(Date.now() / 1000);
-    const expired = await signAccessToken({ sub: user.user.id, iat: now - 100, exp: now - 1 }, env.JWT_SECRET);
+    const expired = await signAccessToken(
+      { sub: user.user.id, iat: now - 100, exp: now - 1 },
+      env.JWT_SECRET,
+    );
     for (const token of [forged, "not-a-jwt", expired]) {
       for (const via of ["query", "header"] as const) {
         const res = await upgrade({ token }, via);

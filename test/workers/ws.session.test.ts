@@ -1,6 +1,7 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { UserSession } from "../../durable-objects/user-session";
+import { publishedFrame } from "../../src/realtime/published-event";
 import { newCharacter, newChat, newUser, openSocket, type TestUser } from "./support/session";
 
 function sessionOf(user: TestUser) {
@@ -15,7 +16,12 @@ describe("every socket of a user", () => {
     const tab1 = await openSocket(user, "query");
     const tab2 = await openSocket(user, "header");
 
-    tab1.send({ type: "chat.send", chat_id: chat.id, content: "hello both [[emu:tokens=12]]", client_id: "t1" });
+    tab1.send({
+      type: "chat.send",
+      chat_id: chat.id,
+      content: "hello both [[emu:tokens=12]]",
+      client_id: "t1",
+    });
     const [done1, done2] = await Promise.all([tab1.nextOf("chat.done"), tab2.nextOf("chat.done")]);
     expect(done2).toEqual(done1);
     for (const tab of [tab1, tab2]) {
@@ -57,17 +63,24 @@ describe("every socket of a user", () => {
     other.close();
   });
 
-  it("rejects a malformed event on the publish RPC", async () => {
-    const ann = await newUser();
-    // biome-ignore lint/suspicious/noExplicitAny: deliberately wrong input
-    await expect(sessionOf(ann).publish({ type: "generation.updated", job: { id: 1 } } as any)).rejects.toThrow(
+  it("refuses a malformed event at the publish boundary", () => {
+    // Checked on the function the RPC method runs: a rejecting DO RPC leaks an unhandled
+    // rejection under vitest-pool-workers (cloudflare/workers-sdk#14736), failing the run.
+    expect(() => publishedFrame({ type: "generation.updated", job: { id: 1 } })).toThrow(
       /not a server event/,
     );
+    expect(() => publishedFrame({ type: "chat.hack" })).toThrow(TypeError);
+    expect(() => publishedFrame(null)).toThrow(TypeError);
   });
 
   it("costs one no-op call for a user with no socket", async () => {
     const ann = await newUser();
-    expect(await sessionOf(ann).publish({ type: "generation.updated", job: { id: "g", status: "queued" } } as never)).toBe(0);
+    expect(
+      await sessionOf(ann).publish({
+        type: "generation.updated",
+        job: { id: "g", status: "queued" },
+      } as never),
+    ).toBe(0);
   });
 });
 

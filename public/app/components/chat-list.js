@@ -1,7 +1,7 @@
 import { request } from "../api.js";
 import { cachedCharacter, loadCharacter } from "../characters.js";
 import { h, replace } from "../dom.js";
-import { fullTime, timeAgo } from "../format.js";
+import { fullTime, shortName, timeAgo } from "../format.js";
 import { avatar } from "./avatar.js";
 
 /**
@@ -71,7 +71,7 @@ function row(chat, activeId, compact) {
   const sub = h("span", { class: "chat-row__sub" }, when);
   const fill = (character) => {
     replace(face, avatar(character, "md"));
-    name.textContent = character.name;
+    name.textContent = compact ? shortName(character.name) : character.name;
     // The chat's own title is worth showing only when it says more than the character's name.
     const title = chat.title && chat.title !== character.name ? chat.title : "";
     sub.textContent = [title, compact ? when : `started ${timeAgo(chat.created_at)}`]

@@ -26,12 +26,16 @@ export function jobCard(job, { live = false, onCancel, testid = "job-card" } = {
     h(
       "div",
       { class: "job__body" },
-      h("p", {
-        class: "job__status",
-        "data-testid": "job-status",
-        "aria-live": live ? "polite" : null,
-        "aria-atomic": live ? "true" : null,
-      }),
+      h(
+        "p",
+        { class: "job__status", "data-testid": "job-status" },
+        h("span", {
+          class: "job__state",
+          "aria-live": live ? "polite" : null,
+          "aria-atomic": live ? "true" : null,
+        }),
+        h("time", { class: "job__time" }),
+      ),
       h("p", { class: "job__prompt" }, job.prompt),
       h("p", { class: "job__params" }, paramsText(job)),
       h("p", { class: "job__error", "data-testid": "job-error", hidden: true }),
@@ -64,21 +68,27 @@ export function updateJobCard(card, job) {
   card.dataset.status = job.status;
   const done = TERMINAL.has(job.status);
 
-  const status = card.querySelector(".job__status");
+  // Only the badge is live: the ticking clock next to it must not be read out every second.
   replace(
-    status,
+    card.querySelector(".job__state"),
     h(
       "span",
       { class: `badge badge--${job.status}` },
       done ? null : h("span", { class: "spinner", "aria-hidden": "true" }),
       STATUS_TEXT[job.status] ?? job.status,
     ),
-    h(
-      "time",
-      { class: "job__time", datetime: job.created_at, title: fullTime(job.created_at) },
-      timeAgo(job.created_at),
-    ),
   );
+  const clock = card.querySelector(".job__time");
+  const since = done ? null : (job.started_at ?? job.created_at);
+  clock.dateTime = job.created_at;
+  clock.title = `Started ${fullTime(job.created_at)}`;
+  if (since) {
+    clock.dataset.since = since;
+    startClock();
+  } else {
+    delete clock.dataset.since;
+  }
+  clock.textContent = since ? elapsed(since) : timeAgo(job.completed_at ?? job.created_at);
 
   const error = card.querySelector(".job__error");
   error.hidden = job.status !== "failed";
@@ -129,6 +139,26 @@ export function updateJobCard(card, job) {
       ),
     );
   }
+}
+
+let clockTimer = 0;
+
+/** One shared 1 s tick for every unfinished job's elapsed time; stops when none is left. */
+function startClock() {
+  if (clockTimer) return;
+  clockTimer = setInterval(() => {
+    const clocks = document.querySelectorAll(".job__time[data-since]");
+    if (clocks.length === 0) {
+      clearInterval(clockTimer);
+      clockTimer = 0;
+    }
+    for (const clock of clocks) clock.textContent = elapsed(clock.dataset.since);
+  }, 1000);
+}
+
+function elapsed(since) {
+  const seconds = Math.max(0, Math.round((Date.now() - new Date(since).getTime()) / 1000));
+  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
 function paramsText(job) {

@@ -176,7 +176,10 @@ export function chatView({ id }) {
       const character = await loadCharacter(chat.character_id);
       state.character = character;
       document.title = `${character.name} · Edge Art`;
-      title.textContent = character.name;
+      title.textContent = shortName(character.name);
+      title.title = character.name;
+      const epithet = character.name.slice(shortName(character.name).length).replace(/^,\s*/, "");
+      if (epithet) headSub.textContent = `${epithet} · started ${timeAgo(chat.created_at)}`;
       replace(
         headAvatar,
         h(
@@ -189,8 +192,13 @@ export function chatView({ id }) {
         ),
       );
       input.placeholder = `Message ${shortName(character.name)}…`;
-      for (const el of messages.querySelectorAll(".msg--assistant .msg__avatar"))
+      for (const el of messages.querySelectorAll(".msg--assistant .msg__avatar")) {
         replace(el, avatar(character, "sm"));
+      }
+      // Texts rendered before the name was known used an empty {{char}}.
+      for (const el of messages.querySelectorAll("[data-role='assistant'][data-content]")) {
+        setText(el, el.dataset.content);
+      }
     } catch {
       // The header is decoration; the conversation still works.
     }
@@ -232,7 +240,7 @@ export function chatView({ id }) {
     // Newest first: the last item is the oldest one on this page.
     if (before || !state.oldestId) {
       state.oldestId = items.at(-1)?.id ?? state.oldestId;
-      state.hasOlder = Boolean(page.next_cursor) || items.length === PAGE_SIZE;
+      state.hasOlder = "next_cursor" in page ? Boolean(page.next_cursor) : items.length === PAGE_SIZE;
     }
     olderButton.hidden = !state.hasOlder;
     return { items };
@@ -396,7 +404,7 @@ export function chatView({ id }) {
     pending.set(clientId, { el, content, sent });
     showPendingState(el, sent);
     beginReply();
-    state.reply.sent ||= sent;
+    if (sent) markSent();
     state.stickToBottom = true;
     scrollToBottom();
   }
@@ -417,7 +425,7 @@ export function chatView({ id }) {
       if (!entry) continue;
       entry.sent = true;
       showPendingState(entry.el, true);
-      if (state.reply) state.reply.sent = true;
+      markSent();
     }
   }
 
@@ -455,11 +463,21 @@ export function chatView({ id }) {
           h("span", { class: "dots", "aria-hidden": "true" }, h("span"), h("span"), h("span")),
         ),
       );
+      // Shown once the message is actually out; a queued one waits for the connection first.
+      typing.hidden = true;
       state.reply.typing = typing;
       messages.append(typing);
     }
     stopButton.hidden = false;
     sendButton.hidden = true;
+  }
+
+  /** The message reached the server: now we are really waiting on the character. */
+  function markSent() {
+    if (!state.reply) return;
+    state.reply.sent = true;
+    if (state.reply.typing) state.reply.typing.hidden = false;
+    followIfAtBottom();
     armWatchdog();
   }
 
@@ -474,7 +492,10 @@ export function chatView({ id }) {
 
   function onDelta(frame) {
     if (frame.chat_id !== id) return;
-    if (!state.reply) beginReply();
+    if (!state.reply) {
+      beginReply();
+      markSent();
+    }
     const reply = state.reply;
     if (!reply.el || (frame.message_id && reply.messageId && frame.message_id !== reply.messageId)) {
       reply.typing?.remove();

@@ -4,7 +4,7 @@ import { jobCard, updateJobCard } from "../components/job-card.js";
 import { h, icon, replace } from "../dom.js";
 import { ApiError } from "../errors.js";
 import { cancel, subscribe, track } from "../jobs.js";
-import { notify, notifyError } from "../notify.js";
+import { notifyError } from "../notify.js";
 
 const SIZES = [
   { label: "Square", width: 1024, height: 1024 },
@@ -194,7 +194,6 @@ export function generateView(_params, query) {
   const unsubscribe = subscribe((job) => {
     const card = cards.get(job.id);
     if (card) updateJobCard(card, job);
-    if (card?.dataset.live && job.status === "succeeded") notify("Your image is ready.", { tone: "success" });
   });
 
   loadCharacters(character, query.get("character"));
@@ -252,7 +251,7 @@ export function generateView(_params, query) {
       const previous = current.firstElementChild;
       if (previous) {
         previous.removeAttribute("data-live");
-        previous.querySelector(".job__status")?.removeAttribute("aria-live");
+        previous.querySelector(".job__state")?.removeAttribute("aria-live");
         previous.dataset.testid = "job-card";
         recent.prepend(h("li", {}, previous));
       }
@@ -330,7 +329,7 @@ export function generateView(_params, query) {
       control?.setAttribute("aria-invalid", "true");
       control?.setAttribute("aria-describedby", note.id);
       note.hidden = false;
-      note.textContent = message;
+      note.textContent = message ? `${message[0].toUpperCase()}${message.slice(1)}` : "";
       if (box.closest("details")) box.closest("details").open = true;
     }
     form.querySelector('[aria-invalid="true"]')?.focus();

@@ -15,7 +15,12 @@ const COLUMNS = sql.raw(
 
 function toCharacter(row: CharacterRow): Character {
   const { card_extras: _extras, ...rest } = row;
-  return { ...rest, tags: JSON.parse(row.tags) as string[], is_public: Boolean(row.is_public), chat_count: Number(row.chat_count) };
+  return {
+    ...rest,
+    tags: JSON.parse(row.tags) as string[],
+    is_public: Boolean(row.is_public),
+    chat_count: Number(row.chat_count),
+  };
 }
 
 /** `%` and `_` in user text match themselves, not patterns. */
@@ -42,10 +47,14 @@ export class CharactersRepo {
     if (query.tag) where.push(sql`id IN (SELECT character_id FROM character_tags WHERE tag = ${query.tag})`);
     if (query.q) {
       const pattern = likePattern(query.q);
-      where.push(sql`(lower(name) LIKE ${pattern} ESCAPE '\\' OR lower(description) LIKE ${pattern} ESCAPE '\\')`);
+      where.push(
+        sql`(lower(name) LIKE ${pattern} ESCAPE '\\' OR lower(description) LIKE ${pattern} ESCAPE '\\')`,
+      );
     }
     if (query.cursor) {
-      where.push(sql`(created_at < ${query.cursor.sort} OR (created_at = ${query.cursor.sort} AND id < ${query.cursor.id}))`);
+      where.push(
+        sql`(created_at < ${query.cursor.sort} OR (created_at = ${query.cursor.sort} AND id < ${query.cursor.id}))`,
+      );
     }
     const rows = await this.db.all<CharacterRow>(
       sql`SELECT ${COLUMNS} FROM characters WHERE ${sql.join(where, sql` AND `)} ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`,
@@ -63,7 +72,9 @@ export class CharactersRepo {
   /** A character the viewer may see (public, or their own); null otherwise. */
   async get(id: string, viewerId: string | null): Promise<Character | null> {
     const visible = viewerId ? sql`(is_public = 1 OR owner_id = ${viewerId})` : sql`is_public = 1`;
-    const rows = await this.db.all<CharacterRow>(sql`SELECT ${COLUMNS} FROM characters WHERE id = ${id} AND ${visible}`);
+    const rows = await this.db.all<CharacterRow>(
+      sql`SELECT ${COLUMNS} FROM characters WHERE id = ${id} AND ${visible}`,
+    );
     return rows[0] ? toCharacter(rows[0]) : null;
   }
 
@@ -90,7 +101,12 @@ export class CharactersRepo {
   }
 
   /** Applies a patch to the owner's character; null when it is not theirs (or absent). */
-  async update(id: string, ownerId: string, patch: Partial<CharacterFields>, now: string): Promise<Character | null> {
+  async update(
+    id: string,
+    ownerId: string,
+    patch: Partial<CharacterFields>,
+    now: string,
+  ): Promise<Character | null> {
     const sets: SQL[] = [sql`updated_at = ${now}`];
     for (const [key, value] of Object.entries(patch)) {
       if (value === undefined) continue;
@@ -134,7 +150,8 @@ export class CharactersRepo {
 
   private tagRows(characterId: string, tags: string[]): SQL[] {
     return [...new Set(tags)].map(
-      (tag) => sql`INSERT INTO character_tags (tag, character_id) VALUES (${tag}, ${characterId}) ON CONFLICT DO NOTHING`,
+      (tag) =>
+        sql`INSERT INTO character_tags (tag, character_id) VALUES (${tag}, ${characterId}) ON CONFLICT DO NOTHING`,
     );
   }
 }

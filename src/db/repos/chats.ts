@@ -58,7 +58,11 @@ export class ChatsRepo {
   }
 
   /** Newest first; `before` is the message the previous page ended on. */
-  async messages(chatId: string, limit: number, before?: { id: string; created_at: string }): Promise<Message[]> {
+  async messages(
+    chatId: string,
+    limit: number,
+    before?: { id: string; created_at: string },
+  ): Promise<Message[]> {
     const older = before
       ? sql`AND (created_at < ${before.created_at} OR (created_at = ${before.created_at} AND id < ${before.id}))`
       : sql``;

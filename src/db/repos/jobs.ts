@@ -93,7 +93,7 @@ export class JobsRepo {
       : sql``;
     const insertJob = sql`INSERT INTO image_generation_history
       (id, user_id, character_id, status, prompt, negative_prompt, params, images, error_code, error_message, attempts, upstream_id, dead_lettered, created_at, started_at, completed_at, updated_at)
-      SELECT ${job.id}, ${job.user_id}, ${job.character_id}, ${job.status}, ${job.prompt}, ${job.negative_prompt}, ${JSON.stringify(job.params)}, '[]', NULL, NULL, 0, NULL, 0, ${this.#time(job.created_at)}, NULL, NULL, ${this.#time(job.updated_at)}
+      SELECT ${job.id}, ${job.user_id}, ${job.character_id}, ${job.status}, ${job.prompt}, ${job.negative_prompt}, ${JSON.stringify(job.params)}, '[]', NULL, NULL, 0, NULL, 0, ${job.created_at}, NULL, NULL, ${job.updated_at}
       ${guard}`;
     const statements: SQL[] = [];
     if (limits && this.db.dialect === "postgres") {
@@ -101,7 +101,7 @@ export class JobsRepo {
     }
     if (idempotency) {
       statements.push(sql`INSERT INTO idempotency_keys (user_id, key, request_hash, job_id, created_at)
-          SELECT ${job.user_id}, ${idempotency.key}, ${idempotency.requestHash}, ${job.id}, ${this.#time(job.created_at)}
+          SELECT ${job.user_id}, ${idempotency.key}, ${idempotency.requestHash}, ${job.id}, ${job.created_at}
           ${guard}`);
     }
     statements.push(insertJob);
@@ -112,21 +112,29 @@ export class JobsRepo {
       }
       await this.db.batch(statements);
     } catch (error) {
-      if (!idempotency) throw error;
-      const existing = await this.findByIdempotencyKey(job.user_id, idempotency.key);
-      if (!existing) throw error;
-      if (existing.requestHash !== idempotency.requestHash) return { kind: "key_conflict" };
-      const original = await this.get(existing.jobId, job.user_id);
-      if (!original) throw error;
-      return { kind: "replayed", job: original };
+      const earlier = idempotency ? await this.#replay(job.user_id, idempotency) : null;
+      if (!earlier) throw error;
+      return earlier;
     }
-    if (limits && !(await this.get(job.id))) return { kind: "quota_exceeded" };
+    if (limits && !(await this.get(job.id))) {
+      // Over quota; but a replay of a key that already made a job is not a new job.
+      return (
+        (idempotency ? await this.#replay(job.user_id, idempotency) : null) ?? { kind: "quota_exceeded" }
+      );
+    }
     return { kind: "created", job };
   }
 
-  /** A timestamp parameter; PostgreSQL cannot infer a type for it in a SELECT list. */
-  #time(iso: string): SQL {
-    return this.db.dialect === "postgres" ? sql`CAST(${iso} AS timestamptz)` : sql`${iso}`;
+  /** The job an idempotency key already made (or a conflict on another body); null when the key is unused. */
+  async #replay(
+    userId: string,
+    idempotency: { key: string; requestHash: string },
+  ): Promise<CreateJobResult | null> {
+    const existing = await this.findByIdempotencyKey(userId, idempotency.key);
+    if (!existing) return null;
+    if (existing.requestHash !== idempotency.requestHash) return { kind: "key_conflict" };
+    const original = await this.get(existing.jobId, userId);
+    return original ? { kind: "replayed", job: original } : null;
   }
 
   async findByIdempotencyKey(
@@ -155,7 +163,9 @@ export class JobsRepo {
   /** A job by id; with `userId`, only that user's (others' jobs do not exist for them). */
   async get(id: string, userId?: string): Promise<Job | null> {
     const owner = userId ? sql`AND user_id = ${userId}` : sql``;
-    const rows = await this.db.all<JobRow>(sql`SELECT * FROM image_generation_history WHERE id = ${id} ${owner}`);
+    const rows = await this.db.all<JobRow>(
+      sql`SELECT * FROM image_generation_history WHERE id = ${id} ${owner}`,
+    );
     return rows[0] ? toJob(rows[0]) : null;
   }
 
@@ -184,23 +194,36 @@ export class JobsRepo {
    * keeps every job to exactly one terminal state under redelivery and duplicate webhooks:
    * of two racing writers, one sees 1 changed row and the other 0.
    */
-  async transition(id: string, from: readonly JobStatus[], patch: JobPatch, now: string): Promise<Job | null> {
+  async transition(
+    id: string,
+    from: readonly JobStatus[],
+    patch: JobPatch,
+    now: string,
+  ): Promise<Job | null> {
     const sets: SQL[] = [sql`updated_at = ${now}`];
     if (patch.status !== undefined) sets.push(sql`status = ${patch.status}`);
     if (patch.images !== undefined) sets.push(sql`images = ${JSON.stringify(patch.images)}`);
     if (patch.error !== undefined) {
-      sets.push(sql`error_code = ${patch.error?.code ?? null}`, sql`error_message = ${patch.error?.message ?? null}`);
+      sets.push(
+        sql`error_code = ${patch.error?.code ?? null}`,
+        sql`error_message = ${patch.error?.message ?? null}`,
+      );
     }
     if (patch.attempts !== undefined) sets.push(sql`attempts = ${patch.attempts}`);
     if (patch.upstream_id !== undefined) sets.push(sql`upstream_id = ${patch.upstream_id}`);
     if (patch.dead_lettered !== undefined) sets.push(sql`dead_lettered = ${patch.dead_lettered ? 1 : 0}`);
     if (patch.started_at !== undefined) sets.push(sql`started_at = ${patch.started_at}`);
     if (patch.completed_at !== undefined) sets.push(sql`completed_at = ${patch.completed_at}`);
-    const changed = await this.db.run(
+    return this.#updateReturning(
       sql`UPDATE image_generation_history SET ${sql.join(sets, sql`, `)}
           WHERE id = ${id} AND status IN (${inList(from)})`,
     );
-    return changed > 0 ? this.get(id) : null;
+  }
+
+  /** Runs a guarded UPDATE and returns the row as it left it, or null when the guard matched nothing. */
+  async #updateReturning(update: SQL): Promise<Job | null> {
+    const rows = await this.db.all<JobRow>(sql`${update} RETURNING *`);
+    return rows[0] ? toJob(rows[0]) : null;
   }
 
   /**
@@ -209,14 +232,18 @@ export class JobsRepo {
    * id and was claimed before `staleBefore` (its claimer died). `expectedAttempts` makes the
    * claim a compare-and-set: of two racing claimers exactly one wins.
    */
-  async claimAttempt(id: string, expectedAttempts: number, now: string, staleBefore: string): Promise<Job | null> {
-    const changed = await this.db.run(
+  async claimAttempt(
+    id: string,
+    expectedAttempts: number,
+    now: string,
+    staleBefore: string,
+  ): Promise<Job | null> {
+    return this.#updateReturning(
       sql`UPDATE image_generation_history
           SET status = 'running', attempts = attempts + 1, upstream_id = NULL, started_at = ${now}, updated_at = ${now}
           WHERE id = ${id} AND attempts = ${expectedAttempts}
             AND (status = 'queued' OR (status = 'running' AND upstream_id IS NULL AND started_at < ${staleBefore}))`,
     );
-    return changed > 0 ? this.get(id) : null;
   }
 
   /** Records the upstream id of the claimed attempt; false when the job moved on meanwhile (cancelled, timed out). */
@@ -230,11 +257,10 @@ export class JobsRepo {
 
   /** Gives a claimed attempt back (`queued` again) after a submit that certainly created nothing upstream. */
   async releaseAttempt(id: string, attempt: number, now: string): Promise<Job | null> {
-    const changed = await this.db.run(
+    return this.#updateReturning(
       sql`UPDATE image_generation_history SET status = 'queued', started_at = NULL, updated_at = ${now}
           WHERE id = ${id} AND status = 'running' AND attempts = ${attempt} AND upstream_id IS NULL`,
     );
-    return changed > 0 ? this.get(id) : null;
   }
 
   /** Jobs in `status` not touched since `before`, oldest first (what the sweep looks at). */
@@ -248,14 +274,24 @@ export class JobsRepo {
 
   /** Bumps `updated_at` of a job still in `status` (so the sweep does not pick it again at once). */
   async touch(id: string, status: JobStatus, now: string): Promise<boolean> {
-    return (await this.db.run(sql`UPDATE image_generation_history SET updated_at = ${now} WHERE id = ${id} AND status = ${status}`)) > 0;
+    return (
+      (await this.db.run(
+        sql`UPDATE image_generation_history SET updated_at = ${now} WHERE id = ${id} AND status = ${status}`,
+      )) > 0
+    );
   }
 
   async countByStatus(): Promise<Record<JobStatus, number>> {
     const rows = await this.db.all<{ status: JobStatus; n: number }>(
       sql`SELECT status, CAST(count(*) AS INTEGER) AS n FROM image_generation_history GROUP BY status`,
     );
-    const counts: Record<JobStatus, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    const counts: Record<JobStatus, number> = {
+      queued: 0,
+      running: 0,
+      succeeded: 0,
+      failed: 0,
+      cancelled: 0,
+    };
     for (const row of rows) counts[row.status] = Number(row.n);
     return counts;
   }

@@ -13,7 +13,9 @@ export class UsersRepo {
   }
 
   async get(id: string): Promise<User | null> {
-    const rows = await this.db.all<User>(sql`SELECT id, display_name, created_at FROM users WHERE id = ${id}`);
+    const rows = await this.db.all<User>(
+      sql`SELECT id, display_name, created_at FROM users WHERE id = ${id}`,
+    );
     return rows[0] ?? null;
   }
 }

@@ -14,7 +14,9 @@ documentRoute({
   summary: "Public characters by chat count (cached up to 300 s)",
   tag: "characters",
   query: PopularQuery,
-  responses: { 200: { description: "Most chatted characters", schema: z.object({ items: z.array(CharacterSchema) }) } },
+  responses: {
+    200: { description: "Most chatted characters", schema: z.object({ items: z.array(CharacterSchema) }) },
+  },
 });
 
 /**

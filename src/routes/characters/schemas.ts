@@ -14,7 +14,11 @@ export const CharacterCreate = z
     system_prompt: z.string().max(4000).default(""),
     example_dialogue: z.string().max(4000).default(""),
     tags: z.array(Tag).max(10).default([]),
-    avatar_url: z.url({ protocol: /^https?$/ }).max(2048).nullable().default(null),
+    avatar_url: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .nullable()
+      .default(null),
     is_public: z.boolean().default(false),
   })
   .strict();
@@ -29,7 +33,10 @@ export const CharacterPatch = z
     system_prompt: z.string().max(4000),
     example_dialogue: z.string().max(4000),
     tags: z.array(Tag).max(10),
-    avatar_url: z.url({ protocol: /^https?$/ }).max(2048).nullable(),
+    avatar_url: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .nullable(),
     is_public: z.boolean(),
   })
   .partial()

@@ -51,7 +51,12 @@ export const writeCharacters = new Hono<AppEnv>()
   .patch("/characters/:id", requireUser, async (c) => {
     const id = parseOr400(Id, c.req.param("id"), "character id", "id");
     const patch = await jsonBody(c, CharacterPatch);
-    const updated = await c.var.services.repo.characters.update(id, userId(c), patch, new Date().toISOString());
+    const updated = await c.var.services.repo.characters.update(
+      id,
+      userId(c),
+      patch,
+      new Date().toISOString(),
+    );
     if (!updated) throw ApiError.notFound("character");
     return c.json(updated);
   })

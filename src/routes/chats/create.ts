@@ -1,8 +1,8 @@
 import { Hono } from "hono";
+import type { Message } from "../../db/models";
 import { ApiError } from "../../errors/api-error";
 import { documentRoute } from "../../http/openapi";
 import { jsonBody } from "../../http/validate";
-import type { Message } from "../../db/models";
 import { newId } from "../../lib/ids";
 import { requireUser, userId } from "../../middleware/auth";
 import { applyMacros } from "../../realtime/macros";
@@ -23,7 +23,10 @@ export const createChat = new Hono<AppEnv>().post("/chats", requireUser, async (
   const { character_id } = await jsonBody(c, ChatCreate);
   const owner = userId(c);
   const { repo } = c.var.services;
-  const [character, user] = await Promise.all([repo.characters.get(character_id, owner), repo.users.get(owner)]);
+  const [character, user] = await Promise.all([
+    repo.characters.get(character_id, owner),
+    repo.users.get(owner),
+  ]);
   if (!character) throw ApiError.notFound("character");
   if (!user) throw ApiError.unauthorized("The user of this token no longer exists.");
 
@@ -32,10 +35,24 @@ export const createChat = new Hono<AppEnv>().post("/chats", requireUser, async (
   const chatId = newId("cht", nowMs);
   const greetingText = applyMacros(character.greeting, { char: character.name, user: user.display_name });
   const greeting: Message | null = greetingText.trim()
-    ? { id: newId("msg", nowMs), chat_id: chatId, role: "assistant", content: greetingText, status: "complete", created_at: now }
+    ? {
+        id: newId("msg", nowMs),
+        chat_id: chatId,
+        role: "assistant",
+        content: greetingText,
+        status: "complete",
+        created_at: now,
+      }
     : null;
   const chat = await repo.chats.create(
-    { id: chatId, user_id: owner, character_id: character.id, title: character.name, created_at: now, last_message_at: now },
+    {
+      id: chatId,
+      user_id: owner,
+      character_id: character.id,
+      title: character.name,
+      created_at: now,
+      last_message_at: now,
+    },
     greeting,
   );
   return c.json(chat, 201);

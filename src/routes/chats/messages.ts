@@ -27,7 +27,9 @@ export const chatMessages = new Hono<AppEnv>().get("/chats/:id/messages", requir
   ]);
   if (!chat) throw ApiError.notFound("chat");
   if (q.before && !before) {
-    throw ApiError.invalid("`before` is not a message of this chat.", [{ path: "query.before", message: "unknown message" }]);
+    throw ApiError.invalid("`before` is not a message of this chat.", [
+      { path: "query.before", message: "unknown message" },
+    ]);
   }
   const rows = await chats.messages(chat.id, q.limit + 1, before ?? undefined);
   const items = rows.slice(0, q.limit);

@@ -23,6 +23,7 @@ export const cancelGeneration = new Hono<AppEnv>().post("/generations/:id/cancel
   const job = await c.var.services.repo.jobs.get(id, userId(c));
   if (!job) throw ApiError.notFound("generation");
   const cancelled = await jobServiceOf(c).cancel(job);
-  if (!cancelled) throw ApiError.conflict("The job has already finished; only queued or running jobs can be cancelled.");
+  if (!cancelled)
+    throw ApiError.conflict("The job has already finished; only queued or running jobs can be cancelled.");
   return c.json(toPublicJob(cancelled));
 });

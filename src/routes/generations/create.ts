@@ -30,7 +30,8 @@ documentRoute({
 export const createGeneration = new Hono<AppEnv>().post("/generate", requireUser, async (c) => {
   const owner = userId(c);
   const keyHeader = c.req.header("Idempotency-Key");
-  const key = keyHeader === undefined ? undefined : parseOr400(IdempotencyKey, keyHeader, "Idempotency-Key header");
+  const key =
+    keyHeader === undefined ? undefined : parseOr400(IdempotencyKey, keyHeader, "Idempotency-Key header");
   const body = await jsonBody(c, GenerateBody);
   const { repo, config } = c.var.services;
   const nowMs = Date.now();
@@ -85,7 +86,8 @@ export const createGeneration = new Hono<AppEnv>().post("/generate", requireUser
     );
   }
   if (result.kind === "key_conflict") throw keyConflict();
-  if (result.kind === "replayed") return c.json(toPublicJob(result.job), 200, { Location: location(result.job.id) });
+  if (result.kind === "replayed")
+    return c.json(toPublicJob(result.job), 200, { Location: location(result.job.id) });
 
   if (!(await jobServiceOf(c).enqueue(job))) {
     throw new ApiError(503, "upstream_unavailable", "The generation queue is unavailable; retry shortly.", {

@@ -15,7 +15,10 @@ documentRoute({
   path: "/api/v1/health",
   summary: "Service health with a database check",
   tag: "system",
-  responses: { 200: { description: "Healthy", schema: Health }, 503: { description: "A dependency is down", schema: Health } },
+  responses: {
+    200: { description: "Healthy", schema: Health },
+    503: { description: "A dependency is down", schema: Health },
+  },
 });
 
 export const health = new Hono<AppEnv>().get("/health", async (c) => {
@@ -25,7 +28,14 @@ export const health = new Hono<AppEnv>().get("/health", async (c) => {
     await repo.ping();
   } catch (error) {
     db = "error";
-    console.error(JSON.stringify({ level: "error", msg: "health db check failed", backend: config.DB_BACKEND, error: String(error) }));
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "health db check failed",
+        backend: config.DB_BACKEND,
+        error: String(error),
+      }),
+    );
   }
   const checks = { db, db_backend: config.DB_BACKEND, storage_backend: config.STORAGE_BACKEND };
   const ok = db === "ok";

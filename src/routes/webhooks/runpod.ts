@@ -30,7 +30,9 @@ export const runpodWebhook = new Hono<AppEnv>().post(
   async (c, next) => {
     // Authenticate before reading a byte of the body.
     const jobId = c.req.param("jobId");
-    const valid = Id.safeParse(jobId).success && (await isWebhookToken(c.var.services.config, jobId, c.req.param("token")));
+    const valid =
+      Id.safeParse(jobId).success &&
+      (await isWebhookToken(c.var.services.config, jobId, c.req.param("token")));
     if (!valid) throw new ApiError(401, "unauthorized", "This webhook URL is not valid.");
     await next();
   },

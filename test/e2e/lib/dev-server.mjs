@@ -28,8 +28,8 @@ export async function startDevServer({ root, baseUrl, logFile, timeoutMs = 180_0
   });
   const log = () => readFileSync(logFile, "utf8");
 
+  // Signals go to the whole group even when npm itself is gone: wrangler and workerd may remain.
   const stop = async () => {
-    if (exited) return;
     signalGroup(child.pid, "SIGTERM");
     const deadline = Date.now() + 10_000;
     while (!exited && Date.now() < deadline) await sleep(100);

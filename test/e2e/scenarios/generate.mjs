@@ -33,6 +33,36 @@ export function generateScenarios(t, ctx) {
   );
 
   t.test(
+    "generate: with the socket down, the status still arrives by polling",
+    async () => {
+      const { page } = ctx.desktop;
+      await page.evaluate(() => window.edgeArt.socket.stop());
+      try {
+        await page.waitForSelector("[data-testid='connection-status'][data-state='offline']");
+        const polls = [];
+        const onRequest = (request) => {
+          if (/\/api\/v1\/generations\/[^/]+$/.test(new URL(request.url()).pathname)) polls.push(Date.now());
+        };
+        page.on("request", onRequest);
+        await submit(page, "A paper boat on a rain puddle, macro photo", {
+          width: 512,
+          height: 512,
+          steps: 10,
+        });
+        await page.waitForSelector(`${CARD}[data-status='succeeded']`, { timeout: 60_000 });
+        page.off("request", onRequest);
+        assert.ok(polls.length >= 1, "expected GET /generations/:id polls while the socket was down");
+      } finally {
+        await page.evaluate(() => window.edgeArt.socket.start());
+      }
+    },
+    {
+      needs: ["guest start: a token is stored, reused after reload, and renewed when rejected"],
+      timeoutMs: 90_000,
+    },
+  );
+
+  t.test(
     "generate: a failed job is shown with its reason in words",
     async () => {
       const { page } = ctx.desktop;
@@ -81,7 +111,10 @@ async function submit(page, prompt, { width, height, steps }) {
     await page.goto("/generate");
     await ready(page);
   }
-  const previous = await page.evaluate((selector) => document.querySelector(selector)?.dataset.jobId ?? null, CARD);
+  const previous = await page.evaluate(
+    (selector) => document.querySelector(selector)?.dataset.jobId ?? null,
+    CARD,
+  );
   await page.fill("[data-testid='gen-prompt']", prompt);
   await page.fill("[data-testid='gen-width']", String(width));
   await page.fill("[data-testid='gen-height']", String(height));

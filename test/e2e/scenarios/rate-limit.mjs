@@ -25,7 +25,10 @@ export function rateLimitScenarios(t, ctx) {
         document.querySelector("[data-testid='start-chat']").click();
         return drained;
       });
-      assert.ok(statuses.includes(429), `expected 429s while draining, got ${[...new Set(statuses)].join(", ")}`);
+      assert.ok(
+        statuses.includes(429),
+        `expected 429s while draining, got ${[...new Set(statuses)].join(", ")}`,
+      );
       const toast = page.locator("[data-testid='toast'][data-tone='error']").last();
       await toast.waitFor();
       assert.match(await toast.textContent(), /Too many requests — try again in \d+ s/);

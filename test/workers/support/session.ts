@@ -63,7 +63,10 @@ export async function newUser(displayName = "Ann"): Promise<TestUser> {
   return { ...body, ip };
 }
 
-export async function newCharacter(owner: TestUser, fields: Record<string, unknown> = {}): Promise<{ id: string; name: string }> {
+export async function newCharacter(
+  owner: TestUser,
+  fields: Record<string, unknown> = {},
+): Promise<{ id: string; name: string }> {
   const res = await call(owner, "/characters", {
     json: { name: "Tester Bard", greeting: "Well met, {{user}}! I am <BOT>.", ...fields },
   });
@@ -119,7 +122,11 @@ export class TestSocket {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.match !== match);
-        reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames.map((f) => f.type))}`));
+        reject(
+          new Error(
+            `no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames.map((f) => f.type))}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push({
         match,
@@ -133,7 +140,11 @@ export class TestSocket {
 
   /** Waits for a frame of `type` (optionally of one chat). */
   nextOf(type: string, chatId?: string, timeoutMs?: number): Promise<Frame> {
-    return this.next((f) => f.type === type && (chatId === undefined || f.chat_id === chatId || f.message?.chat_id === chatId), timeoutMs);
+    return this.next(
+      (f) =>
+        f.type === type && (chatId === undefined || f.chat_id === chatId || f.message?.chat_id === chatId),
+      timeoutMs,
+    );
   }
 
   ofType(type: string): Frame[] {
@@ -160,7 +171,10 @@ export async function openSocket(user: TestUser, via: "query" | "header" = "quer
 }
 
 /** The raw upgrade request. */
-export function upgrade(user: TestUser | { token: string; ip?: string }, via: "query" | "header" | "none" = "query") {
+export function upgrade(
+  user: TestUser | { token: string; ip?: string },
+  via: "query" | "header" | "none" = "query",
+) {
   const headers = new Headers({ Upgrade: "websocket", "CF-Connecting-IP": user.ip ?? randomIp() });
   if (via === "header") headers.set("Authorization", `Bearer ${user.token}`);
   const query = via === "query" ? `?token=${encodeURIComponent(user.token)}` : "";

@@ -1,0 +1,95 @@
+// Shared benchmark plumbing: start a `wrangler dev` (or `npm run dev`) server in its own
+// process group, wait for it, load it with autocannon, summarise, stop it.
+import { spawn } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+
+export const root = path.resolve(import.meta.dirname, "../..");
+export const wranglerBin = path.join(root, "node_modules/wrangler/bin/wrangler.js");
+
+/** Starts `node <script> ...args` detached, collecting output; `stop()` kills the whole group. */
+export function startProcess(args, { env = {}, cwd = root } = {}) {
+  const child = spawn(process.execPath, args, {
+    cwd,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, CI: "1", ...env },
+  });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  return {
+    child,
+    output: () => output,
+    stop() {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {}
+    },
+  };
+}
+
+/** `wrangler dev -c <config>` on a port with its own local state. */
+export function startWrangler(config, port, persistTo, extra = []) {
+  return startProcess([
+    wranglerBin,
+    "dev",
+    "-c",
+    config,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    persistTo,
+    "--log-level",
+    "warn",
+    "--show-interactive-dev-session=false",
+    ...extra,
+  ]);
+}
+
+/** Polls `url` until it answers 2xx (bounded). */
+export async function waitFor(url, proc, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc?.child.exitCode !== null && proc?.child.exitCode !== undefined) {
+      throw new Error(`server exited early:\n${proc.output().slice(-2000)}`);
+    }
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${url}:\n${proc?.output().slice(-2000) ?? ""}`);
+}
+
+/** One autocannon run; returns the figures every RESULTS table uses. */
+export async function load(url, { connections = 100, duration = 10, headers = {}, setupClient } = {}) {
+  const result = await autocannon({ url, connections, duration, headers, setupClient });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    total: result.requests.total,
+  };
+}
+
+export function machine() {
+  return `${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load avg ${os
+    .loadavg()
+    .map((n) => n.toFixed(1))
+    .join(" ")}`;
+}
+
+export function table(rows) {
+  const lines = ["| target | req/s | p50 ms | p99 ms | errors | non-2xx |", "|---|---:|---:|---:|---:|---:|"];
+  for (const r of rows) {
+    lines.push(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`);
+  }
+  return lines.join("\n");
+}

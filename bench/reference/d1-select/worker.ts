@@ -1,0 +1,14 @@
+// Reference: a bare Worker that runs the same D1 SELECT as GET /api/v1/characters and
+// returns its rows as JSON, with no framework, auth, validation or rate limit.
+interface Env {
+  DB: D1Database;
+}
+
+export default {
+  async fetch(_req, env) {
+    const { results } = await env.DB.prepare(
+      "SELECT id, owner_id, name, description, personality, scenario, greeting, system_prompt, example_dialogue, tags, avatar_url, is_public, chat_count, created_at, updated_at FROM characters WHERE is_public = 1 ORDER BY created_at DESC, id DESC LIMIT 21",
+    ).all();
+    return Response.json({ items: results.slice(0, 20) });
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,18 @@
+// `npm run bench`: the benchmarks that finish in minutes, one after another, each writing
+// its RESULTS.md (see bench/RESULTS.md for the index). The long ones have their own
+// scripts: `npm run bench:soak` (1000 generation jobs), `npm run bench:ws` (5000 sockets),
+// `npm run loadtest` (mixed users).
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+let failed = false;
+for (const script of ["bench/api/run.mjs", "bench/ratelimit/run.mjs"]) {
+  console.log(`\n=== ${script} ===`);
+  const r = spawnSync(process.execPath, [path.join(root, script), ...process.argv.slice(2)], {
+    stdio: "inherit",
+    cwd: root,
+  });
+  if (r.status !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// The service served by Miniflare directly: the Worker bundled by wrangler (exactly what
+// `wrangler deploy` would upload), run by workerd with the bindings wrangler.toml declares,
+// but without `wrangler dev`'s proxy in front. Clients connect to workerd's own socket.
+// Prints `READY <url>` on stdout once D1 is migrated and the Worker answers.
+//   node bench/ws/miniflare-server.mjs --port 8901 --persist /tmp/x --var NAME=VALUE ...
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const { values: args } = parseArgs({
+  options: {
+    port: { type: "string", default: "8901" },
+    persist: { type: "string" },
+    var: { type: "string", multiple: true, default: [] },
+  },
+});
+if (!args.persist) throw new Error("--persist <dir> is required");
+
+const dist = path.join(args.persist, "dist");
+execFileSync(
+  process.execPath,
+  [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", dist, "-c", "wrangler.toml"],
+  { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "1" } },
+);
+
+const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
+const vars = Object.fromEntries(args.var.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
+
+const mf = new Miniflare({
+  ...workerOptions,
+  name: "edge-art-service",
+  modules: true,
+  modulesRoot: dist,
+  scriptPath: path.join(dist, "index.js"),
+  bindings: { ...workerOptions.bindings, ...vars },
+  host: "127.0.0.1",
+  port: Number(args.port),
+  defaultPersistRoot: path.join(args.persist, "state"),
+});
+const url = await mf.ready;
+
+// The same migration files `wrangler d1 migrations apply` runs.
+const db = await mf.getD1Database("DB");
+const dir = path.join(root, "migrations/d1");
+for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+  const statements = unstable_splitSqlQuery(readFileSync(path.join(dir, file), "utf8"));
+  await db.batch(statements.map((statement) => db.prepare(statement)));
+}
+
+const health = await mf.dispatchFetch(new URL("/api/v1/health", url));
+if (!health.ok) throw new Error(`health check failed: ${health.status} ${await health.text()}`);
+console.log(`READY ${url.origin}`);
+
+const stop = () => mf.dispose().finally(() => process.exit(0));
+process.once("SIGTERM", stop);
+process.once("SIGINT", stop);

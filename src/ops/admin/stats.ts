@@ -1,0 +1,92 @@
+import { sql } from "drizzle-orm";
+import type { Config } from "../../config";
+import type { JobStatus } from "../../db/models";
+import type { Repository } from "../../db/repository";
+import { rateLimitRejections } from "../../rate-limit/stats";
+import type { ZoneCounts } from "../../rate-limit/protocol";
+import { openSocketTotals } from "../sockets/report";
+
+/** `GET /api/v1/admin/stats`: live figures, each read on its own so one failing source leaves the rest. */
+export interface AdminStats {
+  generated_at: string;
+  jobs: {
+    by_status: Record<JobStatus, number>;
+    /** Jobs in `queued`: waiting for their queue message to be consumed (or for the sweep to resend it). */
+    waiting_in_queue: number;
+    /** Age of the oldest queued job: how far behind the queue is. */
+    oldest_queued_age_s: number | null;
+    dead_lettered: number;
+  } | null;
+  sockets: { open: number; users: number } | null;
+  rate_limit: { rejections: ZoneCounts; lag_s: number } | null;
+  database: { backend: Config["DB_BACKEND"]; ok: boolean; latency_ms: number | null };
+  /** Sections that could not be read this time (their value above is null). */
+  unavailable: string[];
+}
+
+/** Rejections reach the global counter in batches every 5 s (src/rate-limit/README.md). */
+const RATE_LIMIT_LAG_S = 5;
+
+async function jobFigures(repo: Repository, now: number): Promise<NonNullable<AdminStats["jobs"]>> {
+  const [byStatus, extra] = await Promise.all([
+    repo.jobs.countByStatus(),
+    repo.sql.all<{ dead_lettered: number; oldest_queued: string | null }>(
+      sql`SELECT
+            (SELECT CAST(count(*) AS INTEGER) FROM image_generation_history WHERE dead_lettered = 1) AS dead_lettered,
+            (SELECT min(created_at) FROM image_generation_history WHERE status = 'queued') AS oldest_queued`,
+    ),
+  ]);
+  const oldest = extra[0]?.oldest_queued ? Date.parse(extra[0].oldest_queued) : Number.NaN;
+  return {
+    by_status: byStatus,
+    waiting_in_queue: byStatus.queued,
+    oldest_queued_age_s: Number.isFinite(oldest) ? Math.max(0, Math.round((now - oldest) / 1000)) : null,
+    dead_lettered: Number(extra[0]?.dead_lettered ?? 0),
+  };
+}
+
+async function databaseHealth(repo: Repository, config: Pick<Config, "DB_BACKEND">): Promise<AdminStats["database"]> {
+  const started = Date.now();
+  try {
+    await repo.ping();
+    return { backend: config.DB_BACKEND, ok: true, latency_ms: Date.now() - started };
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", msg: "admin stats: database ping failed", error: String(error) }));
+    return { backend: config.DB_BACKEND, ok: false, latency_ms: null };
+  }
+}
+
+/**
+ * Collects the operators' view: jobs by status, queued and dead-lettered jobs, open sockets
+ * (the `SessionStats` counter), rate-limit rejections per zone (the limiter's global stats
+ * instance) and a database ping. Sources are read concurrently.
+ *
+ * @example
+ * const stats = await collectStats(c.env, c.var.services.repo, c.var.services.config);
+ */
+export async function collectStats(env: Env, repo: Repository, config: Pick<Config, "DB_BACKEND">, now = Date.now()) {
+  const [database, jobs, sockets, rejections] = await Promise.all([
+    databaseHealth(repo, config),
+    settle("jobs", () => jobFigures(repo, now)),
+    settle("sockets", () => openSocketTotals(env)),
+    settle("rate_limit", () => rateLimitRejections(env)),
+  ]);
+  const stats: AdminStats = {
+    generated_at: new Date(now).toISOString(),
+    jobs: jobs.value,
+    sockets: sockets.value ? { open: sockets.value.open, users: sockets.value.users } : null,
+    rate_limit: rejections.value ? { rejections: rejections.value, lag_s: RATE_LIMIT_LAG_S } : null,
+    database,
+    unavailable: [jobs, sockets, rejections].filter((s) => s.value === null).map((s) => s.section),
+  };
+  return stats;
+}
+
+async function settle<T>(section: string, read: () => Promise<T>): Promise<{ section: string; value: T | null }> {
+  try {
+    return { section, value: await read() };
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", msg: "admin stats: a source failed", section, error: String(error) }));
+    return { section, value: null };
+  }
+}

@@ -1,0 +1,73 @@
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { matchedRoutes } from "hono/route";
+import type { AppEnv } from "../types";
+import { writeMetric } from "./metrics";
+import { loggablePath } from "./redact";
+import { reportError } from "./sentry";
+
+/** The line `requestLog` writes; field names are what `wrangler tail --search` and jq filters use. */
+export interface RequestLogLine {
+  level: "info" | "error";
+  msg: "request";
+  request_id: string;
+  method: string;
+  /** The Hono route pattern (`/api/v1/characters/:id`), or null when no route matched. */
+  route: string | null;
+  path: string;
+  status: number;
+  duration_ms: number;
+  user_id: string | null;
+  rate_limit: { zone: string; allowed: boolean; remaining: number } | null;
+}
+
+/**
+ * One JSON line per request (Workers Logs indexes each field) and one `request` data point.
+ * Built from an allow-list: no header, query string, body or credential ever reaches it, and
+ * the path goes through `loggablePath` (webhook secrets, image keys). A 5xx is logged at
+ * `error` level and, when Sentry is on, reported with its request id.
+ *
+ * @example
+ * app.use("*", requestLog);
+ */
+export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
+  const started = Date.now();
+  await next();
+  const line: RequestLogLine = {
+    level: c.res.status >= 500 ? "error" : "info",
+    msg: "request",
+    request_id: c.get("requestId") ?? "",
+    method: c.req.method,
+    route: routePattern(c),
+    path: loggablePath(c.req.path),
+    status: c.res.status,
+    duration_ms: Date.now() - started,
+    user_id: c.get("user")?.id ?? null,
+    rate_limit: c.get("rateLimit") ?? null,
+  };
+  if (line.level === "error") console.error(JSON.stringify(line));
+  else console.log(JSON.stringify(line));
+  writeMetric(
+    c.env,
+    "request",
+    [
+      line.route ?? "(unmatched)",
+      line.method,
+      String(line.status),
+      line.rate_limit?.zone ?? "",
+      line.rate_limit ? (line.rate_limit.allowed ? "allowed" : "rejected") : "",
+    ],
+    [1, line.duration_ms, line.status],
+  );
+  if (c.error && line.status >= 500) reportError(c.error, { request_id: line.request_id, route: line.route });
+});
+
+/** The pattern of the route that answered: the last matched handler that is not `use()` middleware. */
+function routePattern(c: Context<AppEnv>): string | null {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const route = routes[i];
+    if (route && route.method !== "ALL") return route.path;
+  }
+  return null;
+}
