@@ -39,7 +39,6 @@ export async function backup(argv, log = console.log) {
       const databaseUrl = values["database-url"] ?? process.env.DATABASE_URL;
       if (!databaseUrl) throw new Error("--from postgres needs --database-url (or DATABASE_URL)");
       const client = core.postgresNodeClient(databaseUrl);
-      cleanups.push(() => client.end());
       manifest = await core.exportDatabase(client, sink);
     } else if (values.from === "d1" || values.from.startsWith("r2:")) {
       const local = await openLocalBindings({ persistTo });

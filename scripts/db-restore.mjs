@@ -57,7 +57,6 @@ export async function restore(argv, log = console.log) {
     } else {
       if (!values["no-migrate"]) await applyPostgresMigrations(databaseUrl);
       client = core.postgresNodeClient(databaseUrl);
-      cleanups.push(() => client.end());
     }
 
     const started = Date.now();

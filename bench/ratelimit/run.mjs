@@ -2,7 +2,7 @@
 // Rate-limiter overhead benchmark: one `wrangler dev` of bench/ratelimit/worker.ts, three
 // variants of one endpoint, autocannon at 100 connections, results in RESULTS.md.
 //   node bench/ratelimit/run.mjs [--duration 10] [--rounds 3] [--connections 100] [--port 8799]
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -20,6 +20,7 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "100" },
     port: { type: "string", default: "8799" },
     clients: { type: "string", default: "1024" },
+    probe: { type: "string", default: "600" },
   },
 });
 const DURATION_S = Number(args.duration);
@@ -28,6 +29,7 @@ const ROUNDS = Number(args.rounds);
 const CONNECTIONS = Number(args.connections);
 const PORT = Number(args.port);
 const CLIENTS = Number(args.clients);
+const PROBE_ROUNDS = Number(args.probe);
 const BASE = `http://127.0.0.1:${PORT}`;
 
 const VARIANTS = [
@@ -116,8 +118,35 @@ function load(variant, durationS, amount) {
   });
 }
 
+/**
+ * Paired latency probe: one request at a time, a, b, c, a, b, c, ... so that every variant
+ * sees the same machine load; the medians then show what each step adds per request even
+ * on a busy machine, where throughput swings from one 10 s run to the next.
+ */
+async function pairedProbe() {
+  const nextIp = ipRotation();
+  const samples = Object.fromEntries(VARIANTS.map((v) => [v.id, []]));
+  for (let i = 0; i < PROBE_ROUNDS; i++) {
+    const ip = nextIp();
+    for (const v of VARIANTS) {
+      const t0 = performance.now();
+      const res = await fetch(`${BASE}${v.path}`, { headers: { "CF-Connecting-IP": ip } });
+      await res.arrayBuffer();
+      samples[v.id].push(performance.now() - t0);
+    }
+  }
+  const pct = (xs, p) => {
+    const sorted = [...xs].sort((x, y) => x - y);
+    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  };
+  return Object.fromEntries(
+    VARIANTS.map((v) => [v.id, { p50: pct(samples[v.id], 50), p90: pct(samples[v.id], 90) }]),
+  );
+}
+
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const fmt = (x, digits = 0) => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (x, digits = 0) =>
+  x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main() {
   const persistDir = mkdtempSync(path.join(os.tmpdir(), "ratelimit-bench-"));
@@ -125,6 +154,7 @@ async function main() {
   const rows = Object.fromEntries(VARIANTS.map((v) => [v.id, []]));
   const startedAt = new Date();
   const loadBefore = os.loadavg();
+  let probe;
   try {
     await waitReady(worker);
     await checkVariants();
@@ -154,6 +184,13 @@ async function main() {
         );
       }
     }
+    process.stdout.write(`paired probe: ${PROBE_ROUNDS} x (a, b, c), one request at a time\n`);
+    probe = await pairedProbe();
+    for (const v of VARIANTS) {
+      process.stdout.write(
+        `probe ${v.id}: p50 ${probe[v.id].p50.toFixed(2)} ms  p90 ${probe[v.id].p90.toFixed(2)} ms\n`,
+      );
+    }
   } finally {
     worker.stop();
     await new Promise((r) => setTimeout(r, 1000));
@@ -182,30 +219,75 @@ async function main() {
   console.log(`\nmean of ${ROUNDS} rounds`);
   for (const v of VARIANTS) {
     const s = summary[v.id];
-    console.log(`(${v.id}) ${fmt(s.rps)} req/s  p50 ${fmt(s.p50, 1)} ms  p99 ${fmt(s.p99, 1)} ms  errors ${s.errors}  non-2xx ${s.non2xx}`);
+    console.log(
+      `(${v.id}) ${fmt(s.rps)} req/s  p50 ${fmt(s.p50, 1)} ms  p99 ${fmt(s.p99, 1)} ms  errors ${s.errors}  non-2xx ${s.non2xx}`,
+    );
   }
-  console.log(`(c)/(b) = ${fmt(cOverB * 100, 1)} %   (b)/(a) = ${fmt(bOverA * 100, 1)} %   (c)/(a) = ${fmt(cOverA * 100, 1)} %`);
+  console.log(
+    `(c)/(b) = ${fmt(cOverB * 100, 1)} %   (b)/(a) = ${fmt(bOverA * 100, 1)} %   (c)/(a) = ${fmt(cOverA * 100, 1)} %`,
+  );
 
-  const wranglerVersion = execFileSync(process.execPath, [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "--version"], {
-    cwd: root,
-  })
+  const wranglerVersion = execFileSync(
+    process.execPath,
+    [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "--version"],
+    {
+      cwd: root,
+    },
+  )
     .toString()
     .trim();
   writeFileSync(
     path.join(here, "RESULTS.md"),
-    renderResults({ summary, rows, cOverB, bOverA, cOverA, startedAt, loadBefore, wranglerVersion }),
+    renderResults({
+      summary,
+      rows,
+      cOverB,
+      bOverA,
+      cOverA,
+      startedAt,
+      loadBefore,
+      loadAfter: os.loadavg(),
+      wranglerVersion,
+      probe,
+    }),
   );
+  try {
+    execFileSync(
+      path.join(root, "node_modules/.bin/biome"),
+      ["format", "--write", path.join(here, "RESULTS.md")],
+      { cwd: root, stdio: "ignore" },
+    );
+  } catch {
+    // Formatting is cosmetic; the figures are written either way.
+  }
   console.log(`wrote ${path.relative(root, path.join(here, "RESULTS.md"))}`);
 }
 
-function renderResults({ summary, rows, cOverB, bOverA, cOverA, startedAt, loadBefore, wranglerVersion }) {
+function renderResults({
+  summary,
+  rows,
+  cOverB,
+  bOverA,
+  cOverA,
+  startedAt,
+  loadBefore,
+  loadAfter,
+  wranglerVersion,
+  probe,
+}) {
   const cpu = os.cpus()[0]?.model ?? "unknown";
   const table = VARIANTS.map((v) => {
     const s = summary[v.id];
     return `| (${v.id}) ${v.name} | \`${v.path}\` | ${fmt(s.rps)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${s.errors} | ${s.non2xx} | ${fmt(s.total)} |`;
   }).join("\n");
   const perRound = VARIANTS.flatMap((v) =>
-    rows[v.id].map((r) => `| ${r.round} | (${v.id}) | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`),
+    rows[v.id].map(
+      (r) => `| ${r.round} | (${v.id}) | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`,
+    ),
+  ).join("\n");
+  const probeTable = VARIANTS.map(
+    (v) =>
+      `| (${v.id}) ${v.name} | ${probe[v.id].p50.toFixed(2)} | ${probe[v.id].p90.toFixed(2)} | ${(probe[v.id].p50 - probe.a.p50).toFixed(2)} |`,
   ).join("\n");
   return `# Rate-limiter benchmark
 
@@ -229,6 +311,12 @@ ${table}
 - **(b)/(a) = ${fmt(bOverA * 100, 1)} %**: what one Durable Object round trip per request costs.
 - (c)/(a) = ${fmt(cOverA * 100, 1)} %.
 
+Paired latency probe (${PROBE_ROUNDS} requests per variant, one at a time, interleaved a, b, c):
+
+| variant | p50 ms | p90 ms | p50 over (a) ms |
+|---|---:|---:|---:|
+${probeTable}
+
 Per round:
 
 | round | variant | req/s | p50 ms | p99 ms | errors | non-2xx |
@@ -237,8 +325,9 @@ ${perRound}
 
 Machine: ${os.availableParallelism()} CPUs (\`nproc\`), ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM,
 Node ${process.version}, wrangler ${wranglerVersion}, ${os.type()} ${os.release()}.
-Load average before the run: ${loadBefore.map((x) => x.toFixed(2)).join(" / ")} (the machine is shared
-with other work, and autocannon, wrangler's proxy and workerd share its CPUs).
+Load average (1/5/15 min) before the run ${loadBefore.map((x) => x.toFixed(2)).join(" / ")}, after it
+${loadAfter.map((x) => x.toFixed(2)).join(" / ")}: autocannon and workerd share these CPUs with each other and
+with whatever else the machine runs, so compare variants within one run, not across runs.
 
 ## Reading the numbers
 

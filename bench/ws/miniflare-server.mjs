@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { Miniflare } from "miniflare";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -28,20 +28,30 @@ execFileSync(
   { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "1" } },
 );
 
-const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
+const { workerOptions: fromWrangler } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
+// The bundle is one ES module: wrangler's module rules (for unbundled sources) do not apply.
+const { modulesRules: _rules, ...workerOptions } = Object.fromEntries(
+  Object.entries(fromWrangler).filter(([, value]) => value !== undefined),
+);
 const vars = Object.fromEntries(args.var.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
 
-const mf = new Miniflare({
-  ...workerOptions,
-  name: "edge-art-service",
-  modules: true,
-  modulesRoot: dist,
-  scriptPath: path.join(dist, "index.js"),
-  bindings: { ...workerOptions.bindings, ...vars },
+// wrangler still hands out Miniflare-4-shaped options; Miniflare 5 converts them.
+const mf = new Miniflare(convertV4MiniflareOptions({
   host: "127.0.0.1",
   port: Number(args.port),
-  defaultPersistRoot: path.join(args.persist, "state"),
-});
+  resourcePersistencePath: path.join(args.persist, "state"),
+  logRequests: false,
+  workers: [
+    {
+      ...workerOptions,
+      name: "edge-art-service",
+      modules: true,
+      modulesRoot: dist,
+      scriptPath: path.join(dist, "index.js"),
+      bindings: { ...workerOptions.bindings, ...vars },
+    },
+  ],
+}));
 const url = await mf.ready;
 
 // The same migration files `wrangler d1 migrations apply` runs.

@@ -92,8 +92,15 @@ export function describeJobError(error) {
   if (!error) return "The image could not be generated.";
   const known = {
     timeout: "It took longer than 3 minutes, so it was stopped.",
+    upstream_failed: "The image service couldn't make this picture.",
+    upstream_rejected: "The image service turned the request down.",
+    upstream_lost: "The image service lost track of the job.",
+    upstream_cancelled: "The image service cancelled the job.",
     upstream_unavailable: "The image service was unreachable.",
     upstream_error: "The image service reported an error.",
+    bad_output: "The image service sent back something that isn't a usable image.",
+    enqueue_failed: "We couldn't queue the job.",
+    dead_lettered: "We tried several times and couldn't process it.",
     cancelled: "It was cancelled.",
     internal: "Something went wrong on our side.",
   };

@@ -74,9 +74,12 @@ try {
   ctx.browser = browser;
   ctx.desktop = await openPage(browser, DESKTOP, { baseUrl });
   summary = await t.run();
-  const problems = [...ctx.desktop.problems, ...(ctx.phoneProblems ?? [])];
+  // Failed requests (the 401/404/429s the scenarios provoke) are expected; anything else is news.
+  const problems = [...ctx.desktop.problems, ...(ctx.phoneProblems ?? [])].filter(
+    (problem) => !problem.includes("Failed to load resource"),
+  );
   if (problems.length) {
-    console.log(`\nbrowser console errors (${problems.length}):`);
+    console.log(`\nbrowser errors (${problems.length}):`);
     for (const problem of [...new Set(problems)].slice(0, 20)) console.log(`  ${problem}`);
   }
 } catch (error) {

@@ -1,0 +1,11 @@
+import WebSocket from "ws";
+const base = "http://127.0.0.1:8901/api/v1";
+const post = async (p, body, token) => (await fetch(base + p, { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) })).json();
+const u = await post("/auth/guest", {});
+const chat = await post("/chats", { character_id: "chr_sample_marrow_vell" }, u.token);
+const ws = new WebSocket(`ws://127.0.0.1:8901/api/v1/ws?token=${u.token}`);
+await new Promise((r) => ws.on("open", r));
+const t0 = Date.now();
+ws.on("message", (d) => { const f = JSON.parse(d); console.log(Date.now() - t0, f.type, f.delta ?? f.code ?? f.message?.status ?? ""); if (f.type === "chat.done") process.exit(0); });
+ws.send(JSON.stringify({ type: "chat.send", chat_id: chat.id, content: "hi [[emu:tokens=20]]" }));
+setTimeout(() => { console.log("timeout"); process.exit(1); }, 15000);

@@ -1,0 +1,421 @@
+#!/usr/bin/env node
+// Real-time session benchmark (issue "Real-time sessions", bench item):
+//   1. how many concurrent sockets one local service holds, with some of them chatting;
+//   2. time from `chat.send` to the first `chat.delta` (p50/p99), against the model's own
+//      first-token latency measured straight at the emulator under the same pattern.
+// Two server paths, reported separately:
+//   - "miniflare": the bundled Worker run by Miniflare/workerd directly (bench/ws/miniflare-server.mjs);
+//   - "wrangler":  `wrangler dev`, whose proxy sits between the clients and workerd.
+// The RunPod emulator runs in its own process; clients use the `ws` package.
+//   node bench/ws/run.mjs [--target miniflare|wrangler|both] [--sockets 5000] [--chatting 1000]
+//     [--per-user 1] [--samples 200] [--duration 30] [--think-ms 2000] [--tokens 20] [--write]
+// `--write` replaces the generated block of bench/ws/RESULTS.md with this run's figures.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import WebSocket from "ws";
+import { machine, root, startProcess, waitFor, wranglerBin } from "../lib/harness.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    target: { type: "string", default: "both" },
+    sockets: { type: "string", default: "5000" },
+    chatting: { type: "string", default: "1000" },
+    "per-user": { type: "string", default: "1" },
+    samples: { type: "string", default: "200" },
+    duration: { type: "string", default: "30" },
+    "think-ms": { type: "string", default: "2000" },
+    tokens: { type: "string", default: "20" },
+    "first-token-ms": { type: "string", default: "50" },
+    "token-delay-ms": { type: "string", default: "20" },
+    write: { type: "boolean", default: false },
+  },
+});
+const SOCKETS = Number(args.sockets);
+const CHATTING = Math.min(Number(args.chatting), SOCKETS);
+const PER_USER = Number(args["per-user"]);
+const SAMPLES = Number(args.samples);
+const DURATION_MS = Number(args.duration) * 1000;
+const THINK_MS = Number(args["think-ms"]);
+const TOKENS = Number(args.tokens);
+const FIRST_TOKEN_MS = Number(args["first-token-ms"]);
+const TOKEN_DELAY_MS = Number(args["token-delay-ms"]);
+const TARGETS = args.target === "both" ? ["miniflare", "wrangler"] : [args.target];
+const PORTS = { miniflare: 8901, wrangler: 8902, emulator: 8903 };
+const CHARACTER = "chr_sample_marrow_vell";
+const OPEN_CONCURRENCY = 100;
+const HTTP_CONCURRENCY = 32;
+const REPLY_TIMEOUT_MS = 60_000;
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), "bench-ws-"));
+const procs = [];
+const log = (...parts) => console.log(`[bench/ws ${new Date().toISOString().slice(11, 19)}]`, ...parts);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function percentile(values, p) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+const stats = (values) => ({ n: values.length, p50: percentile(values, 50), p99: percentile(values, 99) });
+const ms = (value) => (value === null || value === undefined ? "-" : value.toFixed(1));
+
+/** Runs `task(i)` for i in 0..count-1, at most `limit` at once. */
+async function pool(count, limit, task) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+}
+
+// Servers
+
+const VARS = {
+  RATE_API_PER_S: "1000000",
+  RATE_API_BURST: "1000000",
+  RATE_STRICT_PER_S: "1000000",
+  RATE_STRICT_BURST: "1000000",
+  LLM_BASE_URL: `http://127.0.0.1:${PORTS.emulator}/openai/v1`,
+};
+
+async function startEmulator() {
+  const proc = startProcess([
+    path.join(root, "emulator/runpod/server.mjs"),
+    "--port",
+    String(PORTS.emulator),
+    "--first-token-ms",
+    String(FIRST_TOKEN_MS),
+    "--token-delay-ms",
+    String(TOKEN_DELAY_MS),
+  ]);
+  procs.push(proc);
+  await waitFor(`http://127.0.0.1:${PORTS.emulator}/`, proc);
+  return proc;
+}
+
+async function startService(target) {
+  const persist = path.join(scratch, target);
+  let proc;
+  if (target === "miniflare") {
+    const vars = Object.entries(VARS).flatMap(([k, v]) => ["--var", `${k}=${v}`]);
+    proc = startProcess([path.join(root, "bench/ws/miniflare-server.mjs"), "--port", String(PORTS.miniflare), "--persist", persist, ...vars]);
+  } else {
+    execFileSync(process.execPath, [wranglerBin, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
+      cwd: root,
+      env: { ...process.env, CI: "1" },
+      stdio: "ignore",
+    });
+    const vars = Object.entries(VARS).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+    proc = startProcess([
+      wranglerBin,
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(PORTS.wrangler),
+      "--persist-to",
+      persist,
+      "--log-level",
+      "error",
+      "--show-interactive-dev-session=false",
+      ...vars,
+    ]);
+  }
+  procs.push(proc);
+  const base = `http://127.0.0.1:${PORTS[target]}`;
+  await waitFor(`${base}/api/v1/health`, proc, 180_000);
+  return { proc, base };
+}
+
+// Clients
+
+async function api(base, pathname, { token, body } = {}) {
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(`${base}/api/v1${pathname}`, { method: "POST", headers, body: JSON.stringify(body ?? {}) });
+  if (!res.ok) throw new Error(`${pathname}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** A socket whose frames resolve waiters keyed by chat id. */
+function openSocket(base, token) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${base.replace("http", "ws")}/api/v1/ws?token=${token}`, { perMessageDeflate: false });
+    const client = { ws, open: false, waiters: new Map(), pongs: 0, closeCode: null };
+    ws.on("open", () => {
+      client.open = true;
+      resolve(client);
+    });
+    ws.on("message", (data) => {
+      const frame = JSON.parse(data.toString());
+      if (frame.type === "pong") {
+        client.pongs++;
+        client.onPong?.();
+        return;
+      }
+      const chatId = frame.chat_id ?? frame.message?.chat_id;
+      client.waiters.get(chatId)?.(frame);
+    });
+    ws.on("unexpected-response", (_req, res) => {
+      client.failure = `HTTP ${res.statusCode}`;
+      resolve(client);
+    });
+    ws.on("error", (error) => {
+      client.failure ??= error.code ?? error.message;
+      client.open = false;
+      resolve(client);
+    });
+    ws.on("close", (code) => {
+      client.open = false;
+      client.closeCode = code;
+    });
+  });
+}
+
+/** Sends one chat.send and times it: first delta and done, from the client's clock. */
+function exchange(client, chatId, content) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    let first = null;
+    const timer = setTimeout(() => finish("timeout"), REPLY_TIMEOUT_MS);
+    function finish(outcome) {
+      clearTimeout(timer);
+      client.waiters.delete(chatId);
+      resolve({ outcome, first, done: performance.now() - started });
+    }
+    client.waiters.set(chatId, (frame) => {
+      if (frame.type === "chat.delta" && first === null) first = performance.now() - started;
+      else if (frame.type === "chat.done") finish(frame.message.status === "complete" ? "complete" : frame.message.status);
+      else if (frame.type === "error") finish(`error:${frame.code}`);
+    });
+    client.ws.send(JSON.stringify({ type: "chat.send", chat_id: chatId, content }));
+  });
+}
+
+/** Pings every socket; resolves to how many answered within `timeoutMs`. */
+async function heldSockets(clients, timeoutMs = 15_000) {
+  const open = clients.filter((c) => c.open);
+  let answered = 0;
+  await Promise.all(
+    open.map(
+      (c) =>
+        new Promise((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs);
+          c.onPong = () => {
+            clearTimeout(timer);
+            c.onPong = null;
+            answered++;
+            resolve();
+          };
+          try {
+            c.ws.send('{"type":"ping"}');
+          } catch {
+            resolve();
+          }
+        }),
+    ),
+  );
+  return answered;
+}
+
+/** `users` chatting at once for `durationMs`: send, wait for chat.done, think, repeat. */
+async function chatLoad(users, durationMs, converse) {
+  const firsts = [];
+  const dones = [];
+  const outcomes = {};
+  const deadline = performance.now() + durationMs;
+  await Promise.all(
+    users.map(async (user, i) => {
+      await sleep(Math.random() * THINK_MS);
+      for (let turn = 0; performance.now() < deadline; turn++) {
+        const result = await converse(user, `user ${i} turn ${turn}, tell me of the marsh [[emu:tokens=${TOKENS}]]`);
+        outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
+        if (result.first !== null) firsts.push(result.first);
+        if (result.outcome === "complete") dones.push(result.done);
+        await sleep(THINK_MS * (0.5 + Math.random()));
+      }
+    }),
+  );
+  return { first: stats(firsts), done: stats(dones), outcomes };
+}
+
+// The model alone: the same request straight at the emulator.
+
+async function directExchange(content) {
+  const started = performance.now();
+  const res = await fetch(`http://127.0.0.1:${PORTS.emulator}/openai/v1/chat/completions`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: "Bearer bench" },
+    body: JSON.stringify({
+      model: "emulator-chat",
+      stream: true,
+      messages: [
+        { role: "system", content: "You are a bench." },
+        { role: "user", content },
+      ],
+    }),
+  });
+  let first = null;
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body) {
+    if (first === null && decoder.decode(chunk, { stream: true }).includes('"content"')) first = performance.now() - started;
+  }
+  return { outcome: res.ok ? "complete" : `http:${res.status}`, first, done: performance.now() - started };
+}
+
+async function directBaseline() {
+  log(`model alone: ${SAMPLES} sequential requests`);
+  const sequential = [];
+  for (let k = 0; k < SAMPLES; k++) {
+    const { first } = await directExchange(`sample ${k} [[emu:tokens=3]]`);
+    if (first !== null) sequential.push(first);
+  }
+  log(`model alone: ${CHATTING} users chatting for ${DURATION_MS / 1000} s`);
+  const users = Array.from({ length: CHATTING }, (_, i) => i);
+  const loaded = await chatLoad(users, DURATION_MS, (_user, content) => directExchange(content));
+  return { sequential: stats(sequential), loaded };
+}
+
+// One target
+
+async function runTarget(target) {
+  const result = { target, sockets: SOCKETS, chatting: CHATTING, perUser: PER_USER };
+  log(`${target}: starting the service`);
+  const { proc, base } = await startService(target);
+  const alive = () => proc.child.exitCode === null;
+  try {
+    const userCount = Math.ceil(SOCKETS / PER_USER);
+    log(`${target}: ${userCount} guests, ${CHATTING} chats`);
+    const users = new Array(userCount);
+    await pool(userCount, HTTP_CONCURRENCY, async (i) => {
+      users[i] = await api(base, "/auth/guest", { body: { display_name: `bench ${i}` } });
+    });
+    const chats = new Array(CHATTING);
+    await pool(CHATTING, HTTP_CONCURRENCY, async (i) => {
+      chats[i] = await api(base, "/chats", { token: users[i].token, body: { character_id: CHARACTER } });
+    });
+    const sampler = await api(base, "/auth/guest", { body: { display_name: "sampler" } });
+    const samplerChat = await api(base, "/chats", { token: sampler.token, body: { character_id: CHARACTER } });
+
+    log(`${target}: opening ${SOCKETS} sockets`);
+    const clients = new Array(SOCKETS);
+    const failures = {};
+    let consecutiveFailures = 0;
+    let firstFailureAt = null;
+    const openStarted = performance.now();
+    await pool(SOCKETS, OPEN_CONCURRENCY, async (i) => {
+      if (consecutiveFailures >= 500) return;
+      const client = await openSocket(base, users[Math.floor(i / PER_USER)].token);
+      clients[i] = client;
+      if (client.open) {
+        consecutiveFailures = 0;
+      } else {
+        consecutiveFailures++;
+        firstFailureAt ??= clients.filter((c) => c?.open).length;
+        failures[client.failure] = (failures[client.failure] ?? 0) + 1;
+      }
+    });
+    result.openSeconds = (performance.now() - openStarted) / 1000;
+    result.opened = clients.filter((c) => c?.open).length;
+    result.openFailures = failures;
+    result.firstFailureAt = firstFailureAt;
+    log(`${target}: opened ${result.opened} in ${result.openSeconds.toFixed(1)} s`, failures);
+    await sleep(2000);
+    result.heldAfterOpen = alive() ? await heldSockets(clients.filter(Boolean)) : 0;
+    log(`${target}: ${result.heldAfterOpen} sockets answer ping`);
+    if (!alive() || result.heldAfterOpen === 0) {
+      result.died = true;
+      return result;
+    }
+
+    log(`${target}: ${SAMPLES} sequential exchanges (all other sockets idle)`);
+    const samplerClient = await openSocket(base, sampler.token);
+    const sequential = [];
+    const sequentialOutcomes = {};
+    for (let k = 0; k < SAMPLES && samplerClient.open; k++) {
+      const r = await exchange(samplerClient, samplerChat.id, `sample ${k} [[emu:tokens=3]]`);
+      sequentialOutcomes[r.outcome] = (sequentialOutcomes[r.outcome] ?? 0) + 1;
+      if (r.first !== null) sequential.push(r.first);
+    }
+    result.sequential = { ...stats(sequential), outcomes: sequentialOutcomes };
+
+    const chattingClients = clients
+      .map((client, i) => ({ client, chat: chats[Math.floor(i / PER_USER)] }))
+      .filter(({ client, chat }, i) => client?.open && chat && i % PER_USER === 0)
+      .slice(0, CHATTING);
+    log(`${target}: ${chattingClients.length} users chatting for ${DURATION_MS / 1000} s, the rest idle`);
+    result.loaded = await chatLoad(chattingClients, DURATION_MS, ({ client, chat }, content) =>
+      client.open ? exchange(client, chat.id, content) : Promise.resolve({ outcome: "closed", first: null }),
+    );
+    result.heldAfterChat = alive() ? await heldSockets(clients.filter(Boolean)) : 0;
+    log(`${target}: ${result.heldAfterChat} sockets answer ping after chatting`);
+    for (const c of [...clients, samplerClient]) c?.ws.terminate();
+    return result;
+  } catch (error) {
+    log(`${target}: failed; the service said:\n${proc.output().slice(-3000)}`);
+    throw error;
+  } finally {
+    proc.stop();
+    await sleep(2000);
+  }
+}
+
+function report(results, baseline) {
+  const rows = results.map((r) =>
+    r.died
+      ? `| ${r.target} | ${r.sockets} | ${r.opened} | ${r.heldAfterOpen} | died (first failure after ${r.firstFailureAt ?? "-"} open; ${JSON.stringify(r.openFailures)}) | | | | | |`
+      : `| ${r.target} | ${r.sockets} | ${r.opened} (${r.openSeconds.toFixed(0)} s) | ${r.heldAfterOpen} / ${r.heldAfterChat} | ${ms(r.sequential.p50)} / ${ms(r.sequential.p99)} | ${ms(r.sequential.p50 - baseline.sequential.p50)} / ${ms(r.sequential.p99 - baseline.sequential.p99)} | ${r.loaded.first.n} | ${ms(r.loaded.first.p50)} / ${ms(r.loaded.first.p99)} | ${ms(r.loaded.first.p99 - baseline.loaded.first.p99)} | ${JSON.stringify(r.loaded.outcomes)} |`,
+  );
+  return `Run: \`node bench/ws/run.mjs ${process.argv.slice(2).join(" ")}\` on ${new Date().toISOString()}.
+Machine: ${machine()}; \`ulimit -n\` ${execFileSync("sh", ["-c", "ulimit -n"]).toString().trim()}.
+Emulator: first token ${FIRST_TOKEN_MS} ms, then one token per ${TOKEN_DELAY_MS} ms; chatting replies are ${TOKENS} tokens, sequential samples 3.
+Pattern: ${SOCKETS} sockets (${PER_USER} per user) opened ${OPEN_CONCURRENCY} at a time and held; ${SAMPLES} sequential exchanges on one more socket;
+then ${CHATTING} users chat for ${DURATION_MS / 1000} s (send, wait for chat.done, think ${THINK_MS / 2}..${(THINK_MS * 3) / 2} ms, repeat) while the other sockets idle.
+Latency = client clock from sending \`chat.send\` to receiving the first \`chat.delta\`.
+
+The model alone (same requests straight at the emulator from this process): sequential first token p50 ${ms(baseline.sequential.p50)} ms / p99 ${ms(baseline.sequential.p99)} ms;
+${CHATTING} users chatting: first token p50 ${ms(baseline.loaded.first.p50)} ms / p99 ${ms(baseline.loaded.first.p99)} ms (${baseline.loaded.first.n} replies).
+
+| path | sockets asked | opened | answer ping (after open / after chat) | sequential send->delta p50 / p99 ms | above model p50 / p99 ms | replies while chatting | chatting send->delta p50 / p99 ms | p99 above model ms | outcomes |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---|
+${rows.join("\n")}
+`;
+}
+
+async function main() {
+  await startEmulator();
+  const results = [];
+  for (const target of TARGETS) {
+    const r = await runTarget(target);
+    log(JSON.stringify(r));
+    results.push(r);
+  }
+  const baseline = await directBaseline();
+  log(JSON.stringify({ baseline }));
+  const text = report(results, baseline);
+  console.log(`\n${text}`);
+  if (args.write) {
+    const file = path.join(root, "bench/ws/RESULTS.md");
+    const current = readFileSync(file, "utf8");
+    const start = "<!-- generated:start -->";
+    const end = "<!-- generated:end -->";
+    writeFileSync(file, `${current.slice(0, current.indexOf(start) + start.length)}\n${text}\n${current.slice(current.indexOf(end))}`);
+  }
+}
+
+main()
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const p of procs) p.stop();
+    setTimeout(() => {
+      rmSync(scratch, { recursive: true, force: true });
+      process.exit();
+    }, 2000);
+  });
