@@ -57,7 +57,9 @@ export class SessionStats extends DurableObject<Env> {
   /** One user's last reported count (0 when none). */
   openFor(userId: string): number {
     const { userId: id } = parseSocketReport({ userId, open: 0, at: 0 });
-    const rows = this.ctx.storage.sql.exec<{ open: number }>("SELECT open FROM sockets WHERE user_id = ?", id).toArray();
+    const rows = this.ctx.storage.sql
+      .exec<{ open: number }>("SELECT open FROM sockets WHERE user_id = ?", id)
+      .toArray();
     return Number(rows[0]?.open ?? 0);
   }
 

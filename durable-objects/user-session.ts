@@ -4,6 +4,7 @@ import { openRepository } from "../src/db/repository";
 import { reportOpenSockets } from "../src/ops/sockets/report";
 import { ActiveReplies } from "../src/realtime/active-replies";
 import { TurnRefused } from "../src/realtime/chat-context";
+import { ChatMemory } from "../src/realtime/chat-memory";
 import { runChatTurn } from "../src/realtime/chat-stream";
 import type { ServerEvent } from "../src/realtime/events";
 import { type ChatSendFrame, parseClientFrame } from "../src/realtime/frames";
@@ -41,6 +42,8 @@ function log(level: "warn" | "error", msg: string, fields: Record<string, unknow
  */
 export class UserSession extends DurableObject<Env> {
   private readonly replies = new ActiveReplies(MAX_REPLIES_PER_USER);
+  /** Warm-path cache only: lost on hibernation or restart, rebuilt from the database. */
+  private readonly memory = new ChatMemory();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -86,9 +89,10 @@ export class UserSession extends DurableObject<Env> {
     return this.openCount();
   }
 
-  /** The chat is gone: stop its reply, if one is streaming, without storing it. */
-  async chatDeleted(chatId: string): Promise<void> {
+  /** The chat is gone: stop its reply, if one is streaming, without storing it, and forget it. */
+  chatDeleted(chatId: string): void {
     this.replies.stop(chatId, "deleted");
+    this.memory.forget(chatId);
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -187,6 +191,7 @@ export class UserSession extends DurableObject<Env> {
         userId: attachment.user_id,
         broadcast: (event) => this.sendToAll(JSON.stringify(event)),
         signal: slot.signal,
+        memory: this.memory,
       },
       frame,
     )

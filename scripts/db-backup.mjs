@@ -59,7 +59,8 @@ export async function backup(argv, log = console.log) {
       throw new Error(USAGE);
     }
     log(`backup of ${manifest.source_backend} (schema ${manifest.schema_version ?? "unknown"}) in ${dir}`);
-    for (const t of manifest.tables) log(`  ${t.name.padEnd(26)} ${String(t.rows).padStart(9)} rows ${String(t.bytes).padStart(12)} bytes`);
+    for (const t of manifest.tables)
+      log(`  ${t.name.padEnd(26)} ${String(t.rows).padStart(9)} rows ${String(t.bytes).padStart(12)} bytes`);
     return manifest;
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});

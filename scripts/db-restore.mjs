@@ -32,7 +32,8 @@ export async function restore(argv, log = console.log) {
   });
   if (!values.from || (values.to !== "d1" && values.to !== "postgres")) throw new Error(USAGE);
   const databaseUrl = values["database-url"] ?? process.env.DATABASE_URL;
-  if (values.to === "postgres" && !databaseUrl) throw new Error("--to postgres needs --database-url (or DATABASE_URL)");
+  if (values.to === "postgres" && !databaseUrl)
+    throw new Error("--to postgres needs --database-url (or DATABASE_URL)");
   const persistTo = values["persist-to"] ? path.resolve(values["persist-to"]) : undefined;
   const core = await loadBackupCore();
 
@@ -62,11 +63,21 @@ export async function restore(argv, log = console.log) {
     const started = Date.now();
     const report = await core.restoreDatabase(client, source);
     log(`restored into ${values.to} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    log(`schema: backup ${report.source_schema_version ?? "unknown"}, target ${report.target_schema_version ?? "unknown"}`);
+    log(
+      `schema: backup ${report.source_schema_version ?? "unknown"}, target ${report.target_schema_version ?? "unknown"}`,
+    );
     if (report.source_schema_version !== report.target_schema_version) {
       log("warning: the backup and the target are at different migrations; check the columns match");
     }
-    log(["table".padEnd(26), "rows".padStart(9), "inserted".padStart(9), "existing".padStart(9), "orphans".padStart(8)].join(" "));
+    log(
+      [
+        "table".padEnd(26),
+        "rows".padStart(9),
+        "inserted".padStart(9),
+        "existing".padStart(9),
+        "orphans".padStart(8),
+      ].join(" "),
+    );
     for (const t of report.tables) {
       log(
         [

@@ -5,7 +5,7 @@
 // none was lost and none ran twice upstream. Results and how to read them: RESULTS.md here.
 //
 //   node bench/generation/soak.mjs [--jobs 1000] [--users 300] [--burst 600] [--in-flight 100]
-//     [--concurrency 50] [--gpu-ms 2000] [--fault-rate 0.05] [--out result.json]
+//     [--concurrency 50] [--rounds 4] [--gpu-ms 2000] [--fault-rate 0.05] [--out result.json]
 //     [--url http://127.0.0.1:8787 --emulator-url http://127.0.0.1:8788 --hello-url http://...]
 //
 // Without --url it starts its own stack on free ports with a throwaway state directory
@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
     burst: { type: "string", default: "600" },
     "in-flight": { type: "string", default: "100" },
     concurrency: { type: "string", default: "50" },
+    rounds: { type: "string", default: "4" },
     "gpu-ms": { type: "string", default: "2000" },
     "fault-rate": { type: "string", default: "0.05" },
     url: { type: "string" },
@@ -37,6 +38,7 @@ const USERS = Number(args.users);
 const BURST = Math.min(Number(args.burst), JOBS);
 const IN_FLIGHT = Number(args["in-flight"]);
 const CONCURRENCY = Number(args.concurrency);
+const ROUNDS = Number(args.rounds);
 const GPU_MS = Number(args["gpu-ms"]);
 const FAULT_RATE = Number(args["fault-rate"]);
 const QUOTA = 4;
@@ -48,9 +50,15 @@ const log = (msg) => console.log(`[soak ${new Date().toISOString().slice(11, 19)
 
 async function main() {
   const stack = args.url
-    ? { apiUrl: args.url, emulatorUrl: args["emulator-url"], helloUrl: args["hello-url"], stop: async () => {} }
+    ? {
+        apiUrl: args.url,
+        emulatorUrl: args["emulator-url"],
+        helloUrl: args["hello-url"],
+        stop: async () => {},
+      }
     : await startStack();
-  if (!stack.emulatorUrl || !stack.helloUrl) throw new Error("--url needs --emulator-url and --hello-url too");
+  if (!stack.emulatorUrl || !stack.helloUrl)
+    throw new Error("--url needs --emulator-url and --hello-url too");
   log(`api ${stack.apiUrl}, emulator ${stack.emulatorUrl}, hello ${stack.helloUrl}`);
   try {
     return await soak(stack);
@@ -61,7 +69,12 @@ async function main() {
 
 async function soak({ apiUrl, emulatorUrl, helloUrl }) {
   const api = (path, init) => fetch(`${apiUrl}/api/v1${path}`, init);
-  await post(`${emulatorUrl}/_emulator/config`, { gpuTimeMs: GPU_MS, gpuJitterMs: 0, queueDelayMs: 0, faultRate: FAULT_RATE });
+  await post(`${emulatorUrl}/_emulator/config`, {
+    gpuTimeMs: GPU_MS,
+    gpuJitterMs: 0,
+    queueDelayMs: 0,
+    faultRate: FAULT_RATE,
+  });
 
   log(`creating ${USERS} guest users, one client address each`);
   const { results: users } = await runPool(USERS, 20, async (i) => {
@@ -69,7 +82,11 @@ async function soak({ apiUrl, emulatorUrl, helloUrl }) {
     const res = await post(`${apiUrl}/api/v1/auth/guest`, {}, { "CF-Connecting-IP": ip });
     if (res.status !== 201) throw new Error(`guest sign-in: ${res.status} ${await res.text()}`);
     const body = await res.json();
-    const headers = { Authorization: `Bearer ${body.token}`, "CF-Connecting-IP": ip, "Content-Type": "application/json" };
+    const headers = {
+      Authorization: `Bearer ${body.token}`,
+      "CF-Connecting-IP": ip,
+      "Content-Type": "application/json",
+    };
     return { id: body.user.id, headers, active: new Set() };
   });
 
@@ -99,43 +116,65 @@ async function soak({ apiUrl, emulatorUrl, helloUrl }) {
   await runPool(200, 20, (i) => fetch(`${helloUrl}/`, sameShapeAsGenerate(i)).then((r) => r.arrayBuffer()));
   await runPool(50, 10, () => api("/health").then((r) => r.arrayBuffer()));
 
-  const helloRun = async () => {
-    const { results, seconds } = await runPool(BURST, CONCURRENCY, async (i) => {
+  // Phase A: throughput. The machine is shared, so the bare worker and the enqueue path are
+  // measured in alternating rounds of the same size and concurrency, and compared per round.
+  const burstUsers = users.slice(0, Math.ceil(BURST / QUOTA));
+  const rounds = [];
+  const perRound = Math.floor(BURST / ROUNDS / QUOTA) * QUOTA;
+  log(
+    `phase A: ${ROUNDS} rounds of ${perRound} hello POSTs then ${perRound} POST /generate, concurrency ${CONCURRENCY}`,
+  );
+  for (let round = 0; round < ROUNDS; round++) {
+    const hello = await runPool(perRound, CONCURRENCY, async (i) => {
       const t0 = performance.now();
       const res = await fetch(`${helloUrl}/`, sameShapeAsGenerate(i));
       await res.arrayBuffer();
-      return { ms: performance.now() - t0, ok: res.ok };
+      return { ms: performance.now() - t0, status: res.status };
     });
-    return { rps: results.filter((r) => r.ok).length / seconds, latencyMs: summary(results.map((r) => r.ms)) };
+    const roundUsers = burstUsers.slice((round * perRound) / QUOTA, ((round + 1) * perRound) / QUOTA);
+    const enqueue = await runPool(perRound, CONCURRENCY, (i) =>
+      submit(roundUsers[Math.floor(i / QUOTA)], "A"),
+    );
+    const rps = (run) => run.results.filter((r) => r.status < 300).length / run.seconds;
+    rounds.push({
+      hello: rps(hello),
+      enqueue: rps(enqueue),
+      ratio: rps(enqueue) / rps(hello),
+      loadavg: os.loadavg()[0],
+      helloMs: hello.results.map((r) => r.ms),
+      enqueueMs: enqueue.results.map((r) => r.ms),
+      rejected: enqueue.results.filter((r) => r.status !== 202).map((r) => `${r.status} ${r.code}`),
+    });
+    log(`round ${round + 1}: hello ${rps(hello).toFixed(0)} req/s, enqueue ${rps(enqueue).toFixed(0)} req/s`);
+  }
+  const throughput = {
+    rounds: rounds.map(({ hello, enqueue, ratio, loadavg }) => ({ hello, enqueue, ratio, loadavg })),
+    helloRps: rounds.reduce((a, r) => a + r.hello, 0) / ROUNDS,
+    enqueueRps: rounds.reduce((a, r) => a + r.enqueue, 0) / ROUNDS,
+    medianRatio: percentile(
+      rounds.map((r) => r.ratio),
+      50,
+    ),
+    helloLatencyMs: summary(rounds.flatMap((r) => r.helloMs)),
+    enqueueLatencyMs: summary(rounds.flatMap((r) => r.enqueueMs)),
+    rejected: countBy(
+      rounds.flatMap((r) => r.rejected),
+      (r) => r,
+    ),
   };
-  log(`bare hello worker: ${BURST} POSTs at concurrency ${CONCURRENCY}`);
-  const helloBefore = await helloRun();
-
-  log(`phase A: ${BURST} POST /generate at concurrency ${CONCURRENCY} (${BURST / QUOTA} users x ${QUOTA})`);
-  const burstUsers = users.slice(0, Math.ceil(BURST / QUOTA));
-  const phaseA = await runPool(BURST, CONCURRENCY, (i) => submit(burstUsers[Math.floor(i / QUOTA)], "A"));
-  const accepted = phaseA.results.filter((r) => r.status === 202).length;
-  const enqueue = {
-    rps: accepted / phaseA.seconds,
-    accepted,
-    rejected: countBy(phaseA.results.filter((r) => r.status !== 202), (r) => `${r.status} ${r.code}`),
-    latencyMs: summary(phaseA.results.map((r) => r.ms)),
-  };
-  log(`enqueue ${enqueue.rps.toFixed(0)} req/s (hello ${helloBefore.rps.toFixed(0)} req/s); draining phase A`);
+  log("draining phase A");
   await drain(api, jobs, burstUsers);
-
-  log("bare hello worker again, after the burst");
-  const helloAfter = await helloRun();
 
   const closedLoopJobs = JOBS - submittedCount;
   log(`phase B: ${closedLoopJobs} jobs closed-loop with ~${IN_FLIGHT} in flight`);
   const loopUsers = users.slice(burstUsers.length);
+  const inFlightNow = () => loopUsers.reduce((n, u) => n + u.active.size, 0);
   const inFlightSamples = [];
+  const sampler = setInterval(() => inFlightSamples.push(inFlightNow()), 200);
   let cursor = 0;
   const phaseBStarted = performance.now();
   while (submittedCount < JOBS || loopUsers.some((u) => u.active.size > 0)) {
-    const inFlight = loopUsers.reduce((n, u) => n + u.active.size, 0);
-    inFlightSamples.push(inFlight);
+    const inFlight = inFlightNow();
     const wanted = Math.min(IN_FLIGHT - inFlight, JOBS - submittedCount);
     const picks = [];
     for (let tries = 0; picks.length < wanted && tries < loopUsers.length; tries++) {
@@ -144,12 +183,17 @@ async function soak({ apiUrl, emulatorUrl, helloUrl }) {
     }
     await Promise.all(picks.map((user) => submit(user, "B")));
     await sleep(250);
-    await poll(api, jobs, loopUsers.filter((u) => u.active.size > 0));
+    await poll(
+      api,
+      jobs,
+      loopUsers.filter((u) => u.active.size > 0),
+    );
     if (performance.now() - phaseBStarted > 15 * 60_000) throw new Error("phase B did not finish in 15 min");
   }
+  clearInterval(sampler);
 
   log("verifying every job");
-  return verify({ api, emulatorUrl, jobs, enqueue, helloBefore, helloAfter, inFlightSamples });
+  return verify({ api, emulatorUrl, jobs, throughput, inFlightSamples });
 }
 
 /** Polls each user's history until none of `users` has an active job left. */
@@ -158,7 +202,11 @@ async function drain(api, jobs, users) {
   while (users.some((u) => u.active.size > 0)) {
     if (Date.now() > deadline) throw new Error("jobs still active after 10 min");
     await sleep(500);
-    await poll(api, jobs, users.filter((u) => u.active.size > 0));
+    await poll(
+      api,
+      jobs,
+      users.filter((u) => u.active.size > 0),
+    );
   }
 }
 
@@ -179,14 +227,15 @@ async function poll(api, jobs, users) {
   });
 }
 
-async function verify({ api, emulatorUrl, jobs, enqueue, helloBefore, helloAfter, inFlightSamples }) {
+async function verify({ api, emulatorUrl, jobs, throughput, inFlightSamples }) {
   const all = [...jobs.values()];
   await runPool(all.length, 16, async (i) => {
     const job = all[i];
     const res = await api(`/generations/${job.id}`, { headers: job.user.headers });
     job.final = res.ok ? await res.json() : { status: `http ${res.status}` };
   });
-  const upstream = (await (await fetch(`${emulatorUrl}/_emulator/jobs?prompt_contains=s${RUN}x`)).json()).jobs;
+  const upstream = (await (await fetch(`${emulatorUrl}/_emulator/jobs?prompt_contains=s${RUN}x`)).json())
+    .jobs;
   const upstreamByTag = new Map();
   for (const u of upstream) {
     const tag = /s\w+x\d+y/.exec(u.input.prompt ?? "")?.[0];
@@ -199,10 +248,17 @@ async function verify({ api, emulatorUrl, jobs, enqueue, helloBefore, helloAfter
     const ups = upstreamByTag.get(job.tag) ?? [];
     job.upstream = ups;
     if (!TERMINAL.has(job.final.status)) problems.push(`${job.id} not terminal: ${job.final.status}`);
-    if (job.first && job.first.status !== job.final.status) problems.push(`${job.id} changed ${job.first.status} -> ${job.final.status}`);
-    if (ups.length !== 1 && job.final.attempts <= 1) problems.push(`${job.id} has ${ups.length} upstream jobs in 1 attempt`);
-    if (job.final.status === "succeeded" && job.final.images?.length !== 1) problems.push(`${job.id} has ${job.final.images?.length} images`);
-    if (job.final.status === "failed" && job.final.error?.code === "upstream_failed" && ups.at(-1)?.fault !== "fail") {
+    if (job.first && job.first.status !== job.final.status)
+      problems.push(`${job.id} changed ${job.first.status} -> ${job.final.status}`);
+    if (ups.length !== 1 && job.final.attempts <= 1)
+      problems.push(`${job.id} has ${ups.length} upstream jobs in 1 attempt`);
+    if (job.final.status === "succeeded" && job.final.images?.length !== 1)
+      problems.push(`${job.id} has ${job.final.images?.length} images`);
+    if (
+      job.final.status === "failed" &&
+      job.final.error?.code === "upstream_failed" &&
+      ups.at(-1)?.fault !== "fail"
+    ) {
       problems.push(`${job.id} failed upstream without an injected fault`);
     }
   }
@@ -211,7 +267,8 @@ async function verify({ api, emulatorUrl, jobs, enqueue, helloBefore, helloAfter
   await runPool(succeeded.length, 16, async (i) => {
     const res = await fetch(succeeded[i].final.images[0].url);
     const bytes = Buffer.from(await res.arrayBuffer());
-    if (res.status !== 200 || bytes.subarray(0, 8).toString("hex") !== PNG_SIGNATURE) badImages.push(succeeded[i].id);
+    if (res.status !== 200 || bytes.subarray(0, 8).toString("hex") !== PNG_SIGNATURE)
+      badImages.push(succeeded[i].id);
   });
   problems.push(...badImages.map((id) => `${id}: image URL does not serve a PNG`));
 
@@ -238,14 +295,24 @@ async function verify({ api, emulatorUrl, jobs, enqueue, helloBefore, helloAfter
   const clean = parts.filter((p) => p.fault === null && p.submit < 500);
   const report = {
     when: new Date().toISOString(),
+    loadavg: os.loadavg(),
     machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, node ${process.version}`,
-    settings: { jobs: JOBS, users: USERS, burst: BURST, inFlight: IN_FLIGHT, concurrency: CONCURRENCY, gpuMs: GPU_MS, faultRate: FAULT_RATE },
-    enqueue,
-    hello: { before: helloBefore, after: helloAfter },
-    enqueueVsHello: enqueue.rps / ((helloBefore.rps + helloAfter.rps) / 2),
+    settings: {
+      jobs: JOBS,
+      users: USERS,
+      burst: BURST,
+      inFlight: IN_FLIGHT,
+      concurrency: CONCURRENCY,
+      gpuMs: GPU_MS,
+      faultRate: FAULT_RATE,
+    },
+    throughput,
     phaseB: {
       meanInFlight: inFlightSamples.reduce((a, b) => a + b, 0) / Math.max(1, inFlightSamples.length),
-      addedMs: { all: summary(parts.map((p) => p.added)), noInjectedFault: summary(clean.map((p) => p.added)) },
+      addedMs: {
+        all: summary(parts.map((p) => p.added)),
+        noInjectedFault: summary(clean.map((p) => p.added)),
+      },
       endToEndMs: summary(parts.map((p) => p.endToEnd)),
       componentsMs: {
         queueWait: summary(parts.map((p) => p.queueWait)),
@@ -253,12 +320,18 @@ async function verify({ api, emulatorUrl, jobs, enqueue, helloBefore, helloAfter
         finish: summary(parts.map((p) => p.finish)),
       },
       byFault: countBy(parts, (p) => p.fault ?? "none"),
-      p99AddedWebhookDropped: percentile(parts.filter((p) => p.fault === "webhookDrop").map((p) => p.added), 99),
+      p99AddedWebhookDropped: percentile(
+        parts.filter((p) => p.fault === "webhookDrop").map((p) => p.added),
+        99,
+      ),
     },
     outcomes: {
       created: all.length,
       byStatus: countBy(all, (j) => j.final.status),
-      byErrorCode: countBy(all.filter((j) => j.final.error), (j) => j.final.error.code),
+      byErrorCode: countBy(
+        all.filter((j) => j.final.error),
+        (j) => j.final.error.code,
+      ),
       upstreamJobsPerJob: countBy(all, (j) => String(j.upstream.length)),
       attempts: countBy(all, (j) => String(j.final.attempts)),
       injectedFaultsSeenUpstream: countBy(upstream, (u) => u.fault ?? "none"),
@@ -272,7 +345,11 @@ async function verify({ api, emulatorUrl, jobs, enqueue, helloBefore, helloAfter
 }
 
 function post(url, body, headers = {}) {
-  return fetch(url, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
+  return fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 function countBy(items, key) {

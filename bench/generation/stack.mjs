@@ -46,16 +46,18 @@ function start(name, args) {
   const lines = [];
   const keep = (chunk) => {
     lines.push(chunk.toString());
-    if (lines.length > 200) lines.shift();
+    if (lines.length > 2000) lines.shift();
   };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
   child.on("exit", (code, signal) => {
     if (code && code !== 0 && !child.stopping) {
-      console.error(`[soak] ${name} exited with ${code ?? signal}; last output:\n${lines.join("").slice(-4000)}`);
+      console.error(
+        `[soak] ${name} exited with ${code ?? signal}; last output:\n${lines.join("").slice(-4000)}`,
+      );
     }
   });
-  child.logTail = () => lines.join("").slice(-4000);
+  child.logTail = (chars = 4000) => lines.join("").slice(-chars);
   return child;
 }
 
@@ -67,7 +69,8 @@ export async function startStack({ extraVars = [] } = {}) {
   if (!existsSync(path.join(root, ".dev.vars"))) {
     copyFileSync(path.join(root, ".dev.vars.example"), path.join(root, ".dev.vars"));
   }
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), "soak-state-"));
+  // In memory when the machine has a tmpfs: production D1 is not a local disk's fsync.
+  const stateDir = mkdtempSync(path.join(existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir(), "soak-state-"));
   const [apiPort, emulatorPort, helloPort, inspectorA, inspectorB] = await Promise.all([
     freePort(),
     freePort(),
@@ -96,7 +99,16 @@ export async function startStack({ extraVars = [] } = {}) {
   ].flatMap((v) => ["--var", v]);
   const devFlags = ["--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--persist-to", stateDir];
   children.push(
-    start("wrangler dev", [wrangler, "dev", "--port", String(apiPort), "--inspector-port", String(inspectorA), ...devFlags, ...vars]),
+    start("wrangler dev", [
+      wrangler,
+      "dev",
+      "--port",
+      String(apiPort),
+      "--inspector-port",
+      String(inspectorA),
+      ...devFlags,
+      ...vars,
+    ]),
   );
   children.push(
     start("hello worker", [
@@ -125,9 +137,12 @@ export async function startStack({ extraVars = [] } = {}) {
     await waitFor(`${apiUrl}/api/v1/health`, "wrangler dev");
     await waitFor(`${helloUrl}/`, "hello worker");
   } catch (error) {
-    for (const child of children) console.error(`--- ${child.spawnargs.slice(1, 3).join(" ")}\n${child.logTail()}`);
+    for (const child of children)
+      console.error(`--- ${child.spawnargs.slice(1, 3).join(" ")}\n${child.logTail()}`);
     await stop();
     throw error;
   }
-  return { apiUrl, emulatorUrl, helloUrl, stop };
+  const logs = () =>
+    children.map((child) => `--- ${child.spawnargs.slice(1, 3).join(" ")}\n${child.logTail()}`).join("\n");
+  return { apiUrl, emulatorUrl, helloUrl, stop, logs };
 }

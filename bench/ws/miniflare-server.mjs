@@ -5,7 +5,7 @@
 // Prints `READY <url>` on stdout once D1 is migrated and the Worker answers.
 //   node bench/ws/miniflare-server.mjs --port 8901 --persist /tmp/x --var NAME=VALUE ...
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
@@ -21,10 +21,12 @@ const { values: args } = parseArgs({
 });
 if (!args.persist) throw new Error("--persist <dir> is required");
 
+// A fresh database every start: the bench measures a clean service.
+rmSync(path.join(args.persist, "state"), { recursive: true, force: true });
 const dist = path.join(args.persist, "dist");
 execFileSync(
   process.execPath,
-  [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", dist, "-c", "wrangler.toml"],
+  [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", dist, "-c", "wrangler.toml", "--env="],
   { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "1" } },
 );
 

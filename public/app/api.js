@@ -126,13 +126,22 @@ async function read(response) {
   });
 }
 
+// For answers without a problem body (e.g. a proxy's 502), guess the code from the status.
+const CODE_BY_STATUS = {
+  400: "invalid_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  409: "conflict",
+  413: "payload_too_large",
+  429: "rate_limited",
+  502: "upstream_unavailable",
+  503: "upstream_unavailable",
+  504: "upstream_unavailable",
+};
+
 function codeForStatus(status) {
-  const byStatus = { 400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found" };
-  return (
-    byStatus[status] ??
-    { 409: "conflict", 413: "payload_too_large", 429: "rate_limited" }[status] ??
-    (status >= 500 ? (status === 502 || status === 503 ? "upstream_unavailable" : "internal") : "unknown")
-  );
+  return CODE_BY_STATUS[status] ?? (status >= 500 ? "internal" : "unknown");
 }
 
 function withQuery(path, query) {

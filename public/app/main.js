@@ -76,7 +76,7 @@ async function boot() {
     .add("/gallery", bind(galleryView))
     .start();
 
-  // A handle for the end-to-end tests (e.g. to drop the socket on purpose).
+  // A handle for the end-to-end tests (e.g. to stop the socket and watch polling take over).
   window.edgeArt = { socket, router };
 }
 

@@ -28,6 +28,8 @@ export class RealtimeSocket extends EventTarget {
     if (!this.#listening) {
       this.#listening = true;
       window.addEventListener("online", () => this.reconnectNow());
+      // The browser knows the network is gone before the socket does (that can take a heartbeat).
+      window.addEventListener("offline", () => this.#ws?.close(4002, "browser offline"));
       document.addEventListener("visibilitychange", () => {
         if (document.visibilityState === "visible" && this.status === "offline") this.reconnectNow();
       });
@@ -77,11 +79,6 @@ export class RealtimeSocket extends EventTarget {
     clearTimeout(this.#retryTimer);
     this.#attempt = 0;
     this.#connect();
-  }
-
-  /** Forces a drop, as if the network failed; the socket then reconnects on its own. */
-  drop() {
-    this.#ws?.close(4000, "client drop");
   }
 
   on(type, listener) {

@@ -24,11 +24,19 @@ export async function openLocalBindings({ persistTo = path.join(root, ".wrangler
     JSON.stringify({
       name: config.name,
       compatibility_date: config.compatibility_date,
-      d1_databases: config.d1_databases.map(({ binding, database_name, database_id }) => ({ binding, database_name, database_id })),
+      d1_databases: config.d1_databases.map(({ binding, database_name, database_id }) => ({
+        binding,
+        database_name,
+        database_id,
+      })),
       r2_buckets: config.r2_buckets.map(({ binding, bucket_name }) => ({ binding, bucket_name })),
     }),
   );
-  const proxy = await getPlatformProxy({ configPath, persist: { path: path.join(persistTo, "v3") }, remoteBindings: false });
+  const proxy = await getPlatformProxy({
+    configPath,
+    persist: { path: path.join(persistTo, "v3") },
+    remoteBindings: false,
+  });
   return {
     env: proxy.env,
     async dispose() {
@@ -45,5 +53,6 @@ export function applyLocalD1Migrations({ persistTo = path.join(root, ".wrangler/
     [wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo],
     { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" }, encoding: "utf8" },
   );
-  if (result.status !== 0) throw new Error(`applying D1 migrations failed:\n${result.stderr || result.stdout}`);
+  if (result.status !== 0)
+    throw new Error(`applying D1 migrations failed:\n${result.stderr || result.stdout}`);
 }

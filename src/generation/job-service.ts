@@ -91,12 +91,12 @@ export class JobService {
   /**
    * Sends a new job's submit message. When the queue refuses it, the job fails at once
    * (`enqueue_failed`) instead of holding the user's quota until the sweep; the caller
-   * answers 503. Returns whether the message was sent.
+   * answers 503. Returns whether the message was sent. The new job itself is not published:
+   * the 202 carries it, and other sockets hear of it at its first transition.
    */
   async enqueue(job: Job): Promise<boolean> {
     try {
       await this.deps.queue.send({ type: "submit", job_id: job.id });
-      this.publish(job);
       return true;
     } catch (error) {
       log("error", "enqueueing a generation failed", { job_id: job.id, error: describeError(error) });

@@ -33,13 +33,21 @@ export function jobTimings(job: PublicJob): { queueMs: number; runMs: number; to
  * @example
  * publisher: withJobMetrics(env, sessionPublisher(env)),
  */
-export function withJobMetrics(env: Partial<Pick<Env, "METRICS">>, publisher: UserEventPublisher): UserEventPublisher {
+export function withJobMetrics(
+  env: Partial<Pick<Env, "METRICS">>,
+  publisher: UserEventPublisher,
+): UserEventPublisher {
   return {
     publish(userId, event) {
       if (event.type === "generation.updated") {
         const { job } = event;
         const t = jobTimings(job);
-        writeMetric(env, "job", [job.status, job.error?.code ?? ""], [1, t.queueMs, t.runMs, t.totalMs, job.attempts]);
+        writeMetric(
+          env,
+          "job",
+          [job.status, job.error?.code ?? ""],
+          [1, t.queueMs, t.runMs, t.totalMs, job.attempts],
+        );
       }
       return publisher.publish(userId, event);
     },

@@ -121,7 +121,12 @@ export function withQueueLog(consume: Consumer): Consumer {
         };
         if (line.level === "warn") console.warn(JSON.stringify(line));
         else console.log(JSON.stringify(line));
-        writeMetric(env, "queue_message", [line.queue, line.outcome, type ?? ""], [1, line.duration_ms, line.attempt]);
+        writeMetric(
+          env,
+          "queue_message",
+          [line.queue, line.outcome, type ?? ""],
+          [1, line.duration_ms, line.attempt],
+        );
       }
     }
   };

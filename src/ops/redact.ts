@@ -4,7 +4,10 @@
  * unguessable key that grants access to the image.
  */
 const SECRET_PATHS: ReadonlyArray<{ prefix: RegExp; replacement: string }> = [
-  { prefix: /^\/api\/v1\/webhooks\/([A-Za-z0-9_-]{1,32})\/.*/s, replacement: "/api/v1/webhooks/$1/[redacted]" },
+  {
+    prefix: /^\/api\/v1\/webhooks\/([A-Za-z0-9_-]{1,32})\/.*/s,
+    replacement: "/api/v1/webhooks/$1/[redacted]",
+  },
   { prefix: /^\/api\/v1\/webhooks\/.*/s, replacement: "/api/v1/webhooks/[redacted]" },
   { prefix: /^\/images\/.*/s, replacement: "/images/[redacted]" },
 ];

@@ -29,10 +29,9 @@ export function withOptionalSentry<H extends Handler>(
   const sentryHandler = (): Promise<Handler> => {
     instrumented ??= load().then((sentry) => {
       loaded = sentry;
-      return sentry.withSentry(
-        (env: Env) => ({ dsn: sentryDsn(env), tracesSampleRate: 0 }),
-        { ...handler } as Handler,
-      );
+      return sentry.withSentry((env: Env) => ({ dsn: sentryDsn(env), tracesSampleRate: 0 }), {
+        ...handler,
+      } as Handler);
     });
     return instrumented;
   };
@@ -56,7 +55,9 @@ export function withOptionalSentry<H extends Handler>(
     const plain = handler.scheduled.bind(handler);
     wrapped.scheduled = (controller, env, ctx) =>
       sentryDsn(env)
-        ? sentryHandler().then((h) => (h.scheduled as NonNullable<Handler["scheduled"]>)(controller, env, ctx))
+        ? sentryHandler().then((h) =>
+            (h.scheduled as NonNullable<Handler["scheduled"]>)(controller, env, ctx),
+          )
         : plain(controller, env, ctx);
   }
   return wrapped as H;

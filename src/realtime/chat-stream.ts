@@ -3,7 +3,8 @@ import type { Message, MessageStatus } from "../db/models";
 import type { Repository } from "../db/repository";
 import { newId } from "../lib/ids";
 import { ReplyStopped } from "./active-replies";
-import { loadTurnContext } from "./chat-context";
+import { loadTurnContext, type TurnContext } from "./chat-context";
+import type { ChatMemory } from "./chat-memory";
 import type { ServerEvent } from "./events";
 import type { ChatSendFrame } from "./frames";
 import { LlmError, streamCompletion } from "./llm-client";
@@ -25,10 +26,21 @@ export interface TurnDeps {
   broadcast(event: ServerEvent): void;
   /** Aborted (with a `ReplyStopped`) when the user cancels or deletes the chat. */
   signal: AbortSignal;
+  /** The session's memory of its chats (context and recent history). */
+  memory: ChatMemory;
 }
 
 function log(level: "warn" | "error", msg: string, fields: Record<string, unknown>) {
   console[level](JSON.stringify({ level, msg, ...fields }));
+}
+
+/** The chat's context from the session's memory, or from the database (then remembered). */
+async function turnContext(deps: TurnDeps, chatId: string): Promise<TurnContext> {
+  const now = Date.now();
+  const remembered = deps.memory.get(chatId, now);
+  if (remembered) return remembered;
+  const loaded = await loadTurnContext(deps.repo, deps.userId, chatId, deps.config.LLM_CONTEXT_BUDGET_CHARS);
+  return deps.memory.set(chatId, loaded, now);
 }
 
 /**
@@ -37,27 +49,25 @@ function log(level: "warn" | "error", msg: string, fields: Record<string, unknow
  * (`chat.message` + `chat.done`) - `complete`, or `cancelled`/`failed` with whatever was
  * streamed. A model failure also sends `error` (`upstream_unavailable`).
  * Throws `TurnRefused` (nothing stored) for a chat that is not the user's.
+ *
+ * The model is asked while the user's message is being stored, so the write hides behind
+ * the model's time to first token; no delta goes out before the message is stored and
+ * echoed, and a failed write abandons the request.
  */
 export async function runChatTurn(deps: TurnDeps, frame: ChatSendFrame): Promise<void> {
-  const { repo, config, userId, broadcast, signal } = deps;
-  const context = await loadTurnContext(repo, userId, frame.chat_id, config.LLM_CONTEXT_BUDGET_CHARS);
+  const { repo, config, userId, broadcast, signal, memory } = deps;
+  const context = await turnContext(deps, frame.chat_id);
+  const chatId = context.chat.id;
 
   const sentAt = Date.now();
   const userMessage: Message = {
     id: newId("msg", sentAt),
-    chat_id: context.chat.id,
+    chat_id: chatId,
     role: "user",
     content: frame.content,
     status: "complete",
     created_at: new Date(sentAt).toISOString(),
   };
-  await repo.chats.addMessage(userMessage, userId);
-  broadcast({
-    type: "chat.message",
-    message: userMessage,
-    ...(frame.client_id !== undefined ? { client_id: frame.client_id } : {}),
-  });
-
   const startedAt = Math.max(Date.now(), sentAt + 1);
   const replyId = newId("msg", startedAt);
   const messages = buildPrompt({
@@ -68,43 +78,61 @@ export async function runChatTurn(deps: TurnDeps, frame: ChatSendFrame): Promise
     budgetChars: config.LLM_CONTEXT_BUDGET_CHARS,
   });
 
+  const upstream = new AbortController();
+  const stop = () => upstream.abort(signal.reason);
+  if (signal.aborted) stop();
+  signal.addEventListener("abort", stop, { once: true });
+  const pieces = streamCompletion(
+    { baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL, messages },
+    { stallMs: config.LLM_STALL_TIMEOUT_MS, totalMs: config.LLM_REPLY_TIMEOUT_MS, signal: upstream.signal },
+  );
+  const firstPiece = pieces.next();
+  firstPiece.catch(() => {});
+
   let text = "";
   let status: MessageStatus = "complete";
   let failure: LlmError | null = null;
   try {
-    const pieces = streamCompletion(
-      { baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL, messages },
-      { stallMs: config.LLM_STALL_TIMEOUT_MS, totalMs: config.LLM_REPLY_TIMEOUT_MS, signal },
-    );
-    for await (const delta of pieces) {
-      text += delta;
-      broadcast({ type: "chat.delta", chat_id: context.chat.id, message_id: replyId, delta });
+    try {
+      await repo.chats.addMessage(userMessage, userId);
+    } catch (error) {
+      upstream.abort();
+      await firstPiece.catch(() => {});
+      memory.forget(chatId);
+      throw error;
     }
-    if (signal.aborted) status = "cancelled";
-  } catch (error) {
-    status = "failed";
-    failure = error instanceof LlmError ? error : new LlmError("network", "The model could not be reached.");
-    log("warn", "chat reply failed", {
-      chat_id: context.chat.id,
-      kind: failure.kind,
-      status: failure.status,
+    memory.append(chatId, { role: "user", content: userMessage.content }, config.LLM_CONTEXT_BUDGET_CHARS);
+    broadcast({
+      type: "chat.message",
+      message: userMessage,
+      ...(frame.client_id !== undefined ? { client_id: frame.client_id } : {}),
     });
+
+    try {
+      for (let step = await firstPiece; !step.done; step = await pieces.next()) {
+        text += step.value;
+        broadcast({ type: "chat.delta", chat_id: chatId, message_id: replyId, delta: step.value });
+      }
+      if (signal.aborted) status = "cancelled";
+    } catch (error) {
+      status = "failed";
+      failure = error instanceof LlmError ? error : new LlmError("network", "The model could not be reached.");
+      log("warn", "chat reply failed", { chat_id: chatId, kind: failure.kind, status: failure.status });
+    }
+  } finally {
+    signal.removeEventListener("abort", stop);
   }
 
   const stopped = signal.reason instanceof ReplyStopped ? signal.reason.reason : null;
   if (stopped === "deleted") {
-    broadcast({
-      type: "error",
-      code: "not_found",
-      detail: "The chat was deleted.",
-      chat_id: context.chat.id,
-    });
+    memory.forget(chatId);
+    broadcast({ type: "error", code: "not_found", detail: "The chat was deleted.", chat_id: chatId });
     return;
   }
 
   const reply: Message = {
     id: replyId,
-    chat_id: context.chat.id,
+    chat_id: chatId,
     role: "assistant",
     content: text,
     status,
@@ -113,23 +141,15 @@ export async function runChatTurn(deps: TurnDeps, frame: ChatSendFrame): Promise
   try {
     await repo.chats.addMessage(reply, userId);
   } catch (error) {
-    log("error", "storing a chat reply failed", { chat_id: context.chat.id, error: String(error) });
-    broadcast({
-      type: "error",
-      code: "internal",
-      detail: "The reply could not be saved.",
-      chat_id: context.chat.id,
-    });
+    memory.forget(chatId);
+    log("error", "storing a chat reply failed", { chat_id: chatId, error: String(error) });
+    broadcast({ type: "error", code: "internal", detail: "The reply could not be saved.", chat_id: chatId });
     return;
   }
+  memory.append(chatId, { role: "assistant", content: text }, config.LLM_CONTEXT_BUDGET_CHARS);
   if (failure) {
-    broadcast({
-      type: "error",
-      code: "upstream_unavailable",
-      detail: failure.detail,
-      chat_id: context.chat.id,
-    });
+    broadcast({ type: "error", code: "upstream_unavailable", detail: failure.detail, chat_id: chatId });
   }
   broadcast({ type: "chat.message", message: reply });
-  broadcast({ type: "chat.done", chat_id: context.chat.id, message: reply });
+  broadcast({ type: "chat.done", chat_id: chatId, message: reply });
 }

@@ -40,6 +40,7 @@ export const ws = new Hono<AppEnv>().get("/ws", async (c) => {
     ? await verifyAccessToken(token, c.var.services.config.JWT_SECRET, Math.floor(Date.now() / 1000))
     : null;
   if (!claims) throw ApiError.unauthorized(token ? "The bearer token is invalid or expired." : undefined);
+  c.set("user", { id: claims.sub });
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") throw new UpgradeRequired();
   const session = c.env.USER_SESSION.get(c.env.USER_SESSION.idFromName(claims.sub));
   return session.fetch(connectRequest(claims.sub));

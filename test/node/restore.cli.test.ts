@@ -38,7 +38,11 @@ async function populate(url: string): Promise<void> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const t = (i: number) => new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
-    const users = Array.from({ length: 1200 }, (_, i) => ({ id: `usr_${String(i).padStart(5, "0")}`, display_name: i % 7 ? `User ${i}` : WEIRD, created_at: t(i) }));
+    const users = Array.from({ length: 1200 }, (_, i) => ({
+      id: `usr_${String(i).padStart(5, "0")}`,
+      display_name: i % 7 ? `User ${i}` : WEIRD,
+      created_at: t(i),
+    }));
     await sql`INSERT INTO users ${sql(users)}`;
     const characters = Array.from({ length: 30 }, (_, i) => ({
       id: `chr_${String(i).padStart(3, "0")}`,
@@ -78,7 +82,8 @@ async function populate(url: string): Promise<void> {
       // Spread over three months: several monthly partitions of chat_history.
       created_at: new Date(Date.UTC(2026, 0, 1) + i * 3_000_000).toISOString(),
     }));
-    for (let i = 0; i < messages.length; i += 500) await sql`INSERT INTO chat_history ${sql(messages.slice(i, i + 500))}`;
+    for (let i = 0; i < messages.length; i += 500)
+      await sql`INSERT INTO chat_history ${sql(messages.slice(i, i + 500))}`;
     const jobs = Array.from({ length: 25 }, (_, i) => ({
       id: `gen_${String(i).padStart(3, "0")}`,
       user_id: `usr_${String(i).padStart(5, "0")}`,
@@ -87,7 +92,18 @@ async function populate(url: string): Promise<void> {
       prompt: WEIRD,
       negative_prompt: "",
       params: JSON.stringify({ width: 256, height: 256, steps: 4, seed: i, guidance: 7 }),
-      images: i % 5 === 2 ? JSON.stringify([{ url: "https://x/y.png", width: 256, height: 256, content_type: "image/png", key: "images/k/y.png" }]) : "[]",
+      images:
+        i % 5 === 2
+          ? JSON.stringify([
+              {
+                url: "https://x/y.png",
+                width: 256,
+                height: 256,
+                content_type: "image/png",
+                key: "images/k/y.png",
+              },
+            ])
+          : "[]",
       error_code: i % 5 === 3 ? "dead_lettered" : null,
       error_message: i % 5 === 3 ? "gone" : null,
       attempts: i % 4,
@@ -99,7 +115,13 @@ async function populate(url: string): Promise<void> {
       updated_at: t(i + 3),
     }));
     await sql`INSERT INTO image_generation_history ${sql(jobs)}`;
-    const keys = jobs.map((j, i) => ({ user_id: j.user_id, key: `key-${i} ${WEIRD.slice(0, 8)}`, request_hash: `h${i}`, job_id: j.id, created_at: t(i) }));
+    const keys = jobs.map((j, i) => ({
+      user_id: j.user_id,
+      key: `key-${i} ${WEIRD.slice(0, 8)}`,
+      request_hash: `h${i}`,
+      job_id: j.id,
+      created_at: t(i),
+    }));
     await sql`INSERT INTO idempotency_keys ${sql(keys)}`;
   } finally {
     await sql.end({ timeout: 5 });
@@ -150,7 +172,9 @@ describe("npm run db:backup / db:restore", { timeout: 180_000 }, () => {
     const manifest = await backup(["--from", "postgres", "--database-url", sourceUrl, "--to", folder], quiet);
     expect(manifest.source_backend).toBe("postgres");
     expect(manifest.tables.find((t: { name: string }) => t.name === "chat_history")?.rows).toBe(2600);
-    expect((await readdir(folder)).sort()).toEqual([...TABLES.map((t) => `${t.name}.ndjson`), "manifest.json"].sort());
+    expect((await readdir(folder)).sort()).toEqual(
+      [...TABLES.map((t) => `${t.name}.ndjson`), "manifest.json"].sort(),
+    );
 
     const report = await restore(["--from", folder, "--to", "postgres", "--database-url", targetUrl], quiet);
     expect(report.tables.every((t: { orphans: number }) => t.orphans === 0)).toBe(true);
@@ -165,7 +189,9 @@ describe("npm run db:backup / db:restore", { timeout: 180_000 }, () => {
 
   it("moves the same backup into a fresh local D1 and back out again, row for row", async () => {
     const report = await restore(["--from", folder, "--to", "d1", "--persist-to", d1State], quiet);
-    const inserted = Object.fromEntries(report.tables.map((t: { table: string; inserted: number }) => [t.table, t.inserted]));
+    const inserted = Object.fromEntries(
+      report.tables.map((t: { table: string; inserted: number }) => [t.table, t.inserted]),
+    );
     expect(inserted.users).toBe(1200);
     expect(inserted.chat_history).toBe(2600);
     // The sample characters come with the migrations; the rest are new.
@@ -193,9 +219,14 @@ describe("npm run db:backup / db:restore", { timeout: 180_000 }, () => {
     await backup(["--from", "r2:backups/2031-02-03", "--persist-to", d1State, "--to", copy], quiet);
     for (const table of TABLES) {
       const file = `${table.name}.ndjson`;
-      expect(await readFile(path.join(copy, file), "utf8"), file).toBe(await readFile(path.join(folder, file), "utf8"));
+      expect(await readFile(path.join(copy, file), "utf8"), file).toBe(
+        await readFile(path.join(folder, file), "utf8"),
+      );
     }
-    const report = await restore(["--from", "r2:backups/2031-02-03", "--to", "d1", "--persist-to", d1State], quiet);
+    const report = await restore(
+      ["--from", "r2:backups/2031-02-03", "--to", "d1", "--persist-to", d1State],
+      quiet,
+    );
     expect(report.tables.map((t: { inserted: number }) => t.inserted)).toEqual(TABLES.map(() => 0));
   });
 

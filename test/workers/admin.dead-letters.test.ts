@@ -46,7 +46,9 @@ describe("GET /api/v1/admin/dead-letters", () => {
       error: { code: "dead_lettered" },
     });
     expect(page1.next_cursor).toEqual(expect.any(String));
-    const page2 = await (await admin(h, `/dead-letters?limit=1&cursor=${page1.next_cursor}`)).json<{ items: AdminJob[] }>();
+    const page2 = await (await admin(h, `/dead-letters?limit=1&cursor=${page1.next_cursor}`)).json<{
+      items: AdminJob[];
+    }>();
     expect(page2.items.map((j) => j.id)).toEqual([first.job.id]);
   });
 
@@ -68,7 +70,13 @@ describe("POST /api/v1/admin/dead-letters/:id/replay", { timeout: 30_000 }, () =
     const replay = await admin(h, `/dead-letters/${job.id}/replay`, { method: "POST" });
     expect(replay.status).toBe(200);
     const queued = await replay.json<AdminJob>();
-    expect(queued).toMatchObject({ id: job.id, status: "queued", error: null, dead_lettered: false, completed_at: null });
+    expect(queued).toMatchObject({
+      id: job.id,
+      status: "queued",
+      error: null,
+      dead_lettered: false,
+      completed_at: null,
+    });
     expect(h.queue.take().map((m) => m.body)).toEqual([{ type: "submit", job_id: job.id }]);
     // Replayed once; a second replay finds it no longer dead-lettered.
     expect((await admin(h, `/dead-letters/${job.id}/replay`, { method: "POST" })).status).toBe(409);

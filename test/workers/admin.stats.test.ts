@@ -15,14 +15,14 @@ const ORIGIN = "http://127.0.0.1:8787";
 function stats(token?: string, testEnv?: Env): Promise<Response> {
   const headers = token === undefined ? {} : adminHeaders(token);
   if (!testEnv) return SELF.fetch(`${ORIGIN}/api/v1/admin/stats`, { headers });
-  const app = createApp();
+  return viaApp(new Request(`${ORIGIN}/api/v1/admin/stats`, { headers }), testEnv);
+}
+
+async function viaApp(request: Request, testEnv: Env): Promise<Response> {
   const ctx = createExecutionContext();
-  return app
-    .fetch(new Request(`${ORIGIN}/api/v1/admin/stats`, { headers }), testEnv, ctx)
-    .then(async (res) => {
-      await waitOnExecutionContext(ctx);
-      return res;
-    });
+  const res = await createApp().fetch(request, testEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 async function read(testEnv?: Env): Promise<AdminStats> {
@@ -70,7 +70,9 @@ describe("GET /api/v1/admin/stats: authentication", () => {
   });
 
   it("is in the OpenAPI document as an admin route", async () => {
-    const doc = await (await SELF.fetch(`${ORIGIN}/api/v1/openapi.json`)).json<{ paths: Record<string, Record<string, { security?: unknown }>> }>();
+    const doc = await (await SELF.fetch(`${ORIGIN}/api/v1/openapi.json`)).json<{
+      paths: Record<string, Record<string, { security?: unknown }>>;
+    }>();
     expect(doc.paths["/api/v1/admin/stats"]?.get?.security).toEqual([{ bearer: [] }]);
     expect(doc.paths["/api/v1/admin/dead-letters"]?.get).toBeDefined();
     expect(doc.paths["/api/v1/admin/dead-letters/{id}/replay"]?.post).toBeDefined();
@@ -90,7 +92,8 @@ describe("GET /api/v1/admin/stats: the figures", () => {
     h.queue.take();
 
     const after = await read();
-    const by = (s: AdminStats) => s.jobs?.by_status ?? { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    const by = (s: AdminStats) =>
+      s.jobs?.by_status ?? { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
     expect(by(after).queued - by(before).queued).toBe(1);
     expect(by(after).cancelled - by(before).cancelled).toBe(1);
     expect(by(after).failed - by(before).failed).toBe(1);
@@ -163,7 +166,11 @@ describe("the socket counter (SessionStats)", () => {
     expect(() => parseSocketReport({ userId: "usr_ok", open: -1, at: Date.now() })).toThrow(/open/);
     expect(() => parseSocketReport({ userId: "usr_ok", open: 1.5, at: Date.now() })).toThrow(/open/);
     expect(() => parseSocketReport({ userId: "usr_ok", open: 1, at: "now" })).toThrow(/at/);
-    expect(parseSocketReport({ userId: "usr_ok", open: 2, at: 5, extra: true })).toEqual({ userId: "usr_ok", open: 2, at: 5 });
+    expect(parseSocketReport({ userId: "usr_ok", open: 2, at: 5, extra: true })).toEqual({
+      userId: "usr_ok",
+      open: 2,
+      at: 5,
+    });
   });
 
   it("keeps the newer of two reports that overtook each other", async () => {

@@ -259,6 +259,40 @@ describe("dead-letter queue", { timeout: 30_000 }, () => {
   });
 });
 
+describe("a queue that refuses the message", { timeout: 30_000 }, () => {
+  it("answers 503, fails the job instead of leaving it queued, and lets the same key try again", async () => {
+    let refuse = true;
+    const sent: unknown[] = [];
+    const flaky = {
+      send: async (body: unknown) => {
+        if (refuse) throw new Error("queue unavailable");
+        sent.push(body);
+      },
+    };
+    const h = harness({ GENERATION_QUEUE: flaky });
+    const user = await newUser();
+    const key = crypto.randomUUID();
+    const body = { ...SMALL, prompt: `refused ${uniqueTag()}` };
+    const res = await generate(user, body, { "Idempotency-Key": key }, h.fetch);
+    expect(res.status).toBe(503);
+    expect((await res.json<Problem>()).code).toBe("upstream_unavailable");
+    const history = await (await h.fetch(user, "/generations")).json<{
+      items: { status: string; error: unknown }[];
+    }>();
+    expect(history.items).toEqual([
+      expect.objectContaining({
+        status: "failed",
+        error: expect.objectContaining({ code: "enqueue_failed" }),
+      }),
+    ]);
+
+    refuse = false;
+    const retry = await generate(user, body, { "Idempotency-Key": key }, h.fetch);
+    expect(retry.status).toBe(202);
+    expect(sent).toHaveLength(1);
+  });
+});
+
 describe("cancel", { timeout: 30_000 }, () => {
   it("cancels a queued job so its submit message never reaches RunPod", async () => {
     const h = harness();

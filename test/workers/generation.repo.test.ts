@@ -70,7 +70,9 @@ describe.each(backends)("generation queries on %s", (_backend, open) => {
     expect(replay.kind === "replayed" && replay.job.id).toBe(first.kind === "created" && first.job.id);
     const found = await repo.jobs.findByIdempotencyKey(u.id, "a");
     expect(Date.parse(found?.createdAt ?? "")).toBeGreaterThan(Date.now() - 60_000);
-    await repo.jobs.expireIdempotencyKey(u.id, "a", iso(-1000));
+    await repo.jobs.forgetIdempotencyKey(u.id, "a", iso(60_000));
+    expect(await repo.jobs.findByIdempotencyKey(u.id, "a")).not.toBeNull();
+    await repo.jobs.forgetIdempotencyKey(u.id, "a", iso(-1000));
     expect(await repo.jobs.findByIdempotencyKey(u.id, "a")).toBeNull();
   });
 

@@ -7,7 +7,9 @@ import { type Row, TABLES, type TableSpec } from "../../src/ops/backup/tables";
 export type Dump = Map<string, Map<string, Row>>;
 
 export function keyOf(table: TableSpec, row: Row): string {
-  return JSON.stringify(table.key.map((k) => (table.columns.find((c) => c.name === k)?.kind === "time" ? iso(row[k]) : row[k])));
+  return JSON.stringify(
+    table.key.map((k) => (table.columns.find((c) => c.name === k)?.kind === "time" ? iso(row[k]) : row[k])),
+  );
 }
 
 function iso(value: unknown): unknown {
@@ -20,7 +22,13 @@ export function normalised(table: TableSpec, row: Row): Row {
   for (const column of table.columns) {
     const value = row[column.name] ?? null;
     out[column.name] =
-      value === null ? null : column.kind === "time" ? (iso(value) as string) : column.kind === "integer" ? Number(value) : value;
+      value === null
+        ? null
+        : column.kind === "time"
+          ? (iso(value) as string)
+          : column.kind === "integer"
+            ? Number(value)
+            : value;
   }
   return out;
 }
@@ -83,7 +91,9 @@ export function expectRestored(
 /** The live columns of a table, in order. */
 export async function liveColumns(client: SqlClient, table: string): Promise<string[]> {
   if (client.dialect === "sqlite") {
-    const rows = await client.all<{ name: string }>(sql`SELECT name FROM pragma_table_info(${table}) ORDER BY cid`);
+    const rows = await client.all<{ name: string }>(
+      sql`SELECT name FROM pragma_table_info(${table}) ORDER BY cid`,
+    );
     return rows.map((r) => r.name);
   }
   const rows = await client.all<{ column_name: string }>(

@@ -1,4 +1,9 @@
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createScheduledController,
+  env,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { d1Client } from "../../src/db/d1-client";
@@ -11,10 +16,10 @@ import { backupPrefix } from "../../src/ops/backup/nightly";
 import { PART_SIZE, r2BackupSink, r2BackupSource } from "../../src/ops/backup/r2";
 import { restoreDatabase, restoreTable } from "../../src/ops/backup/restore";
 import { TABLES } from "../../src/ops/backup/tables";
-import { backends } from "./support/backends";
-import { call, newChat, newCharacter, newUser, openSocket } from "./support/session";
-import { type Dump, dump, expectRestored, liveColumns, parseNdjson } from "./ops.backup.support";
 import { harness } from "./generation.support";
+import { type Dump, dump, expectRestored, liveColumns, parseNdjson } from "./ops.backup.support";
+import { backends } from "./support/backends";
+import { call, newCharacter, newChat, newUser, openSocket } from "./support/session";
 
 const WEIRD = "Ünïcödé 'single' \"double\" back\\slash\nnew line\ttab ☃ \u2028 -- ; DROP TABLE users; 🎨";
 
@@ -49,7 +54,11 @@ describe("the nightly backup, restored into the other backend", { timeout: 60_00
   it("D1 -> R2 (cron 0 3 * * *) -> PostgreSQL: every row arrives, column for column; a second restore adds nothing", async () => {
     // A populated D1 through the API: users, a character with tags, a chat with messages, jobs with an idempotency key.
     const owner = await newUser("Backup Owner");
-    const character = await newCharacter(owner, { description: WEIRD, tags: ["backup", "ünï", "x y"], is_public: false });
+    const character = await newCharacter(owner, {
+      description: WEIRD,
+      tags: ["backup", "ünï", "x y"],
+      is_public: false,
+    });
     const chat = await newChat(owner, character.id);
     const socket = await openSocket(owner);
     socket.send({ type: "chat.send", chat_id: chat.id, content: WEIRD });
@@ -118,11 +127,20 @@ describe("the nightly backup, restored into the other backend", { timeout: 60_00
     const created = await pgBackend.fetch("/characters", {
       method: "POST",
       headers: auth,
-      body: JSON.stringify({ name: "PG Character", description: WEIRD, tags: ["pg", "ünï"], greeting: "Hello {{user}}" }),
+      body: JSON.stringify({
+        name: "PG Character",
+        description: WEIRD,
+        tags: ["pg", "ünï"],
+        greeting: "Hello {{user}}",
+      }),
     });
     expect(created.status).toBe(201);
     const characterId = (await created.json<{ id: string }>()).id;
-    const chat = await pgBackend.fetch("/chats", { method: "POST", headers: auth, body: JSON.stringify({ character_id: characterId }) });
+    const chat = await pgBackend.fetch("/chats", {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ character_id: characterId }),
+    });
     expect(chat.status).toBe(201);
     const repo = repositoryOn(postgresClient(env.HYPERDRIVE.connectionString));
     const now = new Date().toISOString();
@@ -169,11 +187,15 @@ describe("the nightly backup, restored into the other backend", { timeout: 60_00
     }
     const mine = async (query: ReturnType<typeof sql>) => (await d1.all(query)).length;
     expect(await mine(sql`SELECT 1 FROM users WHERE id = ${user.id}`)).toBe(1);
-    expect(await mine(sql`SELECT 1 FROM characters WHERE id = ${characterId} AND description = ${WEIRD}`)).toBe(1);
+    expect(
+      await mine(sql`SELECT 1 FROM characters WHERE id = ${characterId} AND description = ${WEIRD}`),
+    ).toBe(1);
     expect(await mine(sql`SELECT 1 FROM character_tags WHERE character_id = ${characterId}`)).toBe(2);
     expect(await mine(sql`SELECT 1 FROM chats WHERE user_id = ${user.id}`)).toBe(1);
     expect(await mine(sql`SELECT 1 FROM chat_history WHERE user_id = ${user.id}`)).toBe(1);
-    expect(await mine(sql`SELECT 1 FROM image_generation_history WHERE id = ${jobId} AND status = 'cancelled'`)).toBe(1);
+    expect(
+      await mine(sql`SELECT 1 FROM image_generation_history WHERE id = ${jobId} AND status = 'cancelled'`),
+    ).toBe(1);
     expect(await mine(sql`SELECT 1 FROM idempotency_keys WHERE job_id = ${jobId}`)).toBe(1);
 
     // The restored user is a working account on D1: the token minted on PostgreSQL now reads it.
@@ -204,9 +226,18 @@ describe("backup files", () => {
     const ok = '{"id":"usr_fine","display_name":"a","created_at":"2026-01-01T00:00:00.000Z"}\n';
     const cases: Array<[string, RegExp]> = [
       [`${ok}not json\n`, /line 2 is not valid JSON/],
-      [`${ok}{"id":"usr_a","display_name":"a","created_at":"2026-01-01T00:00:00.000Z","is_admin":1}\n`, /line 2: unknown column "is_admin"/],
-      ['{"id":"usr_a","display_name":5,"created_at":"2026-01-01T00:00:00.000Z"}\n', /line 1: display_name is not a valid text/],
-      ['{"id":"usr_a","display_name":"a","created_at":"yesterday"}\n', /line 1: created_at is not a valid time/],
+      [
+        `${ok}{"id":"usr_a","display_name":"a","created_at":"2026-01-01T00:00:00.000Z","is_admin":1}\n`,
+        /line 2: unknown column "is_admin"/,
+      ],
+      [
+        '{"id":"usr_a","display_name":5,"created_at":"2026-01-01T00:00:00.000Z"}\n',
+        /line 1: display_name is not a valid text/,
+      ],
+      [
+        '{"id":"usr_a","display_name":"a","created_at":"yesterday"}\n',
+        /line 1: created_at is not a valid time/,
+      ],
       ['{"id":"usr_a","created_at":"2026-01-01T00:00:00.000Z"}\n', /line 1: display_name is missing/],
       ["[1,2]\n", /line 1: not a JSON object/],
     ];
@@ -218,10 +249,14 @@ describe("backup files", () => {
 
   it("refuses a backup without a manifest, or whose file disagrees with it", async () => {
     const d1 = d1Client(env.DB);
-    await expect(restoreDatabase(d1, r2BackupSource(env.BACKUPS, "backups/none/"))).rejects.toThrow(/no manifest/);
+    await expect(restoreDatabase(d1, r2BackupSource(env.BACKUPS, "backups/none/"))).rejects.toThrow(
+      /no manifest/,
+    );
     const prefix = "backups/short/";
     await exportDatabase(d1, r2BackupSink(env.BACKUPS, prefix));
     await env.BACKUPS.put(`${prefix}users.ndjson`, "");
-    await expect(restoreDatabase(d1, r2BackupSource(env.BACKUPS, prefix))).rejects.toThrow(/users.ndjson holds 0 rows/);
+    await expect(restoreDatabase(d1, r2BackupSource(env.BACKUPS, prefix))).rejects.toThrow(
+      /users.ndjson holds 0 rows/,
+    );
   });
 });

@@ -1,9 +1,15 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RequestLogLine } from "../../src/ops/request-log";
+import worker from "../../src/index";
 import { type QueueLogLine, withQueueLog } from "../../src/ops/queue-log";
 import { loggablePath } from "../../src/ops/redact";
-import worker from "../../src/index";
+import type { RequestLogLine } from "../../src/ops/request-log";
 import { createJob, harness, newUser } from "./generation.support";
 import { captureConsole, RecordingDataset } from "./ops.support";
 
@@ -12,7 +18,11 @@ const ORIGIN = "http://127.0.0.1:8787";
 /** Calls the deployed handler in this isolate (so console spies see the Worker's lines). */
 async function call(path: string, init: RequestInit = {}, testEnv: Env = env): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`${ORIGIN}${path}`, init) as Parameters<typeof worker.fetch>[0], testEnv, ctx);
+  const res = await worker.fetch(
+    new Request(`${ORIGIN}${path}`, init) as Parameters<typeof worker.fetch>[0],
+    testEnv,
+    ctx,
+  );
   await res.arrayBuffer();
   await waitOnExecutionContext(ctx);
   return res;
@@ -30,7 +40,11 @@ describe("the request log line", () => {
     logs.restore();
     logs = captureConsole();
     const res = await call("/api/v1/me", {
-      headers: { Authorization: `Bearer ${user.token}`, "X-Request-Id": "req-shape-1", "CF-Connecting-IP": user.ip },
+      headers: {
+        Authorization: `Bearer ${user.token}`,
+        "X-Request-Id": "req-shape-1",
+        "CF-Connecting-IP": user.ip,
+      },
     });
     expect(res.status).toBe(200);
     const lines = logs.lines<RequestLogLine>("request");
@@ -66,7 +80,11 @@ describe("the request log line", () => {
     const refused = await call("/api/v1/characters", { headers: { "CF-Connecting-IP": ip } }, strict);
     expect(refused.status).toBe(429);
     const [, line] = logs.lines<RequestLogLine>("request");
-    expect(line).toMatchObject({ status: 429, route: "/api/v1/characters", rate_limit: { zone: "api", allowed: false, remaining: 0 } });
+    expect(line).toMatchObject({
+      status: 429,
+      route: "/api/v1/characters",
+      rate_limit: { zone: "api", allowed: false, remaining: 0 },
+    });
   });
 
   it("never contains a bearer token, a ?token= or a webhook secret", async () => {
@@ -82,14 +100,23 @@ describe("the request log line", () => {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ id: "x", status: "COMPLETED" }),
     });
-    await call(`/api/v1/webhooks/runpod/${webhookSecret}/job_x/${pathToken}?secret=${webhookSecret}`, { method: "POST" });
+    await call(`/api/v1/webhooks/runpod/${webhookSecret}/job_x/${pathToken}?secret=${webhookSecret}`, {
+      method: "POST",
+    });
     await call(`/api/v1/admin/stats`, { headers: { Authorization: "Bearer test-admin-token" } });
     await call("/images/abcdefghijklmnopqrstuvwxyz234567/x.png");
 
     const lines = logs.lines<RequestLogLine>("request");
     expect(lines.length).toBeGreaterThanOrEqual(6);
     const everything = logs.raw.join("\n");
-    for (const secret of [user.token, encodeURIComponent(user.token), pathToken, webhookSecret, "test-admin-token", "abcdefghijklmnopqrstuvwxyz234567"]) {
+    for (const secret of [
+      user.token,
+      encodeURIComponent(user.token),
+      pathToken,
+      webhookSecret,
+      "test-admin-token",
+      "abcdefghijklmnopqrstuvwxyz234567",
+    ]) {
       expect(everything).not.toContain(secret);
     }
     const paths = lines.map((l) => l.path);
@@ -101,7 +128,10 @@ describe("the request log line", () => {
 
   it("writes one `request` data point per request when METRICS is bound, and none is needed", async () => {
     const metrics = new RecordingDataset();
-    await call("/api/v1/characters/chr_sample_marrow_vell", {}, { ...env, METRICS: metrics } as unknown as Env);
+    await call("/api/v1/characters/chr_sample_marrow_vell", {}, {
+      ...env,
+      METRICS: metrics,
+    } as unknown as Env);
     const [point] = metrics.of("request");
     expect(point).toEqual({
       indexes: ["request"],
@@ -176,6 +206,10 @@ describe("the queue message log line", () => {
     })(batch, h.env, ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(["retry-me"]);
-    expect(logs.lines<QueueLogLine>("queue message")[0]).toMatchObject({ outcome: "retry", retry_delay_s: 7, level: "warn" });
+    expect(logs.lines<QueueLogLine>("queue message")[0]).toMatchObject({
+      outcome: "retry",
+      retry_delay_s: 7,
+      level: "warn",
+    });
   });
 });

@@ -1,5 +1,5 @@
-import * as Sentry from "@sentry/cloudflare";
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import * as Sentry from "@sentry/cloudflare";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { reportError, sentryDsn, sentryLoaded, withOptionalSentry } from "../../src/ops/sentry";
@@ -14,8 +14,10 @@ function request(path: string): Req {
 describe("Sentry without SENTRY_DSN", () => {
   it("is never imported nor initialised, and the handlers are called directly", async () => {
     const load = vi.fn(() => import("@sentry/cloudflare"));
-    const fetch = vi.fn(async () => new Response("plain"));
-    const scheduled = vi.fn(async () => {});
+    const fetch = vi.fn(async (_request: Req, _env: Env, _ctx: ExecutionContext) => new Response("plain"));
+    const scheduled = vi.fn(
+      async (_controller: ScheduledController, _env: Env, _ctx: ExecutionContext) => {},
+    );
     const wrapped = withOptionalSentry({ fetch, scheduled } satisfies ExportedHandler<Env>, load);
     const ctx = createExecutionContext();
     for (const dsn of [undefined, "", "   "]) {
@@ -36,7 +38,11 @@ describe("Sentry without SENTRY_DSN", () => {
     const ctx = createExecutionContext();
     const res = await worker.fetch(request("/api/v1/health"), env, ctx);
     expect(res.status).toBe(200);
-    const broken = await worker.fetch(request("/api/v1/characters"), { ...env, JWT_SECRET: "short" } as Env, ctx);
+    const broken = await worker.fetch(
+      request("/api/v1/characters"),
+      { ...env, JWT_SECRET: "short" } as Env,
+      ctx,
+    );
     expect(broken.status).toBe(500);
     await waitOnExecutionContext(ctx);
     reportError(new Error("nothing to report to"));
@@ -52,15 +58,13 @@ describe("Sentry with SENTRY_DSN", () => {
   it("loads the SDK once and runs each handler inside an initialised client", async () => {
     const load = vi.fn(() => import("@sentry/cloudflare"));
     const seen: Array<string | undefined> = [];
-    const wrapped = withOptionalSentry(
-      {
-        async fetch() {
-          seen.push(Sentry.getClient()?.getOptions().dsn);
-          return new Response("instrumented");
-        },
-      } satisfies ExportedHandler<Env>,
-      load,
-    );
+    const handler: ExportedHandler<Env> = {
+      async fetch() {
+        seen.push(Sentry.getClient()?.getOptions().dsn);
+        return new Response("instrumented");
+      },
+    };
+    const wrapped = withOptionalSentry(handler, load);
     // A DSN whose host refuses connections: nothing is sent unless an error is captured.
     const testEnv = { ...env, SENTRY_DSN: "http://public@127.0.0.1:9/1" } as Env;
     for (let i = 0; i < 2; i++) {

@@ -42,6 +42,9 @@ export class RecordingDataset {
   }
 }
 
-export function adminHeaders(token = ADMIN_TOKEN, headers: Record<string, string> = {}): Record<string, string> {
+export function adminHeaders(
+  token = ADMIN_TOKEN,
+  headers: Record<string, string> = {},
+): Record<string, string> {
   return { Authorization: `Bearer ${token}`, ...headers };
 }

@@ -180,17 +180,21 @@ describe("limits per user", () => {
   it("refuses more than the per-user number of open sockets with 429", async () => {
     const user = await newUser();
     const sockets: WebSocket[] = [];
-    for (let i = 0; i < MAX_SOCKETS_PER_USER; i++) {
-      const res = await upgrade({ token: user.token });
-      expect(res.status).toBe(101);
-      res.webSocket?.accept();
-      if (res.webSocket) sockets.push(res.webSocket);
+    for (let batch = 0; batch < MAX_SOCKETS_PER_USER; batch += 20) {
+      const opened = await Promise.all(
+        Array.from({ length: Math.min(20, MAX_SOCKETS_PER_USER - batch) }, () => upgrade({ token: user.token })),
+      );
+      for (const res of opened) {
+        expect(res.status).toBe(101);
+        res.webSocket?.accept();
+        if (res.webSocket) sockets.push(res.webSocket);
+      }
     }
     const refused = await upgrade({ token: user.token });
     expect(refused.status).toBe(429);
     expect(await refused.json()).toMatchObject({ code: "quota_exceeded" });
     for (const socket of sockets) socket.close(1000);
-  });
+  }, 30_000);
 });
 
 describe("deleting a chat mid-reply", () => {
@@ -203,6 +207,20 @@ describe("deleting a chat mid-reply", () => {
     const repo = repositoryOn(d1Client(env.DB));
     expect(await repo.chats.messages(chat.id, 10)).toEqual([]);
     expect(socket.ofType("chat.done")).toEqual([]);
+    socket.close();
+  });
+});
+
+describe("a deleted chat", () => {
+  it("refuses chat.send after the chat is deleted, even on a socket that used it", async () => {
+    const { user, chat, socket } = await chatSetup();
+    socket.send({ type: "chat.send", chat_id: chat.id, content: "hi [[emu:tokens=2]]" });
+    await socket.nextOf("chat.done");
+    expect((await call(user, `/chats/${chat.id}`, { method: "DELETE" })).status).toBe(204);
+    socket.send({ type: "chat.send", chat_id: chat.id, content: "still there?" });
+    expect(await socket.nextOf("error")).toMatchObject({ code: "not_found", chat_id: chat.id });
+    const repo = repositoryOn(d1Client(env.DB));
+    expect(await repo.chats.messages(chat.id, 10)).toEqual([]);
     socket.close();
   });
 });

@@ -78,7 +78,9 @@ export function messageLog({ onLoadOlder }) {
 
   function setText(el, text) {
     const shown = el.dataset.role === "assistant" ? fillPlaceholders(text, character?.name ?? "") : text;
-    replace(el.querySelector(".bubble__text"), richText(shown));
+    // A reply that failed before its first word is stored empty; say so instead of an empty bubble.
+    const body = shown.trim() ? richText(shown) : h("p", { class: "bubble__none" }, "No reply");
+    replace(el.querySelector(".bubble__text"), body);
     el.dataset.content = text;
   }
 
@@ -92,18 +94,22 @@ export function messageLog({ onLoadOlder }) {
     list.insertBefore(el, typing.isConnected ? typing : null);
   }
 
+  /**
+   * Puts a stored message after the newest stored one that is older than it (and after the error
+   * notes that follow that one), so unconfirmed sends and live streams stay at the bottom.
+   */
   function insertInOrder(el, message) {
     list.querySelector(".empty")?.remove();
     const key = `${message.created_at}|${message.id}`;
+    let anchor = null;
     for (const other of list.children) {
-      // Unconfirmed sends, streams in progress and the typing dots stay below every persisted message.
-      const otherKey = other.dataset.createdAt && `${other.dataset.createdAt}|${other.dataset.messageId}`;
-      if (!otherKey || otherKey > key) {
-        list.insertBefore(el, other);
-        return;
-      }
+      if (!other.dataset.createdAt) continue;
+      if (`${other.dataset.createdAt}|${other.dataset.messageId}` > key) break;
+      anchor = other;
     }
-    list.append(el);
+    let next = anchor ? anchor.nextElementSibling : list.firstElementChild;
+    while (next?.classList.contains("chat-error")) next = next.nextElementSibling;
+    list.insertBefore(el, next);
   }
 
   const log = {

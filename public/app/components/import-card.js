@@ -44,7 +44,10 @@ export function importCardButton({ onImported }) {
       onImported(character);
     } catch (error) {
       status.textContent = "";
-      notifyError(error);
+      // For a broken card the server's own sentence ("The card is broken: ...") says it best.
+      if (error.code === "invalid_request" && error.detail)
+        notify(`That card can't be imported. ${error.detail}`, { tone: "error", timeout: 9000 });
+      else notifyError(error);
     } finally {
       label.classList.remove("is-busy");
     }

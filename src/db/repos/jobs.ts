@@ -148,11 +148,10 @@ export class JobsRepo {
     return row ? { jobId: row.job_id, requestHash: row.request_hash, createdAt: row.created_at } : null;
   }
 
-  /** Forgets one user's key if it is older than `before` (it no longer replays). */
-  async expireIdempotencyKey(userId: string, key: string, before: string): Promise<void> {
-    await this.db.run(
-      sql`DELETE FROM idempotency_keys WHERE user_id = ${userId} AND key = ${key} AND created_at < ${before}`,
-    );
+  /** Forgets one user's key: any, or only if older than `before` (a key past its 24 h no longer replays). */
+  async forgetIdempotencyKey(userId: string, key: string, before?: string): Promise<void> {
+    const age = before === undefined ? sql`` : sql`AND created_at < ${before}`;
+    await this.db.run(sql`DELETE FROM idempotency_keys WHERE user_id = ${userId} AND key = ${key} ${age}`);
   }
 
   /** Forgets idempotency keys older than `before` (API.md keeps them 24 h). */

@@ -32,6 +32,7 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const expected = c.var.services.config.ADMIN_TOKEN;
   if (!expected) throw ApiError.unauthorized("The admin API is disabled: ADMIN_TOKEN is not configured.");
   const given = bearerToken(c.req.raw);
-  if (!given || !(await secretsEqual(given, expected))) throw ApiError.unauthorized("A valid admin token is required.");
+  if (!given || !(await secretsEqual(given, expected)))
+    throw ApiError.unauthorized("A valid admin token is required.");
   await next();
 });

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import { ApiError } from "../../errors/api-error";
 import type { Job } from "../../db/models";
 import type { Repository } from "../../db/repository";
+import { ApiError } from "../../errors/api-error";
 import type { GenerationMessage } from "../../generation/messages";
 import type { Cursor } from "../../lib/cursor";
 import { page } from "../../lib/cursor";
@@ -51,7 +51,11 @@ export interface ReplayDeps {
  *
  * This is the one transition out of a terminal state, and only an operator can make it.
  */
-export async function replayDeadLetter(deps: ReplayDeps, id: string, now = new Date().toISOString()): Promise<Job> {
+export async function replayDeadLetter(
+  deps: ReplayDeps,
+  id: string,
+  now = new Date().toISOString(),
+): Promise<Job> {
   const { repo } = deps;
   const before = await repo.jobs.get(id);
   if (!before) throw ApiError.notFound("job");
@@ -74,12 +78,26 @@ export async function replayDeadLetter(deps: ReplayDeps, id: string, now = new D
               started_at = ${before.started_at}, completed_at = ${before.completed_at}, updated_at = ${now}
           WHERE id = ${id} AND status = 'queued' AND attempts = ${before.attempts}`,
     );
-    console.error(JSON.stringify({ level: "error", msg: "dead-letter replay: enqueue failed", job_id: id, error: String(error) }));
-    throw new ApiError(503, "upstream_unavailable", "The job could not be queued; it is still dead-lettered.", {
-      headers: { "Retry-After": "5" },
-    });
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "dead-letter replay: enqueue failed",
+        job_id: id,
+        error: String(error),
+      }),
+    );
+    throw new ApiError(
+      503,
+      "upstream_unavailable",
+      "The job could not be queued; it is still dead-lettered.",
+      {
+        headers: { "Retry-After": "5" },
+      },
+    );
   }
   deps.publish(queued);
-  console.log(JSON.stringify({ level: "info", msg: "dead-letter replayed", job_id: id, attempts: queued.attempts }));
+  console.log(
+    JSON.stringify({ level: "info", msg: "dead-letter replayed", job_id: id, attempts: queued.attempts }),
+  );
   return queued;
 }

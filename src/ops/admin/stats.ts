@@ -2,8 +2,8 @@ import { sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { JobStatus } from "../../db/models";
 import type { Repository } from "../../db/repository";
-import { rateLimitRejections } from "../../rate-limit/stats";
 import type { ZoneCounts } from "../../rate-limit/protocol";
+import { rateLimitRejections } from "../../rate-limit/stats";
 import { openSocketTotals } from "../sockets/report";
 
 /** `GET /api/v1/admin/stats`: live figures, each read on its own so one failing source leaves the rest. */
@@ -45,13 +45,18 @@ async function jobFigures(repo: Repository, now: number): Promise<NonNullable<Ad
   };
 }
 
-async function databaseHealth(repo: Repository, config: Pick<Config, "DB_BACKEND">): Promise<AdminStats["database"]> {
+async function databaseHealth(
+  repo: Repository,
+  config: Pick<Config, "DB_BACKEND">,
+): Promise<AdminStats["database"]> {
   const started = Date.now();
   try {
     await repo.ping();
     return { backend: config.DB_BACKEND, ok: true, latency_ms: Date.now() - started };
   } catch (error) {
-    console.error(JSON.stringify({ level: "error", msg: "admin stats: database ping failed", error: String(error) }));
+    console.error(
+      JSON.stringify({ level: "error", msg: "admin stats: database ping failed", error: String(error) }),
+    );
     return { backend: config.DB_BACKEND, ok: false, latency_ms: null };
   }
 }
@@ -64,7 +69,12 @@ async function databaseHealth(repo: Repository, config: Pick<Config, "DB_BACKEND
  * @example
  * const stats = await collectStats(c.env, c.var.services.repo, c.var.services.config);
  */
-export async function collectStats(env: Env, repo: Repository, config: Pick<Config, "DB_BACKEND">, now = Date.now()) {
+export async function collectStats(
+  env: Env,
+  repo: Repository,
+  config: Pick<Config, "DB_BACKEND">,
+  now = Date.now(),
+) {
   const [database, jobs, sockets, rejections] = await Promise.all([
     databaseHealth(repo, config),
     settle("jobs", () => jobFigures(repo, now)),
@@ -82,11 +92,16 @@ export async function collectStats(env: Env, repo: Repository, config: Pick<Conf
   return stats;
 }
 
-async function settle<T>(section: string, read: () => Promise<T>): Promise<{ section: string; value: T | null }> {
+async function settle<T>(
+  section: string,
+  read: () => Promise<T>,
+): Promise<{ section: string; value: T | null }> {
   try {
     return { section, value: await read() };
   } catch (error) {
-    console.error(JSON.stringify({ level: "error", msg: "admin stats: a source failed", section, error: String(error) }));
+    console.error(
+      JSON.stringify({ level: "error", msg: "admin stats: a source failed", section, error: String(error) }),
+    );
     return { section, value: null };
   }
 }

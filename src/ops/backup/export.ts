@@ -26,7 +26,11 @@ const columnList = (table: TableSpec): SQL =>
  * Every row of a table in key order, one page at a time (keyset pagination: each page is an
  * index range scan after the last key, however deep into the table).
  */
-export async function* tableRows(client: SqlClient, table: TableSpec, pageSize = DEFAULT_PAGE_SIZE): AsyncGenerator<Row> {
+export async function* tableRows(
+  client: SqlClient,
+  table: TableSpec,
+  pageSize = DEFAULT_PAGE_SIZE,
+): AsyncGenerator<Row> {
   const keys = sql.join(
     table.key.map((k) => sql.identifier(k)),
     sql`, `,
@@ -80,8 +84,11 @@ export async function exportDatabase(
     schema_version: await schemaVersion(client),
     tables,
   };
-  await sink.write("manifest.json", (async function* () {
-    yield `${JSON.stringify(manifest, null, 2)}\n`;
-  })());
+  await sink.write(
+    "manifest.json",
+    (async function* () {
+      yield `${JSON.stringify(manifest, null, 2)}\n`;
+    })(),
+  );
   return manifest;
 }

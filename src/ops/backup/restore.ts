@@ -38,7 +38,12 @@ const MAX_ROWS_PER_STATEMENT = 500;
 /** A parameter as the target column expects it (PostgreSQL cannot always infer a type). */
 function param(client: SqlClient, column: ColumnSpec, value: string | number | null): SQL {
   if (client.dialect === "sqlite") return sql`${value}`;
-  const type = column.kind === "time" ? sql.raw("timestamptz") : column.kind === "integer" ? sql.raw("integer") : sql.raw("text");
+  const type =
+    column.kind === "time"
+      ? sql.raw("timestamptz")
+      : column.kind === "integer"
+        ? sql.raw("integer")
+        : sql.raw("text");
   return sql`CAST(${value} AS ${type})`;
 }
 
@@ -82,7 +87,11 @@ function insertIfParent(client: SqlClient, table: TableSpec, row: Row): SQL {
  * by row, each guarded by its parent's existence: orphans are skipped and counted, and any
  * other failure is a real error.
  */
-async function insertChunk(client: SqlClient, table: TableSpec, rows: Row[]): Promise<{ inserted: number; orphans: number }> {
+async function insertChunk(
+  client: SqlClient,
+  table: TableSpec,
+  rows: Row[],
+): Promise<{ inserted: number; orphans: number }> {
   try {
     return { inserted: await client.run(insertMany(client, table, rows)), orphans: 0 };
   } catch (error) {
@@ -97,7 +106,9 @@ async function insertChunk(client: SqlClient, table: TableSpec, rows: Row[]): Pr
       continue;
     }
     const key = table.key.map((k) => sql`${sql.identifier(k)} = ${row[k] ?? null}`);
-    const present = await client.all(sql`SELECT 1 AS present FROM ${sql.identifier(table.name)} WHERE ${sql.join(key, sql` AND `)}`);
+    const present = await client.all(
+      sql`SELECT 1 AS present FROM ${sql.identifier(table.name)} WHERE ${sql.join(key, sql` AND `)}`,
+    );
     if (present.length === 0) orphans += 1;
   }
   return { inserted, orphans };

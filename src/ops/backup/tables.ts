@@ -60,7 +60,14 @@ export const TABLES: readonly TableSpec[] = [
     name: "chats",
     key: ["id"],
     parent: { column: "user_id", table: "users" },
-    columns: [text("id"), text("user_id"), text("character_id"), text("title"), time("created_at"), time("last_message_at")],
+    columns: [
+      text("id"),
+      text("user_id"),
+      text("character_id"),
+      text("title"),
+      time("created_at"),
+      time("last_message_at"),
+    ],
   },
   {
     name: "chat_history",
@@ -153,7 +160,8 @@ export function pickColumns(table: TableSpec, source: Record<string, unknown>): 
   const row: Row = {};
   for (const column of table.columns) {
     const cell = source[column.name];
-    row[column.name] = cell === undefined || cell === null ? null : typeof cell === "number" ? cell : String(cell);
+    row[column.name] =
+      cell === undefined || cell === null ? null : typeof cell === "number" ? cell : String(cell);
   }
   return row;
 }

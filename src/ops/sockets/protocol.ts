@@ -27,6 +27,7 @@ export function parseSocketReport(input: unknown): SocketReport {
   if (typeof open !== "number" || !Number.isInteger(open) || open < 0 || open > MAX_OPEN) {
     throw new TypeError("report: open must be a non-negative integer");
   }
-  if (typeof at !== "number" || !Number.isFinite(at) || at < 0) throw new TypeError("report: at must be a time in ms");
+  if (typeof at !== "number" || !Number.isFinite(at) || at < 0)
+    throw new TypeError("report: at must be a time in ms");
   return { userId, open, at };
 }

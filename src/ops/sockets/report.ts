@@ -25,7 +25,9 @@ export async function reportOpenSockets(
   try {
     await sessionStats(env).report({ userId, open, at: Date.now() });
   } catch (error) {
-    console.warn(JSON.stringify({ level: "warn", msg: "socket count report failed", change, error: String(error) }));
+    console.warn(
+      JSON.stringify({ level: "warn", msg: "socket count report failed", change, error: String(error) }),
+    );
   }
 }
 

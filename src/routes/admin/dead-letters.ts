@@ -1,10 +1,10 @@
 import { Hono } from "hono";
+import type { GenerationMessage } from "../../generation/messages";
 import { documentRoute } from "../../http/openapi";
 import { Id, Page } from "../../http/schemas";
 import { parseOr400, query } from "../../http/validate";
 import { decodeCursor } from "../../lib/cursor";
 import { listDeadLetters, replayDeadLetter, toAdminJob } from "../../ops/admin/dead-letters";
-import type { GenerationMessage } from "../../generation/messages";
 import type { AppEnv } from "../../types";
 import { jobServiceOf } from "../generations/context";
 import { AdminJobSchema, DeadLetterQuery } from "./schemas";

@@ -5,4 +5,7 @@ import { deadLetters } from "./dead-letters";
 import { adminStats } from "./stats";
 
 /** Every `/admin/*` route, behind the admin bearer token (API.md, "Operators"). */
-export const admin = new Hono<AppEnv>().use("/admin/*", requireAdmin).route("/", adminStats).route("/", deadLetters);
+export const admin = new Hono<AppEnv>()
+  .use("/admin/*", requireAdmin)
+  .route("/", adminStats)
+  .route("/", deadLetters);

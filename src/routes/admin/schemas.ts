@@ -2,7 +2,13 @@ import { z } from "zod";
 import { ListQuery } from "../../http/schemas";
 import { JobSchema } from "../generations/schemas";
 
-const Counts = z.object({ queued: z.number(), running: z.number(), succeeded: z.number(), failed: z.number(), cancelled: z.number() });
+const Counts = z.object({
+  queued: z.number(),
+  running: z.number(),
+  succeeded: z.number(),
+  failed: z.number(),
+  cancelled: z.number(),
+});
 
 /** `GET /api/v1/admin/stats` (src/ops/admin/stats.ts builds it). */
 export const AdminStatsSchema = z.object({
@@ -16,7 +22,9 @@ export const AdminStatsSchema = z.object({
     })
     .nullable(),
   sockets: z.object({ open: z.number().int(), users: z.number().int() }).nullable(),
-  rate_limit: z.object({ rejections: z.object({ api: z.number(), strict: z.number() }), lag_s: z.number() }).nullable(),
+  rate_limit: z
+    .object({ rejections: z.object({ api: z.number(), strict: z.number() }), lag_s: z.number() })
+    .nullable(),
   database: z.object({
     backend: z.enum(["d1", "postgres"]),
     ok: z.boolean(),

@@ -12,7 +12,10 @@ documentRoute({
   tag: "admin",
   auth: "admin",
   responses: {
-    200: { description: "Live figures; a section that could not be read is null and named in `unavailable`", schema: AdminStatsSchema },
+    200: {
+      description: "Live figures; a section that could not be read is null and named in `unavailable`",
+      schema: AdminStatsSchema,
+    },
     401: { description: "Missing or wrong admin token (or ADMIN_TOKEN not configured)" },
   },
 });

@@ -19,8 +19,11 @@ export const deleteChat = new Hono<AppEnv>().delete("/chats/:id", requireUser, a
   const chatId = parseOr400(Id, c.req.param("id"), "chat id", "id");
   const owner = userId(c);
   if (!(await c.var.services.repo.chats.delete(chatId, owner))) throw ApiError.notFound("chat");
-  // A reply still streaming into the chat stops and is not stored (best effort, after the response).
+  // The user's session stops a reply still streaming into the chat and forgets the chat.
+  // Best effort: the chat is deleted either way, and the session re-reads chats within minutes.
   const session = c.env.USER_SESSION.get(c.env.USER_SESSION.idFromName(owner));
-  c.executionCtx.waitUntil(session.chatDeleted(chatId).catch(() => {}));
+  await session.chatDeleted(chatId).catch((error: unknown) => {
+    console.warn(JSON.stringify({ level: "warn", msg: "session not told of a deleted chat", error: String(error) }));
+  });
   return c.body(null, 204);
 });

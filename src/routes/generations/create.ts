@@ -45,7 +45,7 @@ export const createGeneration = new Hono<AppEnv>().post("/generate", requireUser
       const original = await repo.jobs.get(existing.jobId, owner);
       if (original) return c.json(toPublicJob(original), 200, { Location: location(original.id) });
     } else if (existing) {
-      await repo.jobs.expireIdempotencyKey(owner, key, new Date(nowMs - IDEMPOTENCY_WINDOW_MS).toISOString());
+      await repo.jobs.forgetIdempotencyKey(owner, key, new Date(nowMs - IDEMPOTENCY_WINDOW_MS).toISOString());
     }
   }
   if (body.character_id && !(await repo.characters.get(body.character_id, owner))) {
@@ -90,6 +90,8 @@ export const createGeneration = new Hono<AppEnv>().post("/generate", requireUser
     return c.json(toPublicJob(result.job), 200, { Location: location(result.job.id) });
 
   if (!(await jobServiceOf(c).enqueue(job))) {
+    // The request failed as a whole: a retry with the same key must be able to create a job.
+    if (idempotency) await repo.jobs.forgetIdempotencyKey(owner, idempotency.key);
     throw new ApiError(503, "upstream_unavailable", "The generation queue is unavailable; retry shortly.", {
       headers: { "Retry-After": "5" },
     });

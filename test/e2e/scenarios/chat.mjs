@@ -54,16 +54,24 @@ export function chatScenarios(t, ctx) {
   t.test(
     "chat: a message typed while disconnected is queued, sent on reconnect, and answered",
     async () => {
-      const { page } = ctx.desktop;
+      const { context, page } = ctx.desktop;
       const before = await completeReplies(page);
-      await page.evaluate(() => window.edgeArt.socket.stop());
+      // A real network drop: the socket closes, the client retries with backoff until it's back.
+      await context.setOffline(true);
       await page.waitForSelector("[data-testid='connection-banner']:not([hidden])");
       await page.fill("[data-testid='chat-input']", OFFLINE_MESSAGE);
       await page.press("[data-testid='chat-input']", "Enter");
       await page.waitForSelector("[data-testid='message'][data-role='user'][data-state='queued']");
-
-      await page.evaluate(() => window.edgeArt.socket.start());
-      await page.waitForSelector("[data-testid='connection-status'][data-state='online']");
+      await page.waitForTimeout(1500);
+      const reloads = [];
+      const onRequest = (request) => {
+        if (/\/api\/v1\/chats\/[^/]+\/messages/.test(request.url())) reloads.push(request.url());
+      };
+      page.on("request", onRequest);
+      await context.setOffline(false);
+      await page.waitForSelector("[data-testid='connection-status'][data-state='online']", {
+        timeout: 30_000,
+      });
       await page.waitForFunction(
         (text) =>
           [
@@ -72,6 +80,8 @@ export function chatScenarios(t, ctx) {
         OFFLINE_MESSAGE,
       );
       await waitForReply(page, before);
+      page.off("request", onRequest);
+      assert.ok(reloads.length >= 1, "after reconnecting, the open chat's messages should be reloaded");
       const users = await page.locator("[data-testid='message'][data-role='user']").allTextContents();
       assert.equal(
         users.filter((text) => text.includes(OFFLINE_MESSAGE)).length,

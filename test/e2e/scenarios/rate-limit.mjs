@@ -23,13 +23,14 @@ export function rateLimitScenarios(t, ctx) {
               headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
               body: JSON.stringify({ character_id: "does-not-exist" }),
             }).then((r) => r.status);
-          const statuses = [];
+          // First empty the bucket in one go, then keep it empty while the button is pressed.
+          const statuses = await Promise.all(Array.from({ length: 15 }, hit));
           let draining = true;
           // Five workers: the browser's sixth connection stays free for the button's request.
           const workers = Array.from({ length: 5 }, async () => {
             while (draining) statuses.push(await hit());
           });
-          await new Promise((resolve) => setTimeout(resolve, 600));
+          await new Promise((resolve) => setTimeout(resolve, 300));
           document.querySelector("[data-testid='start-chat']").click();
           await new Promise((resolve) => setTimeout(resolve, 800));
           draining = false;

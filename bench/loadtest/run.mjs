@@ -1,0 +1,327 @@
+// `npm run loadtest`: the old report's load tests, against `npm run dev`.
+//   (a) `ab -n 1000 -c 100 /api/v1/characters`, with autocannon: 1 000 requests over 100
+//       connections, once with one client address per connection and once all from one address
+//       (the per-IP limiter engaged, as nginx's limit_req would have been);
+//   (b) a mixed scenario: N simulated users, each from its own address, for a set time: guest
+//       sign-in, browse characters, open a chat and send a message over the WebSocket (waiting
+//       for chat.done), generate an image with the emulator (waiting for generation.updated),
+//       read history; error rate, p50/p95/p99 per step, throughput.
+// A server already answering on --port is used as it is; otherwise `scripts/dev.mjs` is started
+// there (own state directory, emulator on port + 1) and stopped afterwards.
+//   node bench/loadtest/run.mjs [--users 100,1000] [--find-max] [--duration 60] [--port 8787]
+//                               [--think 1000] [--no-ab] [--write]
+import { spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { applyLocalD1Migrations } from "../../scripts/lib/local-bindings.mjs";
+import { machine, root } from "../lib/harness.mjs";
+import { runUser } from "./scenario.mjs";
+import { quantile, Steps } from "./stats.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    users: { type: "string", default: "100,1000" },
+    "find-max": { type: "boolean", default: false },
+    duration: { type: "string", default: "60" },
+    port: { type: "string", default: "8787" },
+    think: { type: "string", default: "1000" },
+    "no-ab": { type: "boolean", default: false },
+    write: { type: "boolean", default: false },
+  },
+});
+const port = Number(args.port);
+const base = `http://127.0.0.1:${port}`;
+const durationS = Number(args.duration);
+const thinkMs = Number(args.think);
+/** Targets of the old report: API p95 under 200 ms, errors under 1 %. */
+const TARGET = { p95: 200, errorRate: 0.01 };
+
+const log = (msg) => console.log(`[loadtest] ${msg}`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const ms = (v) => (v === null || v === undefined ? "-" : v.toFixed(0));
+
+async function healthy() {
+  try {
+    const res = await fetch(`${base}/api/v1/health`, { signal: AbortSignal.timeout(2000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts `node scripts/dev.mjs` on `port` with a state directory of its own; returns a stopper. */
+async function startDev(extraVars = []) {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), "edge-art-loadtest-"));
+  const state = path.join(scratch, "state");
+  applyLocalD1Migrations({ persistTo: state });
+  const logFile = path.join(scratch, "dev.log");
+  const out = openSync(logFile, "a");
+  const vars = [`PUBLIC_BASE_URL:${base}`, ...extraVars].flatMap((v) => ["--var", v]);
+  const child = spawn(
+    process.execPath,
+    [path.join(root, "scripts/dev.mjs"), "--", "--persist-to", state, "--log-level", "warn", ...vars],
+    {
+      cwd: root,
+      detached: true,
+      stdio: ["ignore", out, out],
+      env: { ...process.env, CI: "1", PORT: String(port), EMULATOR_PORT: String(port + 1) },
+    },
+  );
+  const deadline = Date.now() + 180_000;
+  while (!(await healthy())) {
+    if (child.exitCode !== null) throw new Error(`npm run dev exited early; see ${logFile}`);
+    if (Date.now() > deadline) throw new Error(`npm run dev did not answer within 180 s; see ${logFile}`);
+    await sleep(500);
+  }
+  return async () => {
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {}
+    await sleep(2000);
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+    closeSync(out);
+    rmSync(scratch, { recursive: true, force: true });
+  };
+}
+
+/**
+ * Does wrangler dev pass a client's CF-Connecting-IP through to the Worker? Two requests from
+ * address A and one from B: with pass-through B has its own, fuller bucket.
+ */
+async function clientAddressPassesThrough() {
+  const remaining = async (ip) => {
+    const res = await fetch(`${base}/api/v1/characters?limit=1`, { headers: { "CF-Connecting-IP": ip } });
+    await res.arrayBuffer();
+    return Number(res.headers.get("RateLimit-Remaining"));
+  };
+  const a = `10.250.${Math.floor(Math.random() * 250)}.1`;
+  const b = `10.250.${Math.floor(Math.random() * 250)}.2`;
+  await remaining(a);
+  const a2 = await remaining(a);
+  const b1 = await remaining(b);
+  return b1 > a2;
+}
+
+/** The `ab -n 1000 -c 100` equivalent; `oneIp` sends every request from one address. */
+async function abEquivalent(oneIp) {
+  const times = [];
+  const statuses = {};
+  let connection = 0;
+  const result = await autocannon({
+    url: `${base}/api/v1/characters`,
+    connections: 100,
+    amount: 1000,
+    setupClient(client) {
+      connection += 1;
+      client.setHeaders({ "CF-Connecting-IP": oneIp ? "10.251.0.1" : `10.252.${connection >> 8}.${connection & 255}` });
+      client.on("response", (status, _bytes, responseTime) => {
+        times.push(responseTime);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      });
+    },
+  });
+  times.sort((x, y) => x - y);
+  return {
+    name: oneIp ? "100 connections, all from one client address" : "100 connections, one client address each",
+    requests: result.requests.total,
+    rps: result.requests.total / (result.duration || 1),
+    p50: quantile(times, 0.5),
+    p95: quantile(times, 0.95),
+    p99: quantile(times, 0.99),
+    errors: result.errors + result.timeouts,
+    statuses,
+  };
+}
+
+/** N users for `durationS`, ramped up over the first 10 s (or a quarter of the run). */
+async function mixed(users, run) {
+  const steps = new Steps();
+  const loop = monitorEventLoopDelay({ resolution: 20 });
+  loop.enable();
+  const loads = [];
+  const sampler = setInterval(() => loads.push(os.loadavg()[0]), 5000);
+  const started = Date.now();
+  const deadline = started + durationS * 1000;
+  const rampMs = Math.min(10_000, (durationS * 1000) / 4);
+  const iterations = await Promise.all(
+    Array.from({ length: users }, async (_, i) => {
+      await sleep((rampMs * i) / users);
+      return runUser(i, { base, deadline, steps, thinkMs, run });
+    }),
+  );
+  const elapsedS = (Date.now() - started) / 1000;
+  clearInterval(sampler);
+  loop.disable();
+  const summary = steps.summary();
+  const apiRps = summary.api.count / elapsedS;
+  return {
+    users,
+    elapsedS,
+    iterations: iterations.reduce((a, b) => a + b, 0),
+    ...summary,
+    apiRps,
+    loadMax: loads.length ? Math.max(...loads) : os.loadavg()[0],
+    clientLoopP99: loop.percentile(99) / 1e6,
+    passes: summary.errorRate < TARGET.errorRate && (summary.api.p95 ?? Infinity) < TARGET.p95,
+  };
+}
+
+function describeRun(r) {
+  return `${r.users} users: ${r.iterations} iterations, API ${r.api.count} req (${r.apiRps.toFixed(0)} req/s), errors ${(r.errorRate * 100).toFixed(2)} %, API p50/p95/p99 ${ms(r.api.p50)}/${ms(r.api.p95)}/${ms(r.api.p99)} ms, load max ${r.loadMax.toFixed(1)} -> ${r.passes ? "PASS" : "FAIL"}`;
+}
+
+/** The largest N that passes: double from the best pass, then bisect (at most 4 more runs). */
+async function findMax(runs, runNext) {
+  const passed = () => runs.filter((r) => r.passes).map((r) => r.users);
+  const failed = () => runs.filter((r) => !r.passes).map((r) => r.users);
+  for (let extra = 0; extra < 4; extra++) {
+    const lo = Math.max(0, ...passed());
+    const hi = Math.min(Infinity, ...failed().filter((n) => n > lo));
+    let next;
+    if (hi === Infinity) next = lo * 2;
+    else if (lo === 0) next = Math.max(10, Math.floor(hi / 2 / 10) * 10);
+    else next = Math.round((lo + hi) / 2 / 25) * 25;
+    if (next <= lo || next >= hi || runs.some((r) => r.users === next)) break;
+    runs.push(await runNext(next));
+  }
+  return Math.max(0, ...passed());
+}
+
+function report({ ab, runs, maxUsers, passthrough, loadBefore }) {
+  const lines = [];
+  lines.push("# Load test (`npm run loadtest`)");
+  lines.push("");
+  lines.push(
+    `Generated by \`node bench/loadtest/run.mjs ${process.argv.slice(2).join(" ")}\` on ${new Date().toISOString()}.`,
+  );
+  lines.push(`Machine: ${machine()}; load average before the runs: ${loadBefore.map((n) => n.toFixed(1)).join(" ")}.`);
+  lines.push(
+    `Server: \`npm run dev\` (wrangler dev: local D1, Queues, DOs, the RunPod emulator) on ${base}, rate limits as shipped (20/s burst 40, strict 5/s burst 10) per client address; the load generator runs on the same machine.`,
+  );
+  lines.push(
+    `Client address: wrangler dev ${passthrough ? "passes a client-supplied `CF-Connecting-IP` through to the Worker, so each simulated user (and each autocannon connection) has its own rate-limit bucket" : "overwrites `CF-Connecting-IP`; limits were raised with `--var`"}.`,
+  );
+  lines.push("");
+  if (ab.length) {
+    lines.push("## (a) `ab -n 1000 -c 100 /api/v1/characters`, with autocannon");
+    lines.push("");
+    lines.push("| run | requests | req/s | p50 ms | p95 ms | p99 ms | statuses | errors |");
+    lines.push("|---|---:|---:|---:|---:|---:|---|---:|");
+    for (const r of ab) {
+      lines.push(
+        `| ${r.name} | ${r.requests} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${Object.entries(r.statuses)
+          .map(([s, n]) => `${s}: ${n}`)
+          .join(", ")} | ${r.errors} |`,
+      );
+    }
+    lines.push("");
+  }
+  lines.push(`## (b) Mixed scenario, ${durationS} s per run, think time ${thinkMs} ms between iterations`);
+  lines.push("");
+  lines.push(
+    "An iteration: `GET /characters`, `GET /characters/popular`, `GET /characters/:id`, `POST /chats`, chat.send over the WebSocket until chat.done, `POST /generate` (256 x 256, 4 steps) until generation.updated `succeeded`, `GET /chats/:id/messages`, `GET /generations`. Each user signs in once (`POST /auth/guest`) and opens one socket. API = the single HTTP requests; error rate over every step.",
+  );
+  lines.push("");
+  lines.push(
+    "| users | iterations | API requests | API req/s | error rate | API p50 ms | API p95 ms | API p99 ms | chat.done p50/p95 ms | image p50/p95 ms | load avg (max) | client loop p99 ms | target |",
+  );
+  lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---|");
+  for (const r of [...runs].sort((a, b) => a.users - b.users)) {
+    const chat = r.rows.find((x) => x.name.startsWith("chat reply"));
+    const image = r.rows.find((x) => x.name.startsWith("image ready"));
+    lines.push(
+      `| ${r.users} | ${r.iterations} | ${r.api.count} | ${r.apiRps.toFixed(0)} | ${(r.errorRate * 100).toFixed(2)} % | ${ms(r.api.p50)} | ${ms(r.api.p95)} | ${ms(r.api.p99)} | ${ms(chat?.p50)} / ${ms(chat?.p95)} | ${ms(image?.p50)} / ${ms(image?.p95)} | ${r.loadMax.toFixed(1)} | ${r.clientLoopP99.toFixed(0)} | ${r.passes ? "met" : "missed"} |`,
+    );
+  }
+  lines.push("");
+  lines.push(
+    maxUsers > 0
+      ? `Largest N that met both targets (errors < 1 %, API p95 < 200 ms) on this machine: **${maxUsers}**.`
+      : "No N met both targets on this machine.",
+  );
+  for (const r of [...runs].sort((a, b) => a.users - b.users)) {
+    lines.push("");
+    lines.push(`### ${r.users} users, per step`);
+    lines.push("");
+    lines.push("| step | kind | count | errors | p50 ms | p95 ms | p99 ms | error reasons |");
+    lines.push("|---|---|---:|---:|---:|---:|---:|---|");
+    for (const s of r.rows) {
+      const reasons = Object.entries(s.reasons)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join("; ");
+      lines.push(`| ${s.name} | ${s.kind} | ${s.count} | ${s.errors} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.p99)} | ${reasons} |`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+async function main() {
+  const loadBefore = os.loadavg();
+  log(`load average ${loadBefore.map((n) => n.toFixed(2)).join(" ")} on ${os.cpus().length} cores`);
+  let stop = null;
+  if (await healthy()) log(`using the server already running at ${base}`);
+  else {
+    log(`starting npm run dev on port ${port} (emulator on ${port + 1})`);
+    stop = await startDev();
+  }
+  try {
+    let passthrough = await clientAddressPassesThrough();
+    log(`client-supplied CF-Connecting-IP ${passthrough ? "reaches" : "does NOT reach"} the Worker`);
+    if (!passthrough && stop) {
+      log("restarting with raised rate limits (--var RATE_*)");
+      await stop();
+      stop = await startDev([
+        "RATE_API_PER_S:1000000",
+        "RATE_API_BURST:1000000",
+        "RATE_STRICT_PER_S:1000000",
+        "RATE_STRICT_BURST:1000000",
+      ]);
+      passthrough = false;
+    }
+    const ab = [];
+    if (!args["no-ab"]) {
+      for (const oneIp of [false, true]) {
+        const r = await abEquivalent(oneIp);
+        ab.push(r);
+        log(`${r.name}: ${r.rps.toFixed(0)} req/s, p50 ${ms(r.p50)} ms, p95 ${ms(r.p95)} ms, statuses ${JSON.stringify(r.statuses)}`);
+      }
+    }
+    const runs = [];
+    let runNumber = 1;
+    const runNext = async (users) => {
+      log(`mixed scenario: ${users} users for ${durationS} s`);
+      const r = await mixed(users, runNumber++);
+      log(describeRun(r));
+      await sleep(5000);
+      return r;
+    };
+    for (const users of args.users.split(",").map(Number).filter((n) => n > 0)) runs.push(await runNext(users));
+    const maxUsers = args["find-max"] ? await findMax(runs, runNext) : Math.max(0, ...runs.filter((r) => r.passes).map((r) => r.users));
+    const text = report({ ab, runs, maxUsers, passthrough, loadBefore });
+    if (args.write) {
+      writeFileSync(path.join(root, "bench/loadtest/RESULTS.md"), text);
+      log("wrote bench/loadtest/RESULTS.md");
+    } else {
+      console.log(text);
+    }
+  } finally {
+    if (stop) {
+      log("stopping npm run dev");
+      await stop();
+    }
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`[loadtest] ${error.stack ?? error}`);
+    process.exit(1);
+  },
+);
