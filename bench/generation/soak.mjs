@@ -335,6 +335,7 @@ async function verify({ api, emulatorUrl, jobs, throughput, inFlightSamples }) {
       upstreamJobsPerJob: countBy(all, (j) => String(j.upstream.length)),
       attempts: countBy(all, (j) => String(j.final.attempts)),
       injectedFaultsSeenUpstream: countBy(upstream, (u) => u.fault ?? "none"),
+      webhookCallsNot2xx: upstream.reduce((n, u) => n + u.webhookFailures, 0),
     },
     problems,
   };

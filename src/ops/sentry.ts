@@ -1,5 +1,49 @@
+import type { Breadcrumb, Event } from "@sentry/cloudflare";
+import { loggablePath } from "./redact";
+
 type SentryModule = typeof import("@sentry/cloudflare");
 type Handler = ExportedHandler<Env>;
+
+/** Only these request headers may leave with an event (never Authorization, Cookie, CF-Connecting-IP). */
+const SAFE_HEADERS = new Set(["content-type", "content-length", "user-agent", "x-request-id", "upgrade"]);
+
+function scrubUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return `${url.origin}${loggablePath(url.pathname)}`;
+  } catch {
+    return loggablePath(raw);
+  }
+}
+
+/**
+ * What Sentry may receive of a request: the URL without its query string (`?token=` on /ws)
+ * and with secret path segments redacted (RunPod's webhook, image keys), a few harmless
+ * headers, no body, no cookies. Transaction names get the same path treatment.
+ */
+export function scrubEvent<E extends Event>(event: E): E {
+  if (event.request) {
+    const { url, method, headers } = event.request;
+    event.request = {
+      ...(url ? { url: scrubUrl(url) } : {}),
+      ...(method ? { method } : {}),
+      headers: Object.fromEntries(
+        Object.entries(headers ?? {}).filter(([name]) => SAFE_HEADERS.has(name.toLowerCase())),
+      ),
+    };
+  }
+  if (event.transaction) event.transaction = event.transaction.replace(/\/\S*/, (path) => loggablePath(path));
+  if (event.breadcrumbs) event.breadcrumbs = event.breadcrumbs.map(scrubBreadcrumb);
+  return event;
+}
+
+/** Outbound-call breadcrumbs keep their URL without query string. */
+export function scrubBreadcrumb(breadcrumb: Breadcrumb): Breadcrumb {
+  const url = breadcrumb.data?.url;
+  return typeof url === "string"
+    ? { ...breadcrumb, data: { ...breadcrumb.data, url: scrubUrl(url) } }
+    : breadcrumb;
+}
 
 /** Set once the SDK has been loaded for a DSN; until then `reportError` does nothing. */
 let loaded: SentryModule | undefined;
@@ -29,9 +73,13 @@ export function withOptionalSentry<H extends Handler>(
   const sentryHandler = (): Promise<Handler> => {
     instrumented ??= load().then((sentry) => {
       loaded = sentry;
-      return sentry.withSentry((env: Env) => ({ dsn: sentryDsn(env), tracesSampleRate: 0 }), {
-        ...handler,
-      } as Handler);
+      const options = (env: Env) => ({
+        dsn: sentryDsn(env),
+        tracesSampleRate: 0,
+        beforeSend: scrubEvent,
+        beforeBreadcrumb: scrubBreadcrumb,
+      });
+      return sentry.withSentry(options, { ...handler } as Handler);
     });
     return instrumented;
   };

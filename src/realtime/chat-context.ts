@@ -58,12 +58,15 @@ export async function loadTurnContext(
   chatId: string,
   budgetChars: number,
 ): Promise<TurnContext> {
-  const [chat, user] = await Promise.all([repo.chats.get(chatId, userId), repo.users.get(userId)]);
-  if (!chat) throw new TurnRefused("not_found", "No such chat.");
-  const [character, history] = await Promise.all([
-    repo.characters.get(chat.character_id, userId),
-    loadRecentHistory(repo, chat.id, budgetChars),
+  // History is read alongside the ownership check (one round trip less) and dropped unread
+  // when the chat is not the user's.
+  const [chat, user, history] = await Promise.all([
+    repo.chats.get(chatId, userId),
+    repo.users.get(userId),
+    loadRecentHistory(repo, chatId, budgetChars),
   ]);
+  if (!chat) throw new TurnRefused("not_found", "No such chat.");
+  const character = await repo.characters.get(chat.character_id, userId);
   if (!character) throw new TurnRefused("not_found", "The character of this chat is no longer available.");
   return {
     chat,

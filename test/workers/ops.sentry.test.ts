@@ -2,7 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import * as Sentry from "@sentry/cloudflare";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
-import { reportError, sentryDsn, sentryLoaded, withOptionalSentry } from "../../src/ops/sentry";
+import { reportError, scrubEvent, sentryDsn, sentryLoaded, withOptionalSentry } from "../../src/ops/sentry";
 
 const ORIGIN = "http://127.0.0.1:8787";
 type Req = Parameters<NonNullable<ExportedHandler<Env>["fetch"]>>[0];
@@ -76,5 +76,71 @@ describe("Sentry with SENTRY_DSN", () => {
     expect(load).toHaveBeenCalledTimes(1);
     expect(seen).toEqual(["http://public@127.0.0.1:9/1", "http://public@127.0.0.1:9/1"]);
     expect(sentryLoaded()).toBe(true);
+  });
+});
+
+describe("what Sentry receives", () => {
+  it("an uncaught error, with the URL's query string and secret path segments gone", async () => {
+    const sent: string[] = [];
+    const realFetch = globalThis.fetch;
+    const outbound = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!url.startsWith("http://127.0.0.1:9/")) return realFetch(input, init);
+      sent.push(
+        typeof init?.body === "string" ? init.body : new TextDecoder().decode(init?.body as ArrayBuffer),
+      );
+      return new Response("{}", { status: 200 });
+    });
+    let n = 0;
+    const handler: ExportedHandler<Env> = {
+      async fetch() {
+        n += 1;
+        // Distinct messages: Sentry's Dedupe integration drops a repeat of the same error.
+        throw new Error(`boom in a handler #${n}`);
+      },
+    };
+    const wrapped = withOptionalSentry(handler);
+    const testEnv = { ...env, SENTRY_DSN: "http://public@127.0.0.1:9/1" } as Env;
+    const secret = "eyJhbGciOiJIUzI1NiJ9.secret-token";
+    for (const path of [`/api/v1/ws?token=${secret}`, `/api/v1/webhooks/runpod/job_1/${secret}`]) {
+      const ctx = createExecutionContext();
+      const req = new Request(`${ORIGIN}${path}`, {
+        headers: { Authorization: `Bearer ${secret}`, Cookie: `s=${secret}` },
+      });
+      await expect(Promise.resolve(wrapped.fetch?.(req as Req, testEnv, ctx))).rejects.toThrow(
+        "boom in a handler",
+      );
+      await waitOnExecutionContext(ctx);
+    }
+    outbound.mockRestore();
+    const envelopes = sent.join("\n");
+    expect(envelopes).toContain("boom in a handler #1");
+    expect(envelopes).toContain("boom in a handler #2");
+    expect(envelopes).not.toContain(secret);
+    expect(envelopes).toContain("/api/v1/webhooks/runpod/[redacted]");
+  });
+
+  it("scrubEvent keeps the path, a few headers, and nothing else of the request", () => {
+    const event = scrubEvent({
+      transaction: "GET /api/v1/webhooks/runpod/job_1/s3cret",
+      request: {
+        url: "https://art.example.com/api/v1/ws?token=abc",
+        method: "GET",
+        query_string: "token=abc",
+        cookies: { s: "abc" },
+        data: '{"password":1}',
+        headers: { Authorization: "Bearer abc", "User-Agent": "test", "CF-Connecting-IP": "1.2.3.4" },
+      },
+      breadcrumbs: [
+        { category: "fetch", data: { url: "https://api.runpod.ai/v2/x/status/y?key=abc", method: "GET" } },
+      ],
+    });
+    expect(event.request).toEqual({
+      url: "https://art.example.com/api/v1/ws",
+      method: "GET",
+      headers: { "User-Agent": "test" },
+    });
+    expect(event.transaction).toBe("GET /api/v1/webhooks/runpod/[redacted]");
+    expect(event.breadcrumbs?.[0]?.data?.url).toBe("https://api.runpod.ai/v2/x/status/y");
   });
 });

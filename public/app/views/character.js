@@ -27,7 +27,11 @@ export function characterView({ id }, _query, { navigate }) {
       element.setAttribute("aria-busy", "false");
       replace(
         element,
-        h("h1", { tabindex: "-1" }, "Character not found"),
+        h(
+          "h1",
+          { tabindex: "-1" },
+          error.code === "not_found" ? "Character not found" : "Couldn’t load this character",
+        ),
         h("p", { class: "muted" }, error.message),
         h("a", { href: "/", class: "btn btn--secondary" }, "Back to characters"),
       );

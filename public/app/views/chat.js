@@ -29,6 +29,7 @@ export function chatView({ id }) {
   let oldestId = null;
   let watchdog = 0;
   let cancelTimer = 0;
+  let destroyed = false;
 
   const log = messageLog({ onLoadOlder: loadOlder });
   const box = composer({ onSend: send, onStop: stopReply });
@@ -41,6 +42,13 @@ export function chatView({ id }) {
     "data-testid": "connection-banner",
     hidden: true,
   });
+  const header = h(
+    "header",
+    { class: "chat-head" },
+    h("a", { href: "/chats", class: "icon-btn chat-head__back", "aria-label": "All chats" }, icon("back")),
+    headAvatar,
+    h("div", { class: "chat-head__text" }, title, headSub),
+  );
 
   const element = h(
     "div",
@@ -54,17 +62,7 @@ export function chatView({ id }) {
     h(
       "section",
       { class: "chat", "data-testid": "chat-view", "data-chat-id": id },
-      h(
-        "header",
-        { class: "chat-head" },
-        h(
-          "a",
-          { href: "/chats", class: "icon-btn chat-head__back", "aria-label": "All chats" },
-          icon("back"),
-        ),
-        headAvatar,
-        h("div", { class: "chat-head__text" }, title, headSub),
-      ),
+      header,
       banner,
       log.element,
       box.element,
@@ -86,10 +84,22 @@ export function chatView({ id }) {
 
   // ---- loading -------------------------------------------------------------------------------
 
-  async function loadHeader() {
-    try {
-      const { items } = await request("/chats", { query: { limit: 100 } });
+  /** Finds this chat in the list (the API has no single-chat read) to learn its character. */
+  async function findChat() {
+    let cursor = null;
+    for (let page = 0; page < 5; page++) {
+      const { items, next_cursor: next } = await request("/chats", { query: { limit: 100, cursor } });
       const chat = items.find((c) => c.id === id);
+      if (chat || !next) return chat ?? null;
+      cursor = next;
+    }
+    return null;
+  }
+
+  async function loadHeader(attempt = 1) {
+    header.setAttribute("aria-busy", "true");
+    try {
+      const chat = await findChat();
       if (!chat) return;
       headSub.textContent = `Started ${timeAgo(chat.created_at)}`;
       const character = await loadCharacter(chat.character_id);
@@ -112,8 +122,14 @@ export function chatView({ id }) {
       );
       box.setPlaceholder(`Message ${name}…`);
       log.setCharacter(character);
-    } catch {
-      // The header is decoration; the conversation works without it.
+    } catch (error) {
+      // Only decoration (the conversation works without it), but worth a retry after a rate limit.
+      if (attempt < 3 && !destroyed) {
+        setTimeout(() => loadHeader(attempt + 1), (error.retryAfter ?? attempt) * 1000);
+        return;
+      }
+    } finally {
+      header.setAttribute("aria-busy", "false");
     }
   }
 
@@ -331,6 +347,7 @@ export function chatView({ id }) {
     element,
     title: "Chat",
     destroy: () => {
+      destroyed = true;
       for (const off of unsubscribe) off();
       clearTimeout(watchdog);
       clearTimeout(cancelTimer);
