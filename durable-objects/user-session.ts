@@ -154,68 +154,42 @@ export class UserSession extends DurableObject<Env> {
       socket.close(1011, "session state lost");
       return;
     }
+    const refuse = (code: string, detail: string) =>
+      this.sendTo(socket, { type: "error", code, detail, chat_id: frame.chat_id });
     let config: Config;
     try {
       config = loadConfig(this.env);
     } catch {
-      this.sendTo(socket, {
-        type: "error",
-        code: "internal",
-        detail: "The service is misconfigured.",
-        chat_id: frame.chat_id,
-      });
+      refuse("internal", "The service is misconfigured.");
       return;
     }
     const slot = this.replies.begin(frame.chat_id);
-    if (slot === "busy" || slot === "limit") {
-      const refusal =
-        slot === "busy"
-          ? new TurnRefused(
-              "conflict",
-              "A reply is already streaming in this chat; wait for chat.done or cancel it.",
-            )
-          : new TurnRefused("quota_exceeded", `At most ${MAX_REPLIES_PER_USER} replies may stream at once.`);
-      this.sendTo(socket, {
-        type: "error",
-        code: refusal.code,
-        detail: refusal.detail,
-        chat_id: frame.chat_id,
-      });
+    if (slot === "busy") {
+      refuse("conflict", "A reply is already streaming in this chat; wait for chat.done or cancel it.");
+      return;
+    }
+    if (slot === "limit") {
+      refuse("quota_exceeded", `At most ${MAX_REPLIES_PER_USER} replies may stream at once.`);
       return;
     }
     const repo = openRepository(this.env, config);
-    const turn = runChatTurn(
-      {
-        repo,
-        config,
-        userId: attachment.user_id,
-        broadcast: (event) => this.sendToAll(JSON.stringify(event)),
-        signal: slot.signal,
-        memory: this.memory,
-      },
-      frame,
-    )
+    const deps = {
+      repo,
+      config,
+      userId: attachment.user_id,
+      broadcast: (event: ServerEvent) => this.sendToAll(JSON.stringify(event)),
+      signal: slot.signal,
+      memory: this.memory,
+    };
+    const turn = runChatTurn(deps, frame)
       .catch((error: unknown) => {
-        if (error instanceof TurnRefused) {
-          this.sendTo(socket, {
-            type: "error",
-            code: error.code,
-            detail: error.detail,
-            chat_id: frame.chat_id,
-          });
-          return;
-        }
+        if (error instanceof TurnRefused) return refuse(error.code, error.detail);
         log("error", "chat turn failed", { chat_id: frame.chat_id, error: String(error) });
-        this.sendTo(socket, {
-          type: "error",
-          code: "internal",
-          detail: "The message could not be handled; try again.",
-          chat_id: frame.chat_id,
-        });
+        refuse("internal", "The message could not be handled; try again.");
       })
-      .finally(async () => {
+      .finally(() => {
         this.replies.end(frame.chat_id, slot);
-        await repo.sql.close();
+        return repo.sql.close().catch(() => {});
       });
     // The reply outlives this event handler; its fetch keeps the object awake meanwhile.
     this.ctx.waitUntil(turn);

@@ -67,7 +67,8 @@ async function main() {
   }
 }
 
-async function soak({ apiUrl, emulatorUrl, helloUrl }) {
+async function soak(stack) {
+  const { apiUrl, emulatorUrl, helloUrl } = stack;
   const api = (path, init) => fetch(`${apiUrl}/api/v1${path}`, init);
   await post(`${emulatorUrl}/_emulator/config`, {
     gpuTimeMs: GPU_MS,
@@ -124,7 +125,7 @@ async function soak({ apiUrl, emulatorUrl, helloUrl }) {
   log(
     `phase A: ${ROUNDS} rounds of ${perRound} hello POSTs then ${perRound} POST /generate, concurrency ${CONCURRENCY}`,
   );
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < (perRound > 0 ? ROUNDS : 0); round++) {
     const hello = await runPool(perRound, CONCURRENCY, async (i) => {
       const t0 = performance.now();
       const res = await fetch(`${helloUrl}/`, sameShapeAsGenerate(i));
@@ -193,7 +194,7 @@ async function soak({ apiUrl, emulatorUrl, helloUrl }) {
   clearInterval(sampler);
 
   log("verifying every job");
-  return verify({ api, emulatorUrl, jobs, throughput, inFlightSamples });
+  return verify({ api, emulatorUrl, jobs, throughput, inFlightSamples, apiStatuses: stack.apiStatuses });
 }
 
 /** Polls each user's history until none of `users` has an active job left. */
@@ -227,7 +228,7 @@ async function poll(api, jobs, users) {
   });
 }
 
-async function verify({ api, emulatorUrl, jobs, throughput, inFlightSamples }) {
+async function verify({ api, emulatorUrl, jobs, throughput, inFlightSamples, apiStatuses }) {
   const all = [...jobs.values()];
   await runPool(all.length, 16, async (i) => {
     const job = all[i];
@@ -336,6 +337,7 @@ async function verify({ api, emulatorUrl, jobs, throughput, inFlightSamples }) {
       attempts: countBy(all, (j) => String(j.final.attempts)),
       injectedFaultsSeenUpstream: countBy(upstream, (u) => u.fault ?? "none"),
       webhookCallsNot2xx: upstream.reduce((n, u) => n + u.webhookFailures, 0),
+      apiResponses: apiStatuses?.() ?? "not captured (--url)",
     },
     problems,
   };

@@ -2,7 +2,7 @@
 // R2 and Durable Objects) plus the bare hello-world Worker, on free ports and a throwaway
 // state directory, so a soak never touches a developer's running server or local data.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -37,16 +37,25 @@ async function waitFor(url, what, timeoutMs = 90_000) {
   throw new Error(`${what} did not come up at ${url}`);
 }
 
-function start(name, args) {
+function start(name, args, cwd = root) {
   const child = spawn(process.execPath, args, {
-    cwd: root,
+    cwd,
     env: { ...process.env, CI: "true", NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines = [];
+  /** Response statuses per route of `wrangler dev`'s request log, e.g. {"POST /api/v1/webhooks/runpod 429": 3}. */
+  const statuses = {};
   const keep = (chunk) => {
-    lines.push(chunk.toString());
+    const text = chunk.toString();
+    lines.push(text);
     if (lines.length > 2000) lines.shift();
+    for (const [, method, route, status] of text.matchAll(
+      /\b(GET|POST) (\/api\/v1\/[a-z]+(?:\/runpod)?)\S* (\d{3})/g,
+    )) {
+      const key = `${method} ${route} ${status}`;
+      statuses[key] = (statuses[key] ?? 0) + 1;
+    }
   };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
@@ -58,7 +67,33 @@ function start(name, args) {
     }
   });
   child.logTail = (chars = 4000) => lines.join("").slice(-chars);
+  child.statuses = statuses;
   return child;
+}
+
+/** What `wrangler dev` needs to build and run the service. */
+const SNAPSHOT = [
+  "src",
+  "durable-objects",
+  "migrations",
+  "public",
+  "wrangler.toml",
+  ".dev.vars",
+  "package.json",
+  "tsconfig.json",
+];
+
+/**
+ * A copy of the service's sources: `wrangler dev` rebuilds and restarts the Worker whenever
+ * a watched file changes, and a soak must not measure restarts caused by edits elsewhere.
+ */
+function snapshot(dir) {
+  for (const entry of SNAPSHOT) {
+    if (existsSync(path.join(root, entry)))
+      cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
+  }
+  symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
 }
 
 /**
@@ -71,6 +106,7 @@ export async function startStack({ extraVars = [] } = {}) {
   }
   // In memory when the machine has a tmpfs: production D1 is not a local disk's fsync.
   const stateDir = mkdtempSync(path.join(existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir(), "soak-state-"));
+  const appDir = snapshot(mkdtempSync(path.join(os.tmpdir(), "soak-app-")));
   const [apiPort, emulatorPort, helloPort, inspectorA, inspectorB] = await Promise.all([
     freePort(),
     freePort(),
@@ -85,7 +121,7 @@ export async function startStack({ extraVars = [] } = {}) {
   const migrate = spawnSync(
     process.execPath,
     [wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir],
-    { cwd: root, env: { ...process.env, CI: "true" }, encoding: "utf8" },
+    { cwd: appDir, env: { ...process.env, CI: "true" }, encoding: "utf8" },
   );
   if (migrate.status !== 0) throw new Error(`applying D1 migrations failed:\n${migrate.stderr}`);
 
@@ -97,18 +133,22 @@ export async function startStack({ extraVars = [] } = {}) {
     `PUBLIC_BASE_URL:${apiUrl}`,
     ...extraVars,
   ].flatMap((v) => ["--var", v]);
-  const devFlags = ["--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--persist-to", stateDir];
+  const devFlags = ["--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
   children.push(
-    start("wrangler dev", [
-      wrangler,
-      "dev",
-      "--port",
-      String(apiPort),
-      "--inspector-port",
-      String(inspectorA),
-      ...devFlags,
-      ...vars,
-    ]),
+    start(
+      "wrangler dev",
+      [
+        wrangler,
+        "dev",
+        "--port",
+        String(apiPort),
+        "--inspector-port",
+        String(inspectorA),
+        "--persist-to",
+        stateDir,
+      ].concat(devFlags, vars),
+      appDir,
+    ),
   );
   children.push(
     start("hello worker", [
@@ -131,6 +171,7 @@ export async function startStack({ extraVars = [] } = {}) {
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
     rmSync(stateDir, { recursive: true, force: true });
+    rmSync(appDir, { recursive: true, force: true });
   };
   try {
     await waitFor(`${emulatorUrl}/`, "emulator");
@@ -144,5 +185,7 @@ export async function startStack({ extraVars = [] } = {}) {
   }
   const logs = () =>
     children.map((child) => `--- ${child.spawnargs.slice(1, 3).join(" ")}\n${child.logTail()}`).join("\n");
-  return { apiUrl, emulatorUrl, helloUrl, stop, logs };
+  const apiStatuses = () =>
+    children.find((child) => child.spawnargs.includes(String(apiPort)))?.statuses ?? {};
+  return { apiUrl, emulatorUrl, helloUrl, stop, logs, apiStatuses };
 }

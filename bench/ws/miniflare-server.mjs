@@ -26,7 +26,16 @@ rmSync(path.join(args.persist, "state"), { recursive: true, force: true });
 const dist = path.join(args.persist, "dist");
 execFileSync(
   process.execPath,
-  [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", dist, "-c", "wrangler.toml", "--env="],
+  [
+    path.join(root, "node_modules/wrangler/bin/wrangler.js"),
+    "deploy",
+    "--dry-run",
+    "--outdir",
+    dist,
+    "-c",
+    "wrangler.toml",
+    "--env=",
+  ],
   { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "1" } },
 );
 
@@ -35,31 +44,37 @@ const { workerOptions: fromWrangler } = unstable_getMiniflareWorkerOptions(path.
 const { modulesRules: _rules, ...workerOptions } = Object.fromEntries(
   Object.entries(fromWrangler).filter(([, value]) => value !== undefined),
 );
-const vars = Object.fromEntries(args.var.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
+const vars = Object.fromEntries(
+  args.var.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+);
 
 // wrangler still hands out Miniflare-4-shaped options; Miniflare 5 converts them.
-const mf = new Miniflare(convertV4MiniflareOptions({
-  host: "127.0.0.1",
-  port: Number(args.port),
-  resourcePersistencePath: path.join(args.persist, "state"),
-  logRequests: false,
-  workers: [
-    {
-      ...workerOptions,
-      name: "edge-art-service",
-      modules: true,
-      modulesRoot: dist,
-      scriptPath: path.join(dist, "index.js"),
-      bindings: { ...workerOptions.bindings, ...vars },
-    },
-  ],
-}));
+const mf = new Miniflare(
+  convertV4MiniflareOptions({
+    host: "127.0.0.1",
+    port: Number(args.port),
+    resourcePersistencePath: path.join(args.persist, "state"),
+    logRequests: false,
+    workers: [
+      {
+        ...workerOptions,
+        name: "edge-art-service",
+        modules: true,
+        modulesRoot: dist,
+        scriptPath: path.join(dist, "index.js"),
+        bindings: { ...workerOptions.bindings, ...vars },
+      },
+    ],
+  }),
+);
 const url = await mf.ready;
 
 // The same migration files `wrangler d1 migrations apply` runs.
 const db = await mf.getD1Database("DB");
 const dir = path.join(root, "migrations/d1");
-for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith(".sql"))
+  .sort()) {
   const statements = unstable_splitSqlQuery(readFileSync(path.join(dir, file), "utf8"));
   await db.batch(statements.map((statement) => db.prepare(statement)));
 }

@@ -26,8 +26,9 @@ const { values: args } = parseArgs({
     chatting: { type: "string", default: "1000" },
     "per-user": { type: "string", default: "1" },
     samples: { type: "string", default: "200" },
-    duration: { type: "string", default: "30" },
-    "think-ms": { type: "string", default: "2000" },
+    duration: { type: "string", default: "60" },
+    ramp: { type: "string", default: "60" },
+    "think-ms": { type: "string", default: "20000" },
     tokens: { type: "string", default: "20" },
     "first-token-ms": { type: "string", default: "50" },
     "token-delay-ms": { type: "string", default: "20" },
@@ -40,6 +41,7 @@ const PER_USER = Number(args["per-user"]);
 const SAMPLES = Number(args.samples);
 const DURATION_MS = Number(args.duration) * 1000;
 const THINK_MS = Number(args["think-ms"]);
+const RAMP_MS = Number(args.ramp) * 1000;
 const TOKENS = Number(args.tokens);
 const FIRST_TOKEN_MS = Number(args["first-token-ms"]);
 const TOKEN_DELAY_MS = Number(args["token-delay-ms"]);
@@ -102,13 +104,24 @@ async function startService(target) {
   let proc;
   if (target === "miniflare") {
     const vars = Object.entries(VARS).flatMap(([k, v]) => ["--var", `${k}=${v}`]);
-    proc = startProcess([path.join(root, "bench/ws/miniflare-server.mjs"), "--port", String(PORTS.miniflare), "--persist", persist, ...vars]);
+    proc = startProcess([
+      path.join(root, "bench/ws/miniflare-server.mjs"),
+      "--port",
+      String(PORTS.miniflare),
+      "--persist",
+      persist,
+      ...vars,
+    ]);
   } else {
-    execFileSync(process.execPath, [wranglerBin, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
-      cwd: root,
-      env: { ...process.env, CI: "1" },
-      stdio: "ignore",
-    });
+    execFileSync(
+      process.execPath,
+      [wranglerBin, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
+      {
+        cwd: root,
+        env: { ...process.env, CI: "1" },
+        stdio: "ignore",
+      },
+    );
     const vars = Object.entries(VARS).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
     proc = startProcess([
       wranglerBin,
@@ -128,6 +141,13 @@ async function startService(target) {
   procs.push(proc);
   const base = `http://127.0.0.1:${PORTS[target]}`;
   await waitFor(`${base}/api/v1/health`, proc, 180_000);
+  // Miniflare listens before the migrations have run; it prints READY after them.
+  const deadline = Date.now() + 120_000;
+  while (target === "miniflare" && !proc.output().includes("READY")) {
+    if (Date.now() > deadline || proc.child.exitCode !== null)
+      throw new Error(`not ready:\n${proc.output().slice(-2000)}`);
+    await sleep(200);
+  }
   return { proc, base };
 }
 
@@ -136,7 +156,11 @@ async function startService(target) {
 async function api(base, pathname, { token, body } = {}) {
   const headers = { "Content-Type": "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(`${base}/api/v1${pathname}`, { method: "POST", headers, body: JSON.stringify(body ?? {}) });
+  const res = await fetch(`${base}/api/v1${pathname}`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify(body ?? {}),
+  });
   if (!res.ok) throw new Error(`${pathname}: ${res.status} ${await res.text()}`);
   return res.json();
 }
@@ -144,7 +168,9 @@ async function api(base, pathname, { token, body } = {}) {
 /** A socket whose frames resolve waiters keyed by chat id. */
 function openSocket(base, token) {
   return new Promise((resolve) => {
-    const ws = new WebSocket(`${base.replace("http", "ws")}/api/v1/ws?token=${token}`, { perMessageDeflate: false });
+    const ws = new WebSocket(`${base.replace("http", "ws")}/api/v1/ws?token=${token}`, {
+      perMessageDeflate: false,
+    });
     const client = { ws, open: false, waiters: new Map(), pongs: 0, closeCode: null };
     ws.on("open", () => {
       client.open = true;
@@ -189,7 +215,8 @@ function exchange(client, chatId, content) {
     }
     client.waiters.set(chatId, (frame) => {
       if (frame.type === "chat.delta" && first === null) first = performance.now() - started;
-      else if (frame.type === "chat.done") finish(frame.message.status === "complete" ? "complete" : frame.message.status);
+      else if (frame.type === "chat.done")
+        finish(frame.message.status === "complete" ? "complete" : frame.message.status);
       else if (frame.type === "error") finish(`error:${frame.code}`);
     });
     client.ws.send(JSON.stringify({ type: "chat.send", chat_id: chatId, content }));
@@ -222,25 +249,45 @@ async function heldSockets(clients, timeoutMs = 15_000) {
   return answered;
 }
 
-/** `users` chatting at once for `durationMs`: send, wait for chat.done, think, repeat. */
+/**
+ * `users` chatting: each sends a first message at a random moment of the ramp (the chat's
+ * first turn, read from the database: "cold"), then for `durationMs` keeps sending, waiting
+ * for chat.done and thinking THINK_MS/2..3*THINK_MS/2 between messages ("warm" turns).
+ */
 async function chatLoad(users, durationMs, converse) {
-  const firsts = [];
-  const dones = [];
-  const outcomes = {};
-  const deadline = performance.now() + durationMs;
+  const cold = { firsts: [], outcomes: {} };
+  const warm = { firsts: [], dones: [], outcomes: {} };
+  const count = (bucket, outcome) => {
+    bucket.outcomes[outcome] = (bucket.outcomes[outcome] ?? 0) + 1;
+  };
+  const rampEnd = performance.now() + RAMP_MS;
+  const deadline = rampEnd + durationMs;
   await Promise.all(
     users.map(async (user, i) => {
-      await sleep(Math.random() * THINK_MS);
-      for (let turn = 0; performance.now() < deadline; turn++) {
-        const result = await converse(user, `user ${i} turn ${turn}, tell me of the marsh [[emu:tokens=${TOKENS}]]`);
-        outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
-        if (result.first !== null) firsts.push(result.first);
-        if (result.outcome === "complete") dones.push(result.done);
+      await sleep(Math.random() * RAMP_MS);
+      const first = await converse(user, `user ${i} says hello [[emu:tokens=${TOKENS}]]`);
+      count(cold, first.outcome);
+      if (first.first !== null) cold.firsts.push(first.first);
+      await sleep(Math.max(0, rampEnd - performance.now()) + Math.random() * THINK_MS);
+      for (let turn = 1; performance.now() < deadline; turn++) {
+        const result = await converse(
+          user,
+          `user ${i} turn ${turn}, tell me of the marsh [[emu:tokens=${TOKENS}]]`,
+        );
+        count(warm, result.outcome);
+        if (result.first !== null) warm.firsts.push(result.first);
+        if (result.outcome === "complete") warm.dones.push(result.done);
         await sleep(THINK_MS * (0.5 + Math.random()));
       }
     }),
   );
-  return { first: stats(firsts), done: stats(dones), outcomes };
+  return {
+    cold: { first: stats(cold.firsts), outcomes: cold.outcomes },
+    first: stats(warm.firsts),
+    done: stats(warm.dones),
+    outcomes: warm.outcomes,
+    turnsPerSecond: warm.firsts.length / (durationMs / 1000),
+  };
 }
 
 // The model alone: the same request straight at the emulator.
@@ -262,7 +309,8 @@ async function directExchange(content) {
   let first = null;
   const decoder = new TextDecoder();
   for await (const chunk of res.body) {
-    if (first === null && decoder.decode(chunk, { stream: true }).includes('"content"')) first = performance.now() - started;
+    if (first === null && decoder.decode(chunk, { stream: true }).includes('"content"'))
+      first = performance.now() - started;
   }
   return { outcome: res.ok ? "complete" : `http:${res.status}`, first, done: performance.now() - started };
 }
@@ -299,7 +347,10 @@ async function runTarget(target) {
       chats[i] = await api(base, "/chats", { token: users[i].token, body: { character_id: CHARACTER } });
     });
     const sampler = await api(base, "/auth/guest", { body: { display_name: "sampler" } });
-    const samplerChat = await api(base, "/chats", { token: sampler.token, body: { character_id: CHARACTER } });
+    const samplerChat = await api(base, "/chats", {
+      token: sampler.token,
+      body: { character_id: CHARACTER },
+    });
 
     log(`${target}: opening ${SOCKETS} sockets`);
     const clients = new Array(SOCKETS);
@@ -365,22 +416,25 @@ async function runTarget(target) {
 }
 
 function report(results, baseline) {
-  const rows = results.map((r) =>
-    r.died
-      ? `| ${r.target} | ${r.sockets} | ${r.opened} | ${r.heldAfterOpen} | died (first failure after ${r.firstFailureAt ?? "-"} open; ${JSON.stringify(r.openFailures)}) | | | | | |`
-      : `| ${r.target} | ${r.sockets} | ${r.opened} (${r.openSeconds.toFixed(0)} s) | ${r.heldAfterOpen} / ${r.heldAfterChat} | ${ms(r.sequential.p50)} / ${ms(r.sequential.p99)} | ${ms(r.sequential.p50 - baseline.sequential.p50)} / ${ms(r.sequential.p99 - baseline.sequential.p99)} | ${r.loaded.first.n} | ${ms(r.loaded.first.p50)} / ${ms(r.loaded.first.p99)} | ${ms(r.loaded.first.p99 - baseline.loaded.first.p99)} | ${JSON.stringify(r.loaded.outcomes)} |`,
-  );
+  const rows = results.map((r) => {
+    if (r.died) {
+      return `| ${r.target} | ${r.sockets} | ${r.opened} | ${r.heldAfterOpen} | service gone (first refusal after ${r.firstFailureAt ?? "-"} open: ${JSON.stringify(r.openFailures)}) | | | | | | |`;
+    }
+    const l = r.loaded;
+    return `| ${r.target} | ${r.sockets} | ${r.opened} in ${r.openSeconds.toFixed(0)} s | ${r.heldAfterOpen} / ${r.heldAfterChat} | ${ms(r.sequential.p50)} / ${ms(r.sequential.p99)} (+${ms(r.sequential.p50 - baseline.sequential.p50)} / +${ms(r.sequential.p99 - baseline.sequential.p99)}) | ${ms(l.cold.first.p50)} / ${ms(l.cold.first.p99)} | ${l.turnsPerSecond.toFixed(1)} | ${ms(l.first.p50)} / ${ms(l.first.p99)} (+${ms(l.first.p50 - baseline.loaded.first.p50)} / +${ms(l.first.p99 - baseline.loaded.first.p99)}) | ${ms(l.done.p50)} / ${ms(l.done.p99)} | ${JSON.stringify({ ...l.cold.outcomes, ...Object.fromEntries(Object.entries(l.outcomes).map(([k, v]) => [`warm ${k}`, v])) })} |`;
+  });
   return `Run: \`node bench/ws/run.mjs ${process.argv.slice(2).join(" ")}\` on ${new Date().toISOString()}.
 Machine: ${machine()}; \`ulimit -n\` ${execFileSync("sh", ["-c", "ulimit -n"]).toString().trim()}.
-Emulator: first token ${FIRST_TOKEN_MS} ms, then one token per ${TOKEN_DELAY_MS} ms; chatting replies are ${TOKENS} tokens, sequential samples 3.
-Pattern: ${SOCKETS} sockets (${PER_USER} per user) opened ${OPEN_CONCURRENCY} at a time and held; ${SAMPLES} sequential exchanges on one more socket;
-then ${CHATTING} users chat for ${DURATION_MS / 1000} s (send, wait for chat.done, think ${THINK_MS / 2}..${(THINK_MS * 3) / 2} ms, repeat) while the other sockets idle.
-Latency = client clock from sending \`chat.send\` to receiving the first \`chat.delta\`.
+Emulator (own process): first token ${FIRST_TOKEN_MS} ms, then a token every ${TOKEN_DELAY_MS} ms; chat replies ${TOKENS} tokens, sequential samples 3 tokens.
+Pattern: ${SOCKETS} sockets (${PER_USER} per user) opened ${OPEN_CONCURRENCY} at a time and held; ${SAMPLES} sequential exchanges on one more
+socket while they idle; then ${CHATTING} of the users chat: a first message each at a random moment of a ${RAMP_MS / 1000} s ramp ("cold":
+the chat is read from D1), then ${DURATION_MS / 1000} s of send / wait for chat.done / think ${THINK_MS / 2000}..${(THINK_MS * 3) / 2000} s ("warm"), the other sockets idle.
+Latency: client clock from sending \`chat.send\` to the first \`chat.delta\`; (+x) is above the model alone.
 
-The model alone (same requests straight at the emulator from this process): sequential first token p50 ${ms(baseline.sequential.p50)} ms / p99 ${ms(baseline.sequential.p99)} ms;
-${CHATTING} users chatting: first token p50 ${ms(baseline.loaded.first.p50)} ms / p99 ${ms(baseline.loaded.first.p99)} ms (${baseline.loaded.first.n} replies).
+The model alone (the same requests straight at the emulator from this process): sequential first token p50 ${ms(baseline.sequential.p50)} / p99 ${ms(baseline.sequential.p99)} ms;
+the same ${CHATTING} users chatting: first token p50 ${ms(baseline.loaded.first.p50)} / p99 ${ms(baseline.loaded.first.p99)} ms (${baseline.loaded.first.n} warm replies).
 
-| path | sockets asked | opened | answer ping (after open / after chat) | sequential send->delta p50 / p99 ms | above model p50 / p99 ms | replies while chatting | chatting send->delta p50 / p99 ms | p99 above model ms | outcomes |
+| path | sockets asked | opened | answer ping (after open / after chat) | sequential send->delta p50 / p99 ms | cold first turn p50 / p99 ms | warm turns/s | warm send->delta p50 / p99 ms | warm send->done p50 / p99 ms | outcomes |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---|
 ${rows.join("\n")}
 `;
@@ -403,7 +457,10 @@ async function main() {
     const current = readFileSync(file, "utf8");
     const start = "<!-- generated:start -->";
     const end = "<!-- generated:end -->";
-    writeFileSync(file, `${current.slice(0, current.indexOf(start) + start.length)}\n${text}\n${current.slice(current.indexOf(end))}`);
+    writeFileSync(
+      file,
+      `${current.slice(0, current.indexOf(start) + start.length)}\n${text}\n${current.slice(current.indexOf(end))}`,
+    );
   }
 }
 

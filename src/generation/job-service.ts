@@ -60,14 +60,19 @@ export class JobService {
    * Moves a job one step: claim and submit a queued job, or check a running one upstream.
    * `n` numbers the poll this is (0 for a submit message).
    */
-  async advance(jobId: string, n = 0, depth = 0): Promise<Step> {
+  advance(jobId: string, n = 0): Promise<Step> {
+    return this.#step(jobId, n, false);
+  }
+
+  /** `retried`: this is the second look after losing a claim race; the next loss waits out the lease. */
+  async #step(jobId: string, n: number, retried: boolean): Promise<Step> {
     const job = await this.deps.jobs.get(jobId);
     if (!job) {
       log("warn", "generation message for an unknown job", { job_id: jobId });
       return DONE;
     }
     if (isTerminal(job.status)) return DONE;
-    if (job.status === "queued") return this.submit(job, n, depth);
+    if (job.status === "queued") return this.submit(job, n, retried);
     if (job.upstream_id) return this.check(job, n);
     // Claimed, but no upstream id yet: the claimer is submitting, or died doing so.
     if (this.pastDeadline(job)) {
@@ -76,7 +81,7 @@ export class JobService {
     }
     const leaseLeftMs = Date.parse(job.started_at ?? job.updated_at) + SUBMIT_LEASE_S * 1000 - this.now();
     if (leaseLeftMs > 0) return { kind: "retry", delaySeconds: Math.ceil(leaseLeftMs / 1000) };
-    return this.submit(job, n, depth);
+    return this.submit(job, n, retried);
   }
 
   /**
@@ -137,7 +142,7 @@ export class JobService {
     if (failed) log("warn", "generation dead-lettered", { job_id: jobId, attempts: failed.attempts });
   }
 
-  private async submit(job: Job, n: number, depth: number): Promise<Step> {
+  private async submit(job: Job, n: number, retried: boolean): Promise<Step> {
     const now = this.now();
     const claimed = await this.deps.jobs.claimAttempt(
       job.id,
@@ -147,7 +152,7 @@ export class JobService {
     );
     if (!claimed) {
       // Another delivery moved the job first; look once more at where it stands.
-      return depth === 0 ? this.advance(job.id, n, 1) : { kind: "retry", delaySeconds: SUBMIT_LEASE_S };
+      return retried ? { kind: "retry", delaySeconds: SUBMIT_LEASE_S } : this.#step(job.id, n, true);
     }
     this.publish(claimed);
     const { config, runpod } = this.deps;

@@ -1,11 +1,12 @@
 import { loadConfig } from "../config";
 import { runBackup } from "./backup/nightly";
+import { ensureNextChatPartition } from "./partitions";
 import { reconcileSocketCounts } from "./sockets/reconcile";
 
 /**
- * The 03:00 UTC cron: the database backup, then the socket-count reconciliation. Each is
- * logged on its own; a failure of one does not skip the other, and the cron run fails (so
- * Workers Logs shows it as an error) when either did.
+ * The 03:00 UTC cron: the database backup, next month's chat-history partition (PostgreSQL)
+ * and the socket-count reconciliation. They run side by side; a failure of one does not skip
+ * the others, and the cron run fails (so Workers Logs shows it as an error) when any did.
  */
 export async function nightlyMaintenance(
   env: Env,
@@ -14,14 +15,19 @@ export async function nightlyMaintenance(
 ): Promise<void> {
   const config = loadConfig(env);
   const at = new Date(controller?.scheduledTime ?? Date.now());
-  const results = await Promise.allSettled([runBackup(env, config, at), reconcileSocketCounts(env)]);
+  const tasks: Record<string, () => Promise<unknown>> = {
+    backup: () => runBackup(env, config, at),
+    "chat partition": () => ensureNextChatPartition(env, config),
+    "socket reconciliation": () => reconcileSocketCounts(env),
+  };
+  const names = Object.keys(tasks);
+  const results = await Promise.allSettled(Object.values(tasks).map((task) => task()));
   const failures = results.flatMap((result, i) =>
-    result.status === "rejected"
-      ? [{ task: i === 0 ? "backup" : "socket reconciliation", error: String(result.reason) }]
-      : [],
+    result.status === "rejected" ? [{ task: names[i] ?? "?", error: String(result.reason) }] : [],
   );
-  for (const failure of failures)
+  for (const failure of failures) {
     console.error(JSON.stringify({ level: "error", msg: "nightly task failed", ...failure }));
+  }
   if (failures.length > 0)
     throw new Error(`nightly maintenance: ${failures.map((f) => f.task).join(", ")} failed`);
 }

@@ -116,7 +116,8 @@ export async function runChatTurn(deps: TurnDeps, frame: ChatSendFrame): Promise
       if (signal.aborted) status = "cancelled";
     } catch (error) {
       status = "failed";
-      failure = error instanceof LlmError ? error : new LlmError("network", "The model could not be reached.");
+      failure =
+        error instanceof LlmError ? error : new LlmError("network", "The model could not be reached.");
       log("warn", "chat reply failed", { chat_id: chatId, kind: failure.kind, status: failure.status });
     }
   } finally {

@@ -5,7 +5,14 @@ import { ChatMemory } from "../../src/realtime/chat-memory";
 function context(id: string, history: string[] = []): TurnContext {
   return {
     chat: { id, character_id: "chr", title: "t", created_at: "", last_message_at: "" },
-    character: { name: "C", system_prompt: "", description: "", personality: "", scenario: "", example_dialogue: "" },
+    character: {
+      name: "C",
+      system_prompt: "",
+      description: "",
+      personality: "",
+      scenario: "",
+      example_dialogue: "",
+    },
     userName: "Ann",
     history: history.map((content) => ({ role: "user", content })),
   };

@@ -204,6 +204,39 @@ describe("the nightly backup, restored into the other backend", { timeout: 60_00
   });
 });
 
+describe("the nightly cron on PostgreSQL", { timeout: 60_000 }, () => {
+  const nextMonth = sql`SELECT format('chat_history_y%sm%s', to_char(d, 'YYYY'), to_char(d, 'MM')) AS name
+    FROM (SELECT date_trunc('month', current_date + interval '1 month') AS d) AS x`;
+
+  it("backs up from PostgreSQL and creates next month's chat-history partition", async () => {
+    const pg = postgresClient(env.HYPERDRIVE.connectionString);
+    const [{ name } = { name: "" }] = await pg.all<{ name: string }>(nextMonth);
+    await pg.run(sql`DROP TABLE IF EXISTS ${sql.identifier(name)}`);
+    const scheduledTime = Date.UTC(2031, 5, 1, 3, 0, 0);
+    const ctx = createExecutionContext();
+    const pgEnv = { ...env, DB_BACKEND: "postgres" } as Env;
+    await worker.scheduled(createScheduledController({ cron: "0 3 * * *", scheduledTime }), pgEnv, ctx);
+    await waitOnExecutionContext(ctx);
+    const { manifest } = await readExport(env.BACKUPS, "backups/2031-06-01/");
+    expect(manifest.source_backend).toBe("postgres");
+    const exists = await pg.all<{ ok: boolean }>(sql`SELECT to_regclass(${name}) IS NOT NULL AS ok`);
+    expect(exists[0]?.ok).toBe(true);
+  });
+
+  it("fails the cron run, naming the task, when a task fails (the others still run)", async () => {
+    const noBucket = { ...env, BACKUPS: undefined } as unknown as Env;
+    const ctx = createExecutionContext();
+    await expect(
+      worker.scheduled(
+        createScheduledController({ cron: "0 3 * * *", scheduledTime: Date.now() }),
+        noBucket,
+        ctx,
+      ),
+    ).rejects.toThrow("nightly maintenance: backup failed");
+    await waitOnExecutionContext(ctx);
+  });
+});
+
 describe("backup files", () => {
   it("writes a file bigger than one part as an R2 multipart upload, byte for byte", async () => {
     const line = `${JSON.stringify({ id: "x".repeat(1000) })}\n`;

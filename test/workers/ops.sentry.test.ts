@@ -120,6 +120,27 @@ describe("what Sentry receives", () => {
     expect(envelopes).toContain("/api/v1/webhooks/runpod/[redacted]");
   });
 
+  it("a 5xx the app answered itself (Hono's onError) is reported too", async () => {
+    const sent: string[] = [];
+    const realFetch = globalThis.fetch;
+    const outbound = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!url.startsWith("http://127.0.0.1:9/")) return realFetch(input, init);
+      sent.push(typeof init?.body === "string" ? init.body : new TextDecoder().decode(init?.body as ArrayBuffer));
+      return new Response("{}", { status: 200 });
+    });
+    const misconfigured = { ...env, SENTRY_DSN: "http://public@127.0.0.1:9/1", JWT_SECRET: "too short" } as Env;
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(request("/api/v1/characters?token=zzz-secret"), misconfigured, ctx);
+    expect(res.status).toBe(500);
+    await waitOnExecutionContext(ctx);
+    outbound.mockRestore();
+    const envelopes = sent.join("\n");
+    expect(envelopes).toContain("The service is misconfigured (JWT_SECRET)");
+    expect(envelopes).toContain("request_id");
+    expect(envelopes).not.toContain("zzz-secret");
+  });
+
   it("scrubEvent keeps the path, a few headers, and nothing else of the request", () => {
     const event = scrubEvent({
       transaction: "GET /api/v1/webhooks/runpod/job_1/s3cret",

@@ -182,7 +182,9 @@ describe("limits per user", () => {
     const sockets: WebSocket[] = [];
     for (let batch = 0; batch < MAX_SOCKETS_PER_USER; batch += 20) {
       const opened = await Promise.all(
-        Array.from({ length: Math.min(20, MAX_SOCKETS_PER_USER - batch) }, () => upgrade({ token: user.token })),
+        Array.from({ length: Math.min(20, MAX_SOCKETS_PER_USER - batch) }, () =>
+          upgrade({ token: user.token }),
+        ),
       );
       for (const res of opened) {
         expect(res.status).toBe(101);

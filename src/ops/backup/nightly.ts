@@ -19,6 +19,8 @@ export async function runBackup(
   config: Pick<Config, "DB_BACKEND">,
   at = new Date(),
 ): Promise<{ prefix: string; manifest: Manifest }> {
+  // Never fall back to the images bucket: it may be public behind a CDN domain.
+  if (!env.BACKUPS) throw new Error("the BACKUPS R2 bucket is not bound; no backup was written");
   const prefix = backupPrefix(at);
   const repo = openRepository(env, config);
   const started = Date.now();

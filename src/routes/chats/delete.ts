@@ -23,7 +23,9 @@ export const deleteChat = new Hono<AppEnv>().delete("/chats/:id", requireUser, a
   // Best effort: the chat is deleted either way, and the session re-reads chats within minutes.
   const session = c.env.USER_SESSION.get(c.env.USER_SESSION.idFromName(owner));
   await session.chatDeleted(chatId).catch((error: unknown) => {
-    console.warn(JSON.stringify({ level: "warn", msg: "session not told of a deleted chat", error: String(error) }));
+    console.warn(
+      JSON.stringify({ level: "warn", msg: "session not told of a deleted chat", error: String(error) }),
+    );
   });
   return c.body(null, 204);
 });
