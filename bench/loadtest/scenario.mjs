@@ -96,7 +96,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function runUser(i, { base, deadline, steps, thinkMs = 1000, run = 0 }) {
   const ip = ipFor(i, run);
-  const api = (name, method, path, options) => steps.time(name, "api", () => call(base, ip, method, path, options));
+  const api = (name, method, path, options) =>
+    steps.time(name, "api", () => call(base, ip, method, path, options));
   let iterations = 0;
   let socket;
   try {
@@ -113,10 +114,21 @@ export async function runUser(i, { base, deadline, steps, thinkMs = 1000, run = 
         if (!pick) throw new Error("no characters to pick from");
         await api("GET /characters/:id", "GET", `/characters/${pick.id}`);
 
-        const chat = await api("POST /chats", "POST", "/chats", { token, body: { character_id: pick.id }, expect: 201 });
+        const chat = await api("POST /chats", "POST", "/chats", {
+          token,
+          body: { character_id: pick.id },
+          expect: 201,
+        });
         await steps.time("chat reply (WS send -> chat.done)", "flow", async () => {
-          const answer = socket.next((f) => (f.type === "chat.done" || f.type === "error") && f.chat_id === chat.id, CHAT_TIMEOUT_MS);
-          socket.send({ type: "chat.send", chat_id: chat.id, content: `Hello from user ${i}, turn ${iterations}` });
+          const answer = socket.next(
+            (f) => (f.type === "chat.done" || f.type === "error") && f.chat_id === chat.id,
+            CHAT_TIMEOUT_MS,
+          );
+          socket.send({
+            type: "chat.send",
+            chat_id: chat.id,
+            content: `Hello from user ${i}, turn ${iterations}`,
+          });
           const frame = await answer;
           if (frame.type === "error") throw new Error(`ws error ${frame.code}`);
         });
@@ -128,7 +140,10 @@ export async function runUser(i, { base, deadline, steps, thinkMs = 1000, run = 
         });
         await steps.time("image ready (202 -> succeeded)", "flow", async () => {
           const update = await socket.next(
-            (f) => f.type === "generation.updated" && f.job?.id === job.id && ["succeeded", "failed", "cancelled"].includes(f.job.status),
+            (f) =>
+              f.type === "generation.updated" &&
+              f.job?.id === job.id &&
+              ["succeeded", "failed", "cancelled"].includes(f.job.status),
             IMAGE_TIMEOUT_MS,
           );
           if (update.job.status !== "succeeded") throw new Error(`job ${update.job.status}`);

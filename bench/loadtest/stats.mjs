@@ -77,7 +77,13 @@ export class Steps {
       total,
       errors,
       errorRate: total ? errors / total : 0,
-      api: { count: api.length, errors: apiErrors, p50: quantile(api, 0.5), p95: quantile(api, 0.95), p99: quantile(api, 0.99) },
+      api: {
+        count: api.length,
+        errors: apiErrors,
+        p50: quantile(api, 0.5),
+        p95: quantile(api, 0.95),
+        p99: quantile(api, 0.99),
+      },
     };
   }
 }

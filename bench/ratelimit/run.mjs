@@ -349,7 +349,8 @@ CPU ms/req is the CPU time of the wrangler process group (both workerd processes
 wrangler) during a run divided by the requests answered in it: less sensitive than req/s to
 what else the machine runs, though not immune (contention costs cache misses and switches).
 The paired probe is the most robust figure on a shared machine: each variant sees the same
-load, request by request.
+load, request by request. A ratio above 100 % between a variant and one that does strictly
+less work is the noise of the run (compare the per-round rows).
 
 Per round:
 

@@ -61,11 +61,11 @@ export class JobService {
    * `n` numbers the poll this is (0 for a submit message).
    */
   advance(jobId: string, n = 0): Promise<Step> {
-    return this.#step(jobId, n, false);
+    return this.step(jobId, n, false);
   }
 
   /** `retried`: this is the second look after losing a claim race; the next loss waits out the lease. */
-  async #step(jobId: string, n: number, retried: boolean): Promise<Step> {
+  private async step(jobId: string, n: number, retried: boolean): Promise<Step> {
     const job = await this.deps.jobs.get(jobId);
     if (!job) {
       log("warn", "generation message for an unknown job", { job_id: jobId });
@@ -152,7 +152,7 @@ export class JobService {
     );
     if (!claimed) {
       // Another delivery moved the job first; look once more at where it stands.
-      return retried ? { kind: "retry", delaySeconds: SUBMIT_LEASE_S } : this.#step(job.id, n, true);
+      return retried ? { kind: "retry", delaySeconds: SUBMIT_LEASE_S } : this.step(job.id, n, true);
     }
     this.publish(claimed);
     const { config, runpod } = this.deps;

@@ -1,6 +1,8 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import { ApiError } from "../errors/api-error";
 import { isImageKey } from "../generation/image-keys";
+import { documentRoute } from "../http/openapi";
 import { openImageStore } from "../storage/index";
 import type { AppEnv } from "../types";
 
@@ -13,6 +15,22 @@ function matchesEtag(ifNoneMatch: string | undefined, etag: string | null): bool
   const bare = (tag: string) => tag.trim().replace(/^W\//, "");
   return ifNoneMatch.split(",").some((tag) => tag.trim() === "*" || bare(tag) === bare(etag));
 }
+
+documentRoute({
+  method: "get",
+  path: "/images/:token/:file",
+  summary:
+    "A generated image (immutable; ETag and If-None-Match honoured); the URL comes from a job's images",
+  tag: "images",
+  responses: {
+    200: {
+      description: "The image bytes",
+      contentType: "image/png",
+      schema: z.string().describe("PNG, JPEG or WebP bytes"),
+    },
+    304: { description: "Not modified (If-None-Match matched the ETag)" },
+  },
+});
 
 /**
  * `GET /images/<token>/<file>`: generated images, byte for byte, from the edge cache or the

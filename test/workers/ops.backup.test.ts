@@ -12,6 +12,7 @@ import { repositoryOn } from "../../src/db/repository";
 import worker from "../../src/index";
 import { exportDatabase } from "../../src/ops/backup/export";
 import { parseManifest } from "../../src/ops/backup/manifest";
+import { ndjsonValues } from "../../src/ops/backup/ndjson";
 import { backupPrefix } from "../../src/ops/backup/nightly";
 import { PART_SIZE, r2BackupSink, r2BackupSource } from "../../src/ops/backup/r2";
 import { restoreDatabase, restoreTable } from "../../src/ops/backup/restore";
@@ -250,6 +251,22 @@ describe("backup files", () => {
     expect(object?.size).toBe(bytes);
     const text = await (await env.BACKUPS.get("backups/multipart/big.ndjson"))?.text();
     expect(text?.split("\n").filter(Boolean)).toHaveLength(lines);
+  });
+
+  it("parses NDJSON split anywhere across chunks, multi-byte characters included", async () => {
+    const values = [{ a: "☃🎨Ü" }, { b: "line\nbreak inside a string" }, { c: 3 }];
+    const bytes = new TextEncoder().encode(`${values.map((v) => JSON.stringify(v)).join("\n")}\n\n`);
+    for (const size of [1, 2, 3, 7, bytes.length]) {
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < bytes.length; i += size) controller.enqueue(bytes.slice(i, i + size));
+          controller.close();
+        },
+      });
+      const parsed: unknown[] = [];
+      for await (const { value } of ndjsonValues(stream)) parsed.push(value);
+      expect(parsed, `chunks of ${size}`).toEqual(values);
+    }
   });
 
   it("refuses a restore line that is not a row of its table, naming table, line and column", async () => {

@@ -126,10 +126,16 @@ describe("what Sentry receives", () => {
     const outbound = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
       const url = input instanceof Request ? input.url : String(input);
       if (!url.startsWith("http://127.0.0.1:9/")) return realFetch(input, init);
-      sent.push(typeof init?.body === "string" ? init.body : new TextDecoder().decode(init?.body as ArrayBuffer));
+      sent.push(
+        typeof init?.body === "string" ? init.body : new TextDecoder().decode(init?.body as ArrayBuffer),
+      );
       return new Response("{}", { status: 200 });
     });
-    const misconfigured = { ...env, SENTRY_DSN: "http://public@127.0.0.1:9/1", JWT_SECRET: "too short" } as Env;
+    const misconfigured = {
+      ...env,
+      SENTRY_DSN: "http://public@127.0.0.1:9/1",
+      JWT_SECRET: "too short",
+    } as Env;
     const ctx = createExecutionContext();
     const res = await worker.fetch(request("/api/v1/characters?token=zzz-secret"), misconfigured, ctx);
     expect(res.status).toBe(500);

@@ -9,9 +9,16 @@ const brokenLimiter = {
   }),
 };
 
+/** A `METRICS` dataset that keeps the rate-limit data points (the request log writes its own too). */
 function fakeMetrics() {
   const points: AnalyticsEngineDataPoint[] = [];
-  return { points, writeDataPoint: (point: AnalyticsEngineDataPoint) => void points.push(point) };
+  const ours = new Set(["rate_limited", "rate_limiter_unreachable"]);
+  return {
+    points,
+    writeDataPoint: (point: AnalyticsEngineDataPoint) => {
+      if (ours.has(String(point.indexes?.[0]))) points.push(point);
+    },
+  };
 }
 
 afterEach(() => {
