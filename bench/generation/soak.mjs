@@ -194,7 +194,7 @@ async function soak(stack) {
   clearInterval(sampler);
 
   log("verifying every job");
-  return verify({ api, emulatorUrl, jobs, throughput, inFlightSamples, apiStatuses: stack.apiStatuses });
+  return verify({ api, emulatorUrl, jobs, throughput, inFlightSamples, stack });
 }
 
 /** Polls each user's history until none of `users` has an active job left. */
@@ -228,7 +228,7 @@ async function poll(api, jobs, users) {
   });
 }
 
-async function verify({ api, emulatorUrl, jobs, throughput, inFlightSamples, apiStatuses }) {
+async function verify({ api, emulatorUrl, jobs, throughput, inFlightSamples, stack }) {
   const all = [...jobs.values()];
   await runPool(all.length, 16, async (i) => {
     const job = all[i];
@@ -321,6 +321,7 @@ async function verify({ api, emulatorUrl, jobs, throughput, inFlightSamples, api
         finish: summary(parts.map((p) => p.finish)),
       },
       byFault: countBy(parts, (p) => p.fault ?? "none"),
+      localQueueBatches: queueBatches(stack),
       p99AddedWebhookDropped: percentile(
         parts.filter((p) => p.fault === "webhookDrop").map((p) => p.added),
         99,
@@ -337,7 +338,7 @@ async function verify({ api, emulatorUrl, jobs, throughput, inFlightSamples, api
       attempts: countBy(all, (j) => String(j.final.attempts)),
       injectedFaultsSeenUpstream: countBy(upstream, (u) => u.fault ?? "none"),
       webhookCallsNot2xx: upstream.reduce((n, u) => n + u.webhookFailures, 0),
-      apiResponses: apiStatuses?.() ?? "not captured (--url)",
+      apiResponses: stack.apiStatuses?.() ?? "not captured (--url)",
     },
     problems,
   };
@@ -345,6 +346,13 @@ async function verify({ api, emulatorUrl, jobs, throughput, inFlightSamples, api
   if (args.out) writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
   if (problems.length > 0) process.exitCode = 1;
   return report;
+}
+
+/** How long the local broker's batches took (wrangler dev logs them); null when not started here. */
+function queueBatches(stack) {
+  const batches = stack.queueBatches?.() ?? [];
+  if (batches.length === 0) return null;
+  return { ms: summary(batches.map((b) => b.ms)), size: summary(batches.map((b) => b.size)) };
 }
 
 function post(url, body, headers = {}) {

@@ -46,6 +46,8 @@ function start(name, args, cwd = root) {
   const lines = [];
   /** Response statuses per route of `wrangler dev`'s request log, e.g. {"POST /api/v1/webhooks/runpod 429": 3}. */
   const statuses = {};
+  /** Wall time of each batch the local queue broker handed to the consumer, in ms. */
+  const batches = [];
   const keep = (chunk) => {
     const text = chunk.toString();
     lines.push(text);
@@ -55,6 +57,9 @@ function start(name, args, cwd = root) {
     )) {
       const key = `${method} ${route} ${status}`;
       statuses[key] = (statuses[key] ?? 0) + 1;
+    }
+    for (const [, size, ms] of text.matchAll(/QUEUE generation \d+\/(\d+) \((\d+)ms\)/g)) {
+      batches.push({ size: Number(size), ms: Number(ms) });
     }
   };
   child.stdout.on("data", keep);
@@ -68,6 +73,7 @@ function start(name, args, cwd = root) {
   });
   child.logTail = (chars = 4000) => lines.join("").slice(-chars);
   child.statuses = statuses;
+  child.batches = batches;
   return child;
 }
 
@@ -185,7 +191,14 @@ export async function startStack({ extraVars = [] } = {}) {
   }
   const logs = () =>
     children.map((child) => `--- ${child.spawnargs.slice(1, 3).join(" ")}\n${child.logTail()}`).join("\n");
-  const apiStatuses = () =>
-    children.find((child) => child.spawnargs.includes(String(apiPort)))?.statuses ?? {};
-  return { apiUrl, emulatorUrl, helloUrl, stop, logs, apiStatuses };
+  const api = () => children.find((child) => child.spawnargs.includes(String(apiPort)));
+  return {
+    apiUrl,
+    emulatorUrl,
+    helloUrl,
+    stop,
+    logs,
+    apiStatuses: () => api()?.statuses ?? {},
+    queueBatches: () => api()?.batches ?? [],
+  };
 }

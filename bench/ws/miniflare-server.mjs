@@ -17,6 +17,7 @@ const { values: args } = parseArgs({
     port: { type: "string", default: "8901" },
     persist: { type: "string" },
     var: { type: "string", multiple: true, default: [] },
+    "inspector-port": { type: "string" },
   },
 });
 if (!args.persist) throw new Error("--persist <dir> is required");
@@ -55,6 +56,7 @@ const mf = new Miniflare(
     port: Number(args.port),
     resourcePersistencePath: path.join(args.persist, "state"),
     logRequests: false,
+    ...(args["inspector-port"] ? { inspectorPort: Number(args["inspector-port"]) } : {}),
     workers: [
       {
         ...workerOptions,

@@ -4,11 +4,14 @@ import { describeError, log } from "./log";
 import { GenerationMessage } from "./messages";
 import { retryDelaySeconds } from "./poll-schedule";
 
+type NextPoll = MessageSendRequest<GenerationMessage> & { delaySeconds: number };
+
 /**
  * Consumer of the `generation` queue (settings in wrangler.toml). Each message moves its job
  * one step; messages of a batch run concurrently and are acked or retried one by one, so one
- * bad job never holds back the others. Delivery is at-least-once: `JobService` makes every
- * step safe to run twice.
+ * bad job never holds back the others. The polls they schedule leave in one `sendBatch`, and
+ * a message is acked only once its follow-up poll is sent. Delivery is at-least-once:
+ * `JobService` makes every step safe to run twice.
  */
 export async function consumeGenerations(
   batch: MessageBatch<unknown>,
@@ -17,31 +20,44 @@ export async function consumeGenerations(
 ): Promise<void> {
   const { deps, service, close } = openGeneration(env, ctx);
   try {
-    await Promise.all(batch.messages.map((message) => handle(message, service, deps.queue)));
+    const steps = await Promise.all(
+      batch.messages.map(async (message) => ({ message, poll: await step(message, service) })),
+    );
+    const polling = steps.filter((s): s is { message: Message<unknown>; poll: NextPoll } => s.poll !== null);
+    if (polling.length === 0) return;
+    try {
+      await deps.queue.sendBatch(polling.map((s) => s.poll));
+      for (const { message } of polling) message.ack();
+    } catch (error) {
+      // Redelivered, each finds its job's upstream id recorded and schedules its poll again.
+      log("warn", "scheduling polls failed; retrying their messages", {
+        count: polling.length,
+        error: describeError(error),
+      });
+      for (const { message } of polling) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
   } finally {
     ctx.waitUntil(close());
   }
 }
 
-async function handle(message: Message<unknown>, service: JobService, queue: Queue<GenerationMessage>) {
+/** Runs one message's step; acks or retries it, or returns the poll it still has to schedule. */
+async function step(message: Message<unknown>, service: JobService): Promise<NextPoll | null> {
   const parsed = GenerationMessage.safeParse(message.body);
   if (!parsed.success) {
     // Retrying cannot make it valid; the log line is its only trace.
     log("error", "dropping a malformed generation message", { message_id: message.id });
     message.ack();
-    return;
+    return null;
   }
   const body = parsed.data;
   try {
-    const step = await service.advance(body.job_id, body.type === "poll" ? body.n : 0);
-    if (step.kind === "retry") {
-      message.retry({ delaySeconds: step.delaySeconds });
-      return;
+    const next = await service.advance(body.job_id, body.type === "poll" ? body.n : 0);
+    if (next.kind === "poll") {
+      return { body: { type: "poll", job_id: body.job_id, n: next.n }, delaySeconds: next.delaySeconds };
     }
-    if (step.kind === "poll") {
-      await queue.send({ type: "poll", job_id: body.job_id, n: step.n }, { delaySeconds: step.delaySeconds });
-    }
-    message.ack();
+    if (next.kind === "retry") message.retry({ delaySeconds: next.delaySeconds });
+    else message.ack();
   } catch (error) {
     log("warn", "generation step failed; retrying", {
       job_id: body.job_id,
@@ -51,4 +67,5 @@ async function handle(message: Message<unknown>, service: JobService, queue: Que
     });
     message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
   }
+  return null;
 }
