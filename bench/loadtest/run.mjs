@@ -9,9 +9,10 @@
 // A server already answering on --port is used as it is; otherwise `scripts/dev.mjs` is started
 // there (own state directory, emulator on port + 1) and stopped afterwards.
 //   node bench/loadtest/run.mjs [--users 100,1000] [--find-max] [--duration 60] [--port 8787]
-//                               [--think 1000] [--no-ab] [--write]
+//                               [--think 1000] [--no-ab] [--no-snapshot] [--write]
+// The server runs from a frozen copy of the tree (wrangler dev restarts on every source edit).
 import { spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, cpSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     port: { type: "string", default: "8787" },
     think: { type: "string", default: "1000" },
     "no-ab": { type: "boolean", default: false },
+    "no-snapshot": { type: "boolean", default: false },
     write: { type: "boolean", default: false },
   },
 });
@@ -53,9 +55,38 @@ async function healthy() {
   }
 }
 
+/** What `npm run dev` needs of the tree; node_modules is linked, not copied. */
+const SNAPSHOT = [
+  "src",
+  "durable-objects",
+  "migrations",
+  "public",
+  "emulator",
+  "scripts",
+  "seed",
+  "wrangler.toml",
+  "package.json",
+  "tsconfig.json",
+  "worker-configuration.d.ts",
+  ".dev.vars.example",
+];
+
+/**
+ * A frozen copy of the tree to serve from: `wrangler dev` rebuilds and restarts the Worker
+ * whenever a source file changes, and in a tree others are editing that would drop sockets
+ * and stall requests in the middle of a run.
+ */
+function snapshot(scratch) {
+  const dir = path.join(scratch, "tree");
+  for (const entry of SNAPSHOT) cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
+  symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"), "dir");
+  return dir;
+}
+
 /** Starts `node scripts/dev.mjs` on `port` with a state directory of its own; returns a stopper. */
 async function startDev(extraVars = []) {
   const scratch = mkdtempSync(path.join(os.tmpdir(), "edge-art-loadtest-"));
+  const tree = args["no-snapshot"] ? root : snapshot(scratch);
   const state = path.join(scratch, "state");
   applyLocalD1Migrations({ persistTo: state });
   const logFile = path.join(scratch, "dev.log");
@@ -63,9 +94,9 @@ async function startDev(extraVars = []) {
   const vars = [`PUBLIC_BASE_URL:${base}`, ...extraVars].flatMap((v) => ["--var", v]);
   const child = spawn(
     process.execPath,
-    [path.join(root, "scripts/dev.mjs"), "--", "--persist-to", state, "--log-level", "warn", ...vars],
+    [path.join(tree, "scripts/dev.mjs"), "--", "--persist-to", state, "--log-level", "warn", ...vars],
     {
-      cwd: root,
+      cwd: tree,
       detached: true,
       stdio: ["ignore", out, out],
       env: { ...process.env, CI: "1", PORT: String(port), EMULATOR_PORT: String(port + 1) },
@@ -111,6 +142,12 @@ async function clientAddressPassesThrough() {
   );
   const other = await remaining(`${prefix}.2`);
   return other - drained >= 4;
+}
+
+/** The server's ceiling on this machine: `GET /api/v1/health` (no database, no limiter), 10 connections, 5 s. */
+async function baseline() {
+  const result = await autocannon({ url: `${base}/api/v1/health`, connections: 10, duration: 5 });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
 /** The `ab -n 1000 -c 100` equivalent; `oneIp` sends every request from one address. */
@@ -192,7 +229,7 @@ async function findMax(runs, runNext) {
     const hi = Math.min(Infinity, ...failed().filter((n) => n > lo));
     let next;
     if (hi === Infinity) next = lo * 2;
-    else if (lo === 0) next = Math.max(10, Math.floor(hi / 2 / 10) * 10);
+    else if (lo === 0) next = hi > 20 ? Math.floor(hi / 2 / 10) * 10 : Math.max(1, Math.floor(hi / 2));
     else next = Math.round((lo + hi) / 2 / 25) * 25;
     if (next <= lo || next >= hi || runs.some((r) => r.users === next)) break;
     runs.push(await runNext(next));
@@ -200,7 +237,7 @@ async function findMax(runs, runNext) {
   return Math.max(0, ...passed());
 }
 
-function report({ ab, runs, maxUsers, passthrough, loadBefore }) {
+function report({ ab, runs, maxUsers, passthrough, loadBefore, ceiling }) {
   const lines = [];
   lines.push("# Load test (`npm run loadtest`)");
   lines.push("");
@@ -212,6 +249,9 @@ function report({ ab, runs, maxUsers, passthrough, loadBefore }) {
   );
   lines.push(
     `Server: \`npm run dev\` (wrangler dev: local D1, Queues, DOs, the RunPod emulator) on ${base}, rate limits as shipped (20/s burst 40, strict 5/s burst 10) per client address; the load generator runs on the same machine.`,
+  );
+  lines.push(
+    `Ceiling of this server on this machine: \`GET /api/v1/health\` (no database, no rate limiter) at 10 connections: ${ceiling.rps.toFixed(0)} req/s, p50 ${ceiling.p50} ms, p99 ${ceiling.p99} ms.`,
   );
   lines.push(
     `Client address: wrangler dev ${passthrough ? "passes a client-supplied `CF-Connecting-IP` through to the Worker, so each simulated user (and each autocannon connection) has its own rate-limit bucket" : "overwrites `CF-Connecting-IP`; limits were raised with `--var`"}.`,
@@ -297,6 +337,10 @@ async function main() {
       ]);
       passthrough = false;
     }
+    const ceiling = await baseline();
+    log(
+      `ceiling: GET /api/v1/health ${ceiling.rps.toFixed(0)} req/s, p50 ${ceiling.p50} ms, p99 ${ceiling.p99} ms`,
+    );
     const ab = [];
     if (!args["no-ab"]) {
       for (const oneIp of [false, true]) {
@@ -324,7 +368,7 @@ async function main() {
     const maxUsers = args["find-max"]
       ? await findMax(runs, runNext)
       : Math.max(0, ...runs.filter((r) => r.passes).map((r) => r.users));
-    const text = report({ ab, runs, maxUsers, passthrough, loadBefore });
+    const text = report({ ab, runs, maxUsers, passthrough, loadBefore, ceiling });
     if (args.write) {
       writeFileSync(path.join(root, "bench/loadtest/RESULTS.md"), text);
       log("wrote bench/loadtest/RESULTS.md");

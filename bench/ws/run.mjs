@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     tokens: { type: "string", default: "20" },
     "first-token-ms": { type: "string", default: "50" },
     "token-delay-ms": { type: "string", default: "20" },
+    db: { type: "string", default: "d1" },
     write: { type: "boolean", default: false },
   },
 });
@@ -46,6 +47,9 @@ const TOKENS = Number(args.tokens);
 const FIRST_TOKEN_MS = Number(args["first-token-ms"]);
 const TOKEN_DELAY_MS = Number(args["token-delay-ms"]);
 const TARGETS = args.target === "both" ? ["miniflare", "wrangler"] : [args.target];
+const DB = args.db;
+/** wrangler.toml's `localConnectionString` for HYPERDRIVE points here. */
+const POSTGRES_PORT = 54329;
 const PORTS = { miniflare: 8901, wrangler: 8902, emulator: 8903 };
 const CHARACTER = "chr_sample_marrow_vell";
 const OPEN_CONCURRENCY = 100;
@@ -82,7 +86,15 @@ const VARS = {
   RATE_STRICT_PER_S: "1000000",
   RATE_STRICT_BURST: "1000000",
   LLM_BASE_URL: `http://127.0.0.1:${PORTS.emulator}/openai/v1`,
+  DB_BACKEND: DB,
 };
+
+async function startPostgres() {
+  const { applyPostgresMigrations, startEmbeddedPostgres } = await import("../../scripts/lib/postgres.mjs");
+  const pg = await startEmbeddedPostgres({ port: POSTGRES_PORT, dataDir: path.join(scratch, "pgdata") });
+  await applyPostgresMigrations(pg.url);
+  return pg;
+}
 
 async function startEmulator() {
   const proc = startProcess([
@@ -377,6 +389,7 @@ async function runTarget(target) {
     log(`${target}: opened ${result.opened} in ${result.openSeconds.toFixed(1)} s`, failures);
     await sleep(2000);
     result.heldAfterOpen = alive() ? await heldSockets(clients.filter(Boolean)) : 0;
+    result.closedDuringOpen = clients.filter((c) => c?.closeCode).length;
     log(`${target}: ${result.heldAfterOpen} sockets answer ping`);
     if (!alive() || result.heldAfterOpen === 0) {
       result.died = true;
@@ -403,6 +416,11 @@ async function runTarget(target) {
       client.open ? exchange(client, chat.id, content) : Promise.resolve({ outcome: "closed", first: null }),
     );
     result.heldAfterChat = alive() ? await heldSockets(clients.filter(Boolean)) : 0;
+    result.closedByServer = {};
+    for (const c of clients) {
+      if (c?.closeCode) result.closedByServer[c.closeCode] = (result.closedByServer[c.closeCode] ?? 0) + 1;
+    }
+    result.serverAlive = alive();
     log(`${target}: ${result.heldAfterChat} sockets answer ping after chatting`);
     for (const c of [...clients, samplerClient]) c?.ws.terminate();
     return result;
@@ -421,10 +439,11 @@ function report(results, baseline) {
       return `| ${r.target} | ${r.sockets} | ${r.opened} | ${r.heldAfterOpen} | service gone (first refusal after ${r.firstFailureAt ?? "-"} open: ${JSON.stringify(r.openFailures)}) | | | | | | |`;
     }
     const l = r.loaded;
-    return `| ${r.target} | ${r.sockets} | ${r.opened} in ${r.openSeconds.toFixed(0)} s | ${r.heldAfterOpen} / ${r.heldAfterChat} | ${ms(r.sequential.p50)} / ${ms(r.sequential.p99)} (+${ms(r.sequential.p50 - baseline.sequential.p50)} / +${ms(r.sequential.p99 - baseline.sequential.p99)}) | ${ms(l.cold.first.p50)} / ${ms(l.cold.first.p99)} | ${l.turnsPerSecond.toFixed(1)} | ${ms(l.first.p50)} / ${ms(l.first.p99)} (+${ms(l.first.p50 - baseline.loaded.first.p50)} / +${ms(l.first.p99 - baseline.loaded.first.p99)}) | ${ms(l.done.p50)} / ${ms(l.done.p99)} | ${JSON.stringify({ ...l.cold.outcomes, ...Object.fromEntries(Object.entries(l.outcomes).map(([k, v]) => [`warm ${k}`, v])) })} |`;
+    return `| ${r.target} | ${r.sockets} | ${r.opened} in ${r.openSeconds.toFixed(0)} s | ${r.heldAfterOpen} / ${r.heldAfterChat} | ${ms(r.sequential.p50)} / ${ms(r.sequential.p99)} (+${ms(r.sequential.p50 - baseline.sequential.p50)} / +${ms(r.sequential.p99 - baseline.sequential.p99)}) | ${ms(l.cold.first.p50)} / ${ms(l.cold.first.p99)} | ${l.turnsPerSecond.toFixed(1)} | ${ms(l.first.p50)} / ${ms(l.first.p99)} (+${ms(l.first.p50 - baseline.loaded.first.p50)} / +${ms(l.first.p99 - baseline.loaded.first.p99)}) | ${ms(l.done.p50)} / ${ms(l.done.p99)} | ${JSON.stringify({ ...l.cold.outcomes, ...Object.fromEntries(Object.entries(l.outcomes).map(([k, v]) => [`warm ${k}`, v])) })}${Object.keys(r.closedByServer ?? {}).length ? `; sockets closed (code: n) ${JSON.stringify(r.closedByServer)}` : ""}${r.serverAlive === false ? "; the server process exited" : ""} |`;
   });
   return `Run: \`node bench/ws/run.mjs ${process.argv.slice(2).join(" ")}\` on ${new Date().toISOString()}.
 Machine: ${machine()}; \`ulimit -n\` ${execFileSync("sh", ["-c", "ulimit -n"]).toString().trim()}.
+Database: ${DB === "postgres" ? "PostgreSQL (embedded, through the HYPERDRIVE binding; local dev connects straight to it)" : "D1 (local SQLite)"}.
 Emulator (own process): first token ${FIRST_TOKEN_MS} ms, then a token every ${TOKEN_DELAY_MS} ms; chat replies ${TOKENS} tokens, sequential samples 3 tokens.
 Pattern: ${SOCKETS} sockets (${PER_USER} per user) opened ${OPEN_CONCURRENCY} at a time and held; ${SAMPLES} sequential exchanges on one more
 socket while they idle; then ${CHATTING} of the users chat: a first message each at a random moment of a ${RAMP_MS / 1000} s ramp ("cold":
@@ -442,6 +461,10 @@ ${rows.join("\n")}
 
 async function main() {
   await startEmulator();
+  if (DB === "postgres") {
+    const pg = await startPostgres();
+    procs.push({ stop: () => pg.stop() });
+  }
   const results = [];
   for (const target of TARGETS) {
     const r = await runTarget(target);

@@ -168,9 +168,13 @@ export class JobService {
         await this.fail(claimed, { code: "upstream_rejected", message: error.message });
         return DONE;
       }
-      // Nothing recorded upstream: give the attempt back so the redelivered message claims it at once.
-      const released = await this.deps.jobs.releaseAttempt(claimed.id, claimed.attempts, iso(this.now()));
-      if (released) this.publish(released);
+      // RunPod answered 429/5xx to every try: nothing was created, so give the attempt back and
+      // the redelivery claims it at once. Without an answer (network, timeout) the job may exist
+      // upstream: the claim stands, and only its lease running out allows a new attempt.
+      if (error instanceof RunPodError && error.status !== 0) {
+        const released = await this.deps.jobs.releaseAttempt(claimed.id, claimed.attempts, iso(this.now()));
+        if (released) this.publish(released);
+      }
       throw error;
     }
     const recorded = await this.deps.jobs.recordUpstream(

@@ -19,10 +19,17 @@ const STRICT_POST_PATHS = new Set([
 const UNLIMITED_PATHS = new Set(["/api/v1/health", "/api/v1/openapi.json"]);
 
 /**
+ * RunPod's webhook calls come from a few RunPod addresses on behalf of every user: a
+ * per-IP limit would refuse them under load. They carry a per-job secret and are confirmed
+ * against `/status`, so they are not limited here.
+ */
+const UNLIMITED_PREFIXES = ["/api/v1/webhooks/"];
+
+/**
  * The zone a request is counted in, or `null` when it is not rate limited.
  *
- * - Every `/api/v1` route is in zone `api`, except `GET /api/v1/health` and
- *   `GET /api/v1/openapi.json`, which are never limited.
+ * - Every `/api/v1` route is in zone `api`, except `GET /api/v1/health`,
+ *   `GET /api/v1/openapi.json` and the RunPod webhooks, which are never limited.
  * - The strict routes (`POST` generate, auth/guest, chats, characters, characters/import)
  *   consume from zone `strict` only, not from `api` as well: one bucket and one set of
  *   `RateLimit-*` headers per request, and `strict` is already the tighter of the two.
@@ -36,7 +43,7 @@ const UNLIMITED_PATHS = new Set(["/api/v1/health", "/api/v1/openapi.json"]);
  */
 export function zoneFor(method: string, path: string): Zone | null {
   if (path !== "/api/v1" && !path.startsWith("/api/v1/")) return null;
-  if (UNLIMITED_PATHS.has(path)) return null;
+  if (UNLIMITED_PATHS.has(path) || UNLIMITED_PREFIXES.some((prefix) => path.startsWith(prefix))) return null;
   if (method === "POST" && STRICT_POST_PATHS.has(path)) return "strict";
   return "api";
 }

@@ -34,6 +34,10 @@ function log(level: "warn" | "error", msg: string, fields: Record<string, unknow
   console[level](JSON.stringify({ level, msg, ...fields }));
 }
 
+function stopReason(signal: AbortSignal) {
+  return signal.reason instanceof ReplyStopped ? signal.reason.reason : null;
+}
+
 /** The chat's context from the session's memory, or from the database (then remembered). */
 async function turnContext(deps: TurnDeps, chatId: string): Promise<TurnContext> {
   const now = Date.now();
@@ -58,6 +62,10 @@ export async function runChatTurn(deps: TurnDeps, frame: ChatSendFrame): Promise
   const { repo, config, userId, broadcast, signal, memory } = deps;
   const context = await turnContext(deps, frame.chat_id);
   const chatId = context.chat.id;
+  if (stopReason(signal) === "deleted") {
+    broadcast({ type: "error", code: "not_found", detail: "The chat was deleted.", chat_id: chatId });
+    return;
+  }
 
   const sentAt = Date.now();
   const userMessage: Message = {
@@ -124,8 +132,7 @@ export async function runChatTurn(deps: TurnDeps, frame: ChatSendFrame): Promise
     signal.removeEventListener("abort", stop);
   }
 
-  const stopped = signal.reason instanceof ReplyStopped ? signal.reason.reason : null;
-  if (stopped === "deleted") {
+  if (stopReason(signal) === "deleted") {
     memory.forget(chatId);
     broadcast({ type: "error", code: "not_found", detail: "The chat was deleted.", chat_id: chatId });
     return;

@@ -61,33 +61,14 @@ export function readChunk(data: string): { text: string; done: boolean; finishRe
   };
 }
 
-/** Settles with `read`, or rejects as soon as `signal` aborts; `read` never goes unhandled. */
-function readOrAbort<T>(read: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    read.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    read.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
 /**
  * Streams a chat completion (`stream: true`) and yields the reply's text pieces as they
  * arrive. Bounded in time: `stallMs` of silence or `totalMs` overall end it with an
  * `LlmError`; so do HTTP errors, dropped connections and a stream that stops before
  * `[DONE]`/`finish_reason`. When `signal` aborts, the generator just returns.
+ *
+ * Per chunk it only notes the time: one watchdog timer per reply checks both limits, and
+ * aborting cancels the reader, so no timer or listener churns on the hot path.
  *
  * @example
  * for await (const piece of streamCompletion(request, { stallMs: 20_000, totalMs: 120_000, signal })) send(piece);
@@ -96,45 +77,56 @@ export async function* streamCompletion(
   request: CompletionRequest,
   limits: StreamLimits,
 ): AsyncGenerator<string> {
+  if (limits.signal.aborted) return;
   const upstream = new AbortController();
   let failure: LlmError | null = null;
-  const fail = (error: LlmError) => {
-    failure ??= error;
-    upstream.abort(error);
-  };
-  const onCancel = () => upstream.abort(limits.signal.reason);
-  if (limits.signal.aborted) return;
-  limits.signal.addEventListener("abort", onCancel, { once: true });
-  const overall = setTimeout(
-    () => fail(new LlmError("timeout", `The model did not finish within ${limits.totalMs} ms.`)),
-    limits.totalMs,
-  );
-  let stall: ReturnType<typeof setTimeout> | undefined;
-  const watch = () => {
-    clearTimeout(stall);
-    stall = setTimeout(
-      () => fail(new LlmError("stall", `The model sent nothing for ${limits.stallMs} ms.`)),
-      limits.stallMs,
-    );
-  };
+  let finished = false;
+  let bodyEnded = false;
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  // One promise that rejects when the request is given up, raced against each read.
+  const abandoned = new Promise<never>((_, reject) => {
+    upstream.signal.addEventListener("abort", () => reject(upstream.signal.reason), { once: true });
+  });
+  abandoned.catch(() => {});
+  const stop = (reason: unknown) => {
+    if (!upstream.signal.aborted) upstream.abort(reason);
+    reader?.cancel().catch(() => {});
+  };
+  const onCancel = () => stop(limits.signal.reason);
+  limits.signal.addEventListener("abort", onCancel, { once: true });
+
+  const startedAt = Date.now();
+  let lastChunkAt = startedAt;
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
+  const check = () => {
+    const now = Date.now();
+    if (now - startedAt >= limits.totalMs) {
+      failure ??= new LlmError("timeout", `The model did not finish within ${limits.totalMs} ms.`);
+    } else if (now - lastChunkAt >= limits.stallMs) {
+      failure ??= new LlmError("stall", `The model sent nothing for ${limits.stallMs} ms.`);
+    } else {
+      watchdog = setTimeout(check, Math.min(lastChunkAt + limits.stallMs, startedAt + limits.totalMs) - now);
+      return;
+    }
+    stop(failure);
+  };
+  watchdog = setTimeout(check, Math.min(limits.stallMs, limits.totalMs));
 
   try {
-    watch();
     const headers: Record<string, string> = {
       "Content-Type": "application/json",
       Accept: "text/event-stream",
     };
     if (request.apiKey) headers.Authorization = `Bearer ${request.apiKey}`;
-    const response = await readOrAbort(
+    const response = await Promise.race([
       fetch(`${request.baseUrl.replace(/\/+$/, "")}/chat/completions`, {
         method: "POST",
         headers,
         body: JSON.stringify({ model: request.model, messages: request.messages, stream: true }),
         signal: upstream.signal,
       }),
-      upstream.signal,
-    );
+      abandoned,
+    ]);
     if (!response.ok) {
       await response.body?.cancel();
       throw new LlmError("http", `The model answered HTTP ${response.status}.`, response.status);
@@ -143,38 +135,40 @@ export async function* streamCompletion(
     reader = response.body.getReader();
     const parser = new SseParser();
     // `[DONE]` ends the reply; a server that closes right after a `finish_reason` chunk is done too.
-    const state = { done: false, finishReason: null as string | null };
-    const take = function* (events: { data: string }[]) {
+    let done = false;
+    let finishReason: string | null = null;
+    while (!done) {
+      const read = await Promise.race([reader.read(), abandoned]);
+      lastChunkAt = Date.now();
+      const events = read.done ? parser.end() : parser.push(read.value);
       for (const event of events) {
-        if (state.done) return;
         const chunk = readChunk(event.data);
-        state.done = chunk.done;
-        state.finishReason ??= chunk.finishReason;
+        finishReason ??= chunk.finishReason;
+        if (chunk.done) {
+          done = true;
+          break;
+        }
         if (chunk.text) yield chunk.text;
       }
-    };
-    while (!state.done) {
-      watch();
-      const { done, value } = await readOrAbort(reader.read(), upstream.signal);
-      if (done) {
-        yield* take(parser.end());
-        if (state.finishReason !== null) state.done = true;
+      if (read.done) {
+        bodyEnded = true;
         break;
       }
-      yield* take(parser.push(value));
     }
-    if (!state.done)
+    if (!done && finishReason === null) {
       throw new LlmError("protocol", "The model's stream ended before the reply was complete.");
+    }
+    finished = true;
   } catch (error) {
     if (failure) throw failure;
     if (limits.signal.aborted) return;
     if (error instanceof LlmError) throw error;
     throw new LlmError("network", "The connection to the model was lost.");
   } finally {
-    clearTimeout(overall);
-    clearTimeout(stall);
+    clearTimeout(watchdog);
     limits.signal.removeEventListener("abort", onCancel);
-    if (!upstream.signal.aborted) upstream.abort();
-    reader?.cancel().catch(() => {});
+    // A reply read to its end needs no abort (building the abort error is not free).
+    if (!finished) stop(undefined);
+    else if (!bodyEnded) reader?.cancel().catch(() => {});
   }
 }

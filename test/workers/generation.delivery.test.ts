@@ -138,6 +138,20 @@ describe("the crash window between claiming a submit and recording the upstream 
     expect(await emulatorJobs(tag)).toHaveLength(1);
   });
 
+  it("keeps the claim when /run got no answer at all, so only the lease's end allows a new attempt", async () => {
+    const h = harness({ RUNPOD_API_BASE: "http://127.0.0.1:9/v2" });
+    const user = await newUser();
+    const job = await createJob(user, { prompt: `unreachable ${uniqueTag()}` }, h.fetch);
+    const [submit] = h.queue.take();
+    if (!submit) throw new Error("no submit message");
+    const first = await h.deliver([submit.body]);
+    expect(first.retryMessages).toHaveLength(1);
+    expect(await getJob(user, job.id, h.fetch)).toMatchObject({ status: "running", attempts: 1 });
+    const second = await h.deliver([submit.body], "generation", 2);
+    expect(second.retryMessages[0]?.delaySeconds).toBeGreaterThan(SUBMIT_LEASE_S - 10);
+    expect((await getJob(user, job.id, h.fetch)).attempts).toBe(1);
+  });
+
   it("cancels the upstream job it just created when the job was cancelled during the submit", async () => {
     const h = harness();
     const user = await newUser();

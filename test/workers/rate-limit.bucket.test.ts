@@ -74,6 +74,7 @@ describe("zones", () => {
     ["GET", "/api/v1/no-such-route", "api"],
     ["GET", "/api/v1/health", null],
     ["GET", "/api/v1/openapi.json", null],
+    ["POST", "/api/v1/webhooks/runpod/job_1/token", null],
     ["GET", "/images/abc", null],
     ["GET", "/", null],
   ])("%s %s is in zone %s", (method, path, zone) => {
