@@ -11,6 +11,9 @@ export class Steps {
   constructor() {
     /** name -> { kind, times: number[], errors: number, reasons: Map<string, number> } */
     this.steps = new Map();
+    /** Steps started and not finished: name -> { kind, started: Set<number> } */
+    this.running = new Map();
+    this.closed = false;
   }
 
   #get(name, kind) {
@@ -36,14 +39,30 @@ export class Steps {
   /** Runs `fn`, timing it; a throw (or a false `check`) counts as an error of the step. */
   async time(name, kind, fn) {
     const started = performance.now();
+    const running = this.running.get(name) ?? { kind, started: new Set() };
+    this.running.set(name, running);
+    const token = Symbol(name);
+    running.started.add(token);
     try {
       const value = await fn();
-      this.ok(name, kind, performance.now() - started);
+      if (!this.closed) this.ok(name, kind, performance.now() - started);
       return value;
     } catch (error) {
-      this.fail(name, kind, performance.now() - started, String(error?.message ?? error).slice(0, 80));
+      if (!this.closed)
+        this.fail(name, kind, performance.now() - started, String(error?.message ?? error).slice(0, 80));
       throw error;
+    } finally {
+      running.started.delete(token);
     }
+  }
+
+  /** Ends the run: steps still in flight count as errors ("unfinished at the end of the run"). */
+  close() {
+    const now = performance.now();
+    for (const [name, { kind, started }] of this.running) {
+      for (let i = 0; i < started.size; i++) this.fail(name, kind, now, "unfinished at the end of the run");
+    }
+    this.closed = true;
   }
 
   summary() {

@@ -55,6 +55,7 @@ const CHARACTER = "chr_sample_marrow_vell";
 const OPEN_CONCURRENCY = 100;
 const HTTP_CONCURRENCY = 32;
 const REPLY_TIMEOUT_MS = 60_000;
+const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), "bench-ws-"));
 const procs = [];
@@ -182,6 +183,7 @@ function openSocket(base, token) {
   return new Promise((resolve) => {
     const ws = new WebSocket(`${base.replace("http", "ws")}/api/v1/ws?token=${token}`, {
       perMessageDeflate: false,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     });
     const client = { ws, open: false, waiters: new Map(), pongs: 0, closeCode: null };
     ws.on("open", () => {
