@@ -62,12 +62,17 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   if (c.error && line.status >= 500) reportError(c.error, { request_id: line.request_id, route: line.route });
 });
 
-/** The pattern of the route that answered: the last matched handler that is not `use()` middleware. */
+/**
+ * The pattern of the route that answered: the handler Hono dispatched last (`routeIndex`)
+ * when it is a route, else (a middleware answered, e.g. a 429) the first route that would
+ * have run after it. Matches past that never ran (`/characters/popular` also matches
+ * `/characters/:id`).
+ */
 function routePattern(c: Context<AppEnv>): string | null {
   const routes = matchedRoutes(c);
-  for (let i = routes.length - 1; i >= 0; i--) {
-    const route = routes[i];
-    if (route && route.method !== "ALL") return route.path;
-  }
+  const isRoute = (i: number) => routes[i] !== undefined && routes[i]?.method !== "ALL";
+  const last = Math.min(c.req.routeIndex, routes.length - 1);
+  if (isRoute(last)) return routes[last]?.path ?? null;
+  for (let i = last + 1; i < routes.length; i++) if (isRoute(i)) return routes[i]?.path ?? null;
   return null;
 }

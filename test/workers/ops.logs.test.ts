@@ -68,9 +68,12 @@ describe("the request log line", () => {
   it("names the route pattern, not the concrete path, and null for no route", async () => {
     await call("/api/v1/characters/chr_sample_marrow_vell");
     await call("/api/v1/no-such-thing");
-    const [found, missing] = logs.lines<RequestLogLine>("request");
+    await call("/api/v1/characters/popular?limit=abc");
+    const [found, missing, popular] = logs.lines<RequestLogLine>("request");
     expect(found).toMatchObject({ route: "/api/v1/characters/:id", status: 200, user_id: null });
     expect(missing).toMatchObject({ route: null, path: "/api/v1/no-such-thing", status: 404 });
+    // `/characters/:id` matches this path too, but the popular route answered (with a 400).
+    expect(popular).toMatchObject({ route: "/api/v1/characters/popular", status: 400 });
   });
 
   it("records a refused request with its zone and decision", async () => {
