@@ -230,17 +230,20 @@ function describeRun(r) {
   return `${r.users} users: ${r.iterations} iterations, API ${r.api.count} req (${r.apiRps.toFixed(0)} req/s), errors ${(r.errorRate * 100).toFixed(2)} %, API p50/p95/p99 ${ms(r.api.p50)}/${ms(r.api.p95)}/${ms(r.api.p99)} ms, load max ${r.loadMax.toFixed(1)} -> ${r.passes ? "PASS" : "FAIL"}`;
 }
 
-/** The largest N that passes: double from the best pass, then bisect (at most 4 more runs). */
+/** The largest N that passes: double from the best pass, then bisect (at most 5 more runs). */
 async function findMax(runs, runNext) {
   const passed = () => runs.filter((r) => r.passes).map((r) => r.users);
   const failed = () => runs.filter((r) => !r.passes).map((r) => r.users);
-  for (let extra = 0; extra < 4; extra++) {
+  for (let extra = 0; extra < 5; extra++) {
     const lo = Math.max(0, ...passed());
     const hi = Math.min(Infinity, ...failed().filter((n) => n > lo));
     let next;
     if (hi === Infinity) next = lo * 2;
     else if (lo === 0) next = hi > 20 ? Math.floor(hi / 2 / 10) * 10 : Math.max(1, Math.floor(hi / 2));
-    else next = Math.round((lo + hi) / 2 / 25) * 25;
+    else {
+      const grain = hi - lo > 100 ? 25 : hi - lo > 20 ? 5 : 1;
+      next = Math.round((lo + hi) / 2 / grain) * grain;
+    }
     if (next <= lo || next >= hi || runs.some((r) => r.users === next)) break;
     runs.push(await runNext(next));
   }

@@ -92,7 +92,7 @@ const VARS = {
 
 async function startPostgres() {
   const { applyPostgresMigrations, startEmbeddedPostgres } = await import("../../scripts/lib/postgres.mjs");
-  const pg = await startEmbeddedPostgres({ port: POSTGRES_PORT, dataDir: path.join(scratch, "pgdata") });
+  const pg = await startEmbeddedPostgres({ port: POSTGRES_PORT });
   await applyPostgresMigrations(pg.url);
   return pg;
 }
