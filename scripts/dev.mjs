@@ -32,7 +32,10 @@ async function main() {
     log("created .dev.vars from .dev.vars.example (dev-only secrets)");
   }
 
-  const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local"], {
+  // Migrate the same local state wrangler will serve (`-- --persist-to DIR` moves it).
+  const persistAt = passThrough.indexOf("--persist-to");
+  const persist = persistAt >= 0 ? ["--persist-to", passThrough[persistAt + 1]] : [];
+  const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local", ...persist], {
     cwd: root,
     stdio: ["ignore", "inherit", "inherit"],
     env: { ...process.env, CI: "true" },

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { freePort } from "../../scripts/lib/postgres.mjs";
 import {
   load,
   machine,
@@ -28,7 +29,12 @@ const { values: args } = parseArgs({
 });
 const duration = Number(args.duration);
 const connections = Number(args.connections);
-const ports = { service: 8891, emulator: 8892, hello: 8893, d1: 8894 };
+const ports = {
+  service: await freePort(),
+  emulator: await freePort(),
+  hello: await freePort(),
+  d1: await freePort(),
+};
 const scratch = mkdtempSync(path.join(os.tmpdir(), "bench-api-"));
 const procs = [];
 
@@ -64,17 +70,19 @@ async function main() {
     ],
     { env: { PORT: String(ports.service), EMULATOR_PORT: String(ports.emulator) } },
   );
+  procs.push(service);
+  const base = (port) => `http://127.0.0.1:${port}`;
+  // One at a time: wrangler instances starting together race for their helper ports.
+  await waitFor(`${base(ports.service)}/api/v1/health`, service);
   const hello = startWrangler(
     path.join(root, "bench/reference/hello/wrangler.toml"),
     ports.hello,
     path.join(scratch, "hello"),
   );
-  const d1 = startWrangler(d1Config, ports.d1, path.join(scratch, "d1"));
-  procs.push(service, hello, d1);
-
-  const base = (port) => `http://127.0.0.1:${port}`;
-  await waitFor(`${base(ports.service)}/api/v1/health`, service);
+  procs.push(hello);
   await waitFor(base(ports.hello), hello);
+  const d1 = startWrangler(d1Config, ports.d1, path.join(scratch, "d1"));
+  procs.push(d1);
   await waitFor(base(ports.d1), d1);
 
   const targets = [

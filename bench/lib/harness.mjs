@@ -55,7 +55,7 @@ export async function waitFor(url, proc, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc?.child.exitCode !== null && proc?.child.exitCode !== undefined) {
-      throw new Error(`server exited early:\n${proc.output().slice(-2000)}`);
+      throw new Error(`server exited early:\n${proc.output().slice(0, 3000)}`);
     }
     try {
       const res = await fetch(url);

@@ -11,7 +11,7 @@ export class Steps {
   constructor() {
     /** name -> { kind, times: number[], errors: number, reasons: Map<string, number> } */
     this.steps = new Map();
-    /** Steps started and not finished: name -> { kind, started: Set<number> } */
+    /** Steps started and not finished: name -> { kind, started: Map<token, start time> } */
     this.running = new Map();
     this.closed = false;
   }
@@ -39,10 +39,10 @@ export class Steps {
   /** Runs `fn`, timing it; a throw (or a false `check`) counts as an error of the step. */
   async time(name, kind, fn) {
     const started = performance.now();
-    const running = this.running.get(name) ?? { kind, started: new Set() };
+    const running = this.running.get(name) ?? { kind, started: new Map() };
     this.running.set(name, running);
     const token = Symbol(name);
-    running.started.add(token);
+    running.started.set(token, started);
     try {
       const value = await fn();
       if (!this.closed) this.ok(name, kind, performance.now() - started);
@@ -60,7 +60,7 @@ export class Steps {
   close() {
     const now = performance.now();
     for (const [name, { kind, started }] of this.running) {
-      for (let i = 0; i < started.size; i++) this.fail(name, kind, now, "unfinished at the end of the run");
+      for (const at of started.values()) this.fail(name, kind, now - at, "unfinished at the end of the run");
     }
     this.closed = true;
   }
