@@ -35,11 +35,15 @@ async function main() {
   // Migrate the same local state wrangler will serve (`-- --persist-to DIR` moves it).
   const persistAt = passThrough.indexOf("--persist-to");
   const persist = persistAt >= 0 ? ["--persist-to", passThrough[persistAt + 1]] : [];
-  const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local", ...persist], {
-    cwd: root,
-    stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, CI: "true" },
-  });
+  const migrate = spawnSync(
+    process.execPath,
+    [wrangler, "d1", "migrations", "apply", "DB", "--local", ...persist],
+    {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, CI: "true" },
+    },
+  );
   if (migrate.status !== 0) throw new Error("applying local D1 migrations failed");
 
   const vars = [];
