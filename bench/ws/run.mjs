@@ -221,13 +221,15 @@ function exchange(client, chatId, content) {
   return new Promise((resolve) => {
     const started = performance.now();
     let first = null;
+    let echo = null;
     const timer = setTimeout(() => finish("timeout"), REPLY_TIMEOUT_MS);
     function finish(outcome) {
       clearTimeout(timer);
       client.waiters.delete(chatId);
-      resolve({ outcome, first, done: performance.now() - started });
+      resolve({ outcome, first, echo, done: performance.now() - started });
     }
     client.waiters.set(chatId, (frame) => {
+      if (frame.type === "chat.message" && echo === null) echo = performance.now() - started;
       if (frame.type === "chat.delta" && first === null) first = performance.now() - started;
       else if (frame.type === "chat.done")
         finish(frame.message.status === "complete" ? "complete" : frame.message.status);
@@ -270,7 +272,7 @@ async function heldSockets(clients, timeoutMs = 15_000) {
  */
 async function chatLoad(users, durationMs, converse) {
   const cold = { firsts: [], outcomes: {} };
-  const warm = { firsts: [], dones: [], outcomes: {} };
+  const warm = { firsts: [], echoes: [], dones: [], outcomes: {} };
   const count = (bucket, outcome) => {
     bucket.outcomes[outcome] = (bucket.outcomes[outcome] ?? 0) + 1;
   };
@@ -290,6 +292,7 @@ async function chatLoad(users, durationMs, converse) {
         );
         count(warm, result.outcome);
         if (result.first !== null) warm.firsts.push(result.first);
+        if (typeof result.echo === "number") warm.echoes.push(result.echo);
         if (result.outcome === "complete") warm.dones.push(result.done);
         await sleep(THINK_MS * (0.5 + Math.random()));
       }
@@ -298,6 +301,7 @@ async function chatLoad(users, durationMs, converse) {
   return {
     cold: { first: stats(cold.firsts), outcomes: cold.outcomes },
     first: stats(warm.firsts),
+    echo: stats(warm.echoes),
     done: stats(warm.dones),
     outcomes: warm.outcomes,
     turnsPerSecond: warm.firsts.length / (durationMs / 1000),
@@ -438,10 +442,10 @@ async function runTarget(target) {
 function report(results, baseline) {
   const rows = results.map((r) => {
     if (r.died) {
-      return `| ${r.target} | ${r.sockets} | ${r.opened} | ${r.heldAfterOpen} | service gone (first refusal after ${r.firstFailureAt ?? "-"} open: ${JSON.stringify(r.openFailures)}) | | | | | | |`;
+      return `| ${r.target} | ${r.sockets} | ${r.opened} | ${r.heldAfterOpen} | service gone (first refusal after ${r.firstFailureAt ?? "-"} open: ${JSON.stringify(r.openFailures)}) | | | | | | | |`;
     }
     const l = r.loaded;
-    return `| ${r.target} | ${r.sockets} | ${r.opened} in ${r.openSeconds.toFixed(0)} s | ${r.heldAfterOpen} / ${r.heldAfterChat} | ${ms(r.sequential.p50)} / ${ms(r.sequential.p99)} (+${ms(r.sequential.p50 - baseline.sequential.p50)} / +${ms(r.sequential.p99 - baseline.sequential.p99)}) | ${ms(l.cold.first.p50)} / ${ms(l.cold.first.p99)} | ${l.turnsPerSecond.toFixed(1)} | ${ms(l.first.p50)} / ${ms(l.first.p99)} (+${ms(l.first.p50 - baseline.loaded.first.p50)} / +${ms(l.first.p99 - baseline.loaded.first.p99)}) | ${ms(l.done.p50)} / ${ms(l.done.p99)} | ${JSON.stringify({ ...l.cold.outcomes, ...Object.fromEntries(Object.entries(l.outcomes).map(([k, v]) => [`warm ${k}`, v])) })}${Object.keys(r.closedByServer ?? {}).length ? `; sockets closed (code: n) ${JSON.stringify(r.closedByServer)}` : ""}${r.serverAlive === false ? "; the server process exited" : ""} |`;
+    return `| ${r.target} | ${r.sockets} | ${r.opened} in ${r.openSeconds.toFixed(0)} s | ${r.heldAfterOpen} / ${r.heldAfterChat} | ${ms(r.sequential.p50)} / ${ms(r.sequential.p99)} (+${ms(r.sequential.p50 - baseline.sequential.p50)} / +${ms(r.sequential.p99 - baseline.sequential.p99)}) | ${ms(l.cold.first.p50)} / ${ms(l.cold.first.p99)} | ${l.turnsPerSecond.toFixed(1)} | ${ms(l.first.p50)} / ${ms(l.first.p99)} (+${ms(l.first.p50 - baseline.loaded.first.p50)} / +${ms(l.first.p99 - baseline.loaded.first.p99)}) | ${ms(l.echo.p50)} / ${ms(l.echo.p99)} | ${ms(l.done.p50)} / ${ms(l.done.p99)} | ${JSON.stringify({ ...l.cold.outcomes, ...Object.fromEntries(Object.entries(l.outcomes).map(([k, v]) => [`warm ${k}`, v])) })}${Object.keys(r.closedByServer ?? {}).length ? `; sockets closed (code: n) ${JSON.stringify(r.closedByServer)}` : ""}${r.serverAlive === false ? "; the server process exited" : ""} |`;
   });
   return `Run: \`node bench/ws/run.mjs ${process.argv.slice(2).join(" ")}\` on ${new Date().toISOString()}.
 Machine: ${machine()}; \`ulimit -n\` ${execFileSync("sh", ["-c", "ulimit -n"]).toString().trim()}.
@@ -455,8 +459,8 @@ Latency: client clock from sending \`chat.send\` to the first \`chat.delta\`; (+
 The model alone (the same requests straight at the emulator from this process): sequential first token p50 ${ms(baseline.sequential.p50)} / p99 ${ms(baseline.sequential.p99)} ms;
 the same ${CHATTING} users chatting: first token p50 ${ms(baseline.loaded.first.p50)} / p99 ${ms(baseline.loaded.first.p99)} ms (${baseline.loaded.first.n} warm replies).
 
-| path | sockets asked | opened | answer ping (after open / after chat) | sequential send->delta p50 / p99 ms | cold first turn p50 / p99 ms | warm turns/s | warm send->delta p50 / p99 ms | warm send->done p50 / p99 ms | outcomes |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---|
+| path | sockets asked | opened | answer ping (after open / after chat) | sequential send->delta p50 / p99 ms | cold first turn p50 / p99 ms | warm turns/s | warm send->delta p50 / p99 ms | warm send->echo (stored) p50 / p99 ms | warm send->done p50 / p99 ms | outcomes |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|
 ${rows.join("\n")}
 `;
 }
