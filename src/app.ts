@@ -17,6 +17,7 @@ import { createChat } from "./routes/chats/create";
 import { deleteChat } from "./routes/chats/delete";
 import { listChats } from "./routes/chats/list";
 import { chatMessages } from "./routes/chats/messages";
+import { readChat } from "./routes/chats/read";
 import { cancelGeneration } from "./routes/generations/cancel";
 import { createGeneration } from "./routes/generations/create";
 import { readGenerations } from "./routes/generations/read";
@@ -81,6 +82,7 @@ export function createApp() {
     .route("/", writeCharacters)
     .route("/", createChat)
     .route("/", listChats)
+    .route("/", readChat)
     .route("/", chatMessages)
     .route("/", deleteChat)
     .route("/", createGeneration)

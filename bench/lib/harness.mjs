@@ -1,6 +1,7 @@
 // Shared benchmark plumbing: start a `wrangler dev` (or `npm run dev`) server in its own
 // process group, wait for it, load it with autocannon, summarise, stop it.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
@@ -77,6 +78,44 @@ export async function load(url, { connections = 100, duration = 10, headers = {}
     non2xx: result.non2xx,
     total: result.requests.total,
   };
+}
+
+/** CPU time (ms) used so far by the processes of one process group (Linux /proc), or null. */
+export function groupCpuMs(pgid) {
+  try {
+    const ticksPerS = Number(execFileSync("getconf", ["CLK_TCK"]).toString()) || 100;
+    let ticks = 0;
+    for (const fields of groupStats(pgid)) ticks += Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / ticksPerS;
+  } catch {
+    return null;
+  }
+}
+
+/** Resident memory (MiB) of the processes of one process group (Linux /proc), or null. */
+export function groupRssMb(pgid) {
+  try {
+    const pageBytes = Number(execFileSync("getconf", ["PAGESIZE"]).toString()) || 4096;
+    let pages = 0;
+    for (const fields of groupStats(pgid)) pages += Number(fields[21]);
+    return (pages * pageBytes) / 2 ** 20;
+  } catch {
+    return null;
+  }
+}
+
+/** `/proc/<pid>/stat` fields after the command name (state ppid pgrp ... utime stime ... rss) per process of the group. */
+function groupStats(pgid) {
+  const found = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === pgid) found.push(fields);
+    } catch {}
+  }
+  return found;
 }
 
 export function machine() {

@@ -2,17 +2,17 @@
 // Rate-limiter overhead benchmark: one `wrangler dev` of bench/ratelimit/worker.ts serving one
 // endpoint three ways, autocannon at 100 connections, results in bench/ratelimit/RESULTS.md.
 //   node bench/ratelimit/run.mjs [--duration 10] [--rounds 3] [--connections 100] [--port 8799]
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { build } from "esbuild";
+import { groupCpuMs, root, startWrangler, waitFor, wranglerBin } from "../lib/harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, "../..");
 const { values: args } = parseArgs({
   options: {
     duration: { type: "string", default: "10" },
@@ -49,56 +49,6 @@ function ipRotation() {
   };
 }
 
-function startWorker(persistDir) {
-  const wrangler = path.join(root, "node_modules/wrangler/bin/wrangler.js");
-  const config = path.join(here, "wrangler.toml");
-  const child = spawn(
-    process.execPath,
-    [
-      wrangler,
-      "dev",
-      "-c",
-      config,
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(PORT),
-      "--log-level",
-      "warn",
-    ].concat(["--persist-to", persistDir, "--show-interactive-dev-session=false"]),
-    { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "1" } },
-  );
-  let output = "";
-  child.stdout.on("data", (d) => {
-    output += d;
-  });
-  child.stderr.on("data", (d) => {
-    output += d;
-  });
-  return {
-    child,
-    output: () => output,
-    // The process group this script started (wrangler, its workerd processes), nothing else.
-    stop: () => {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {}
-    },
-  };
-}
-
-async function waitReady(worker, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (worker.child.exitCode !== null) throw new Error(`wrangler dev exited:\n${worker.output()}`);
-    try {
-      if ((await fetch(`${BASE}/plain/hello`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`wrangler dev did not answer within ${timeoutMs} ms:\n${worker.output()}`);
-}
-
 /** Each variant answers 200, and only (c) carries RateLimit headers. */
 async function checkVariants() {
   for (const v of VARIANTS) {
@@ -106,26 +56,6 @@ async function checkVariants() {
     if (res.status !== 200) throw new Error(`${v.path}: ${res.status} ${await res.text()}`);
     if (res.headers.has("RateLimit-Limit") !== (v.id === "c"))
       throw new Error(`${v.path}: unexpected RateLimit headers`);
-  }
-}
-
-/** CPU time (ms) used so far by the processes of one process group (Linux /proc), or null. */
-function groupCpuMs(pgid) {
-  try {
-    const ticksPerS = Number(execFileSync("getconf", ["CLK_TCK"]).toString()) || 100;
-    let ticks = 0;
-    for (const entry of readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        // Fields after the command name: state ppid pgrp ... utime(14) stime(15).
-        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
-      } catch {}
-    }
-    return (ticks * 1000) / ticksPerS;
-  } catch {
-    return null;
   }
 }
 
@@ -204,13 +134,13 @@ const pctOf = (x, y) => fmt((x / y) * 100, 1);
 
 async function main() {
   const persistDir = mkdtempSync(path.join(os.tmpdir(), "ratelimit-bench-"));
-  const worker = startWorker(persistDir);
+  const worker = startWrangler(path.join(here, "wrangler.toml"), PORT, persistDir);
   const rows = Object.fromEntries(VARIANTS.map((v) => [v.id, []]));
   const startedAt = new Date();
   const loadBefore = os.loadavg();
   let probe;
   try {
-    await waitReady(worker);
+    await waitFor(`${BASE}/plain/hello`, worker);
     await checkVariants();
     for (const v of VARIANTS) {
       console.log(`warm-up ${v.id} (${v.path}) ${WARMUP_S} s`);
@@ -302,13 +232,9 @@ async function main() {
 
 function renderResults({ summary, rows, startedAt, loadBefore, loadAfter, logicUs }) {
   const { a, b, c } = summary;
-  const wrangler = execFileSync(
-    process.execPath,
-    [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "--version"],
-    {
-      cwd: root,
-    },
-  )
+  const wrangler = execFileSync(process.execPath, [wranglerBin, "--version"], {
+    cwd: root,
+  })
     .toString()
     .trim();
   const line = (v) => {

@@ -3,7 +3,7 @@
 // `wrangler deploy` would upload), run by workerd with the bindings wrangler.toml declares,
 // but without `wrangler dev`'s proxy in front. Clients connect to workerd's own socket.
 // Prints `READY <url>` on stdout once D1 is migrated and the Worker answers.
-//   node bench/ws/miniflare-server.mjs --port 8901 --persist /tmp/x --var NAME=VALUE ...
+//   node bench/ws/miniflare-server.mjs --port 8901 --persist /tmp/x [--config wrangler.toml] --var NAME=VALUE ...
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -16,11 +16,14 @@ const { values: args } = parseArgs({
   options: {
     port: { type: "string", default: "8901" },
     persist: { type: "string" },
+    config: { type: "string", default: "wrangler.toml" },
     var: { type: "string", multiple: true, default: [] },
     "inspector-port": { type: "string" },
   },
 });
 if (!args.persist) throw new Error("--persist <dir> is required");
+
+const config = path.resolve(root, args.config);
 
 // A fresh database every start: the bench measures a clean service.
 rmSync(path.join(args.persist, "state"), { recursive: true, force: true });
@@ -34,13 +37,13 @@ execFileSync(
     "--outdir",
     dist,
     "-c",
-    "wrangler.toml",
+    config,
     "--env=",
   ],
   { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "1" } },
 );
 
-const { workerOptions: fromWrangler } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
+const { workerOptions: fromWrangler } = unstable_getMiniflareWorkerOptions(config);
 // The bundle is one ES module: wrangler's module rules (for unbundled sources) do not apply.
 const { modulesRules: _rules, ...workerOptions } = Object.fromEntries(
   Object.entries(fromWrangler).filter(([, value]) => value !== undefined),
@@ -60,7 +63,7 @@ const mf = new Miniflare(
     workers: [
       {
         ...workerOptions,
-        name: "edge-art-service",
+        name: workerOptions.name ?? "service",
         modules: true,
         modulesRoot: dist,
         scriptPath: path.join(dist, "index.js"),
@@ -71,14 +74,16 @@ const mf = new Miniflare(
 );
 const url = await mf.ready;
 
-// The same migration files `wrangler d1 migrations apply` runs.
-const db = await mf.getD1Database("DB");
-const dir = path.join(root, "migrations/d1");
-for (const file of readdirSync(dir)
-  .filter((f) => f.endsWith(".sql"))
-  .sort()) {
-  const statements = unstable_splitSqlQuery(readFileSync(path.join(dir, file), "utf8"));
-  await db.batch(statements.map((statement) => db.prepare(statement)));
+// The same migration files `wrangler d1 migrations apply` runs (the reference worker has no D1).
+if (workerOptions.d1Databases) {
+  const db = await mf.getD1Database("DB");
+  const dir = path.join(root, "migrations/d1");
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
+    const statements = unstable_splitSqlQuery(readFileSync(path.join(dir, file), "utf8"));
+    await db.batch(statements.map((statement) => db.prepare(statement)));
+  }
 }
 
 const health = await mf.dispatchFetch(new URL("/api/v1/health", url));

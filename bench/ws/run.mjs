@@ -3,13 +3,17 @@
 //   1. how many concurrent sockets one local service holds, with some of them chatting;
 //   2. time from `chat.send` to the first `chat.delta` (p50/p99), against the model's own
 //      first-token latency measured straight at the emulator under the same pattern.
-// Two server paths, reported separately:
-//   - "miniflare": the bundled Worker run by Miniflare/workerd directly (bench/ws/miniflare-server.mjs);
-//   - "wrangler":  `wrangler dev`, whose proxy sits between the clients and workerd.
+// Three servers, reported separately:
+//   - "bare":      the reference, bench/ws/bare/worker.ts (sockets held by a hibernating Durable
+//                  Object per user and nothing else), run by Miniflare directly;
+//   - "miniflare": the service's bundled Worker run by Miniflare/workerd directly (bench/ws/miniflare-server.mjs);
+//   - "wrangler":  the service under `wrangler dev`, whose proxy sits between the clients and workerd.
+// Memory is the resident set of each server's whole process group (Linux /proc).
 // The RunPod emulator runs in its own process; clients use the `ws` package.
-//   node bench/ws/run.mjs [--target miniflare|wrangler|both] [--sockets 5000] [--chatting 1000]
+//   node bench/ws/run.mjs [--target all|bare|miniflare|wrangler|both] [--sockets 5000] [--chatting 1000]
 //     [--per-user 1] [--samples 200] [--duration 30] [--think-ms 2000] [--tokens 20] [--write]
-// `--write` replaces the generated block of bench/ws/RESULTS.md with this run's figures.
+// `--write` replaces the generated block named `--block` (default "main") of bench/ws/RESULTS.md
+// with this run's figures.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -17,11 +21,19 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
-import { machine, root, startProcess, waitFor, wranglerBin } from "../lib/harness.mjs";
+import {
+  groupCpuMs,
+  groupRssMb,
+  machine,
+  root,
+  startProcess,
+  waitFor,
+  wranglerBin,
+} from "../lib/harness.mjs";
 
 const { values: args } = parseArgs({
   options: {
-    target: { type: "string", default: "both" },
+    target: { type: "string", default: "all" },
     sockets: { type: "string", default: "5000" },
     chatting: { type: "string", default: "1000" },
     "per-user": { type: "string", default: "1" },
@@ -34,6 +46,7 @@ const { values: args } = parseArgs({
     "token-delay-ms": { type: "string", default: "20" },
     db: { type: "string", default: "d1" },
     write: { type: "boolean", default: false },
+    block: { type: "string", default: "main" },
   },
 });
 const SOCKETS = Number(args.sockets);
@@ -46,11 +59,13 @@ const RAMP_MS = Number(args.ramp) * 1000;
 const TOKENS = Number(args.tokens);
 const FIRST_TOKEN_MS = Number(args["first-token-ms"]);
 const TOKEN_DELAY_MS = Number(args["token-delay-ms"]);
-const TARGETS = args.target === "both" ? ["miniflare", "wrangler"] : [args.target];
+const TARGETS = { all: ["bare", "miniflare", "wrangler"], both: ["miniflare", "wrangler"] }[args.target] ?? [
+  args.target,
+];
 const DB = args.db;
 /** wrangler.toml's `localConnectionString` for HYPERDRIVE points here. */
 const POSTGRES_PORT = 54329;
-const PORTS = { miniflare: 8901, wrangler: 8902, emulator: 8903 };
+const PORTS = { miniflare: 8901, wrangler: 8902, emulator: 8903, bare: 8904 };
 const CHARACTER = "chr_sample_marrow_vell";
 const OPEN_CONCURRENCY = 100;
 const HTTP_CONCURRENCY = 32;
@@ -115,15 +130,15 @@ async function startEmulator() {
 async function startService(target) {
   const persist = path.join(scratch, target);
   let proc;
-  if (target === "miniflare") {
+  if (target === "miniflare" || target === "bare") {
     const vars = Object.entries(VARS).flatMap(([k, v]) => ["--var", `${k}=${v}`]);
     proc = startProcess([
       path.join(root, "bench/ws/miniflare-server.mjs"),
       "--port",
-      String(PORTS.miniflare),
+      String(PORTS[target]),
       "--persist",
       persist,
-      ...vars,
+      ...(target === "bare" ? ["--config", "bench/ws/bare/wrangler.toml"] : vars),
     ]);
   } else {
     execFileSync(
@@ -156,7 +171,7 @@ async function startService(target) {
   await waitFor(`${base}/api/v1/health`, proc, 180_000);
   // Miniflare listens before the migrations have run; it prints READY after them.
   const deadline = Date.now() + 120_000;
-  while (target === "miniflare" && !proc.output().includes("READY")) {
+  while (target !== "wrangler" && !proc.output().includes("READY")) {
     if (Date.now() > deadline || proc.child.exitCode !== null)
       throw new Error(`not ready:\n${proc.output().slice(-2000)}`);
     await sleep(200);
@@ -353,6 +368,7 @@ async function runTarget(target) {
   log(`${target}: starting the service`);
   const { proc, base } = await startService(target);
   const alive = () => proc.child.exitCode === null;
+  const rss = () => groupRssMb(proc.child.pid);
   try {
     const userCount = Math.ceil(SOCKETS / PER_USER);
     log(`${target}: ${userCount} guests, ${CHATTING} chats`);
@@ -360,14 +376,9 @@ async function runTarget(target) {
     await pool(userCount, HTTP_CONCURRENCY, async (i) => {
       users[i] = await api(base, "/auth/guest", { body: { display_name: `bench ${i}` } });
     });
-    const chats = new Array(CHATTING);
-    await pool(CHATTING, HTTP_CONCURRENCY, async (i) => {
+    const chats = new Array(target === "bare" ? 0 : CHATTING);
+    await pool(chats.length, HTTP_CONCURRENCY, async (i) => {
       chats[i] = await api(base, "/chats", { token: users[i].token, body: { character_id: CHARACTER } });
-    });
-    const sampler = await api(base, "/auth/guest", { body: { display_name: "sampler" } });
-    const samplerChat = await api(base, "/chats", {
-      token: sampler.token,
-      body: { character_id: CHARACTER },
     });
 
     log(`${target}: opening ${SOCKETS} sockets`);
@@ -375,6 +386,7 @@ async function runTarget(target) {
     const failures = {};
     let consecutiveFailures = 0;
     let firstFailureAt = null;
+    result.rssBeforeOpen = rss();
     const openStarted = performance.now();
     await pool(SOCKETS, OPEN_CONCURRENCY, async (i) => {
       if (consecutiveFailures >= 500) return;
@@ -395,14 +407,25 @@ async function runTarget(target) {
     log(`${target}: opened ${result.opened} in ${result.openSeconds.toFixed(1)} s`, failures);
     await sleep(2000);
     result.heldAfterOpen = alive() ? await heldSockets(clients.filter(Boolean)) : 0;
+    result.rssAfterOpen = rss();
     result.closedDuringOpen = clients.filter((c) => c?.closeCode).length;
     log(`${target}: ${result.heldAfterOpen} sockets answer ping`);
     if (!alive() || result.heldAfterOpen === 0) {
+      log(`${target}: the service stopped answering; its last words:\n${proc.output().slice(-3000)}`);
       result.died = true;
+      return result;
+    }
+    if (target === "bare") {
+      for (const c of clients) c?.ws.terminate();
       return result;
     }
 
     log(`${target}: ${SAMPLES} sequential exchanges (all other sockets idle)`);
+    const sampler = await api(base, "/auth/guest", { body: { display_name: "sampler" } });
+    const samplerChat = await api(base, "/chats", {
+      token: sampler.token,
+      body: { character_id: CHARACTER },
+    });
     const samplerClient = await openSocket(base, sampler.token);
     const sequential = [];
     const sequentialOutcomes = {};
@@ -418,10 +441,15 @@ async function runTarget(target) {
       .filter(({ client, chat }, i) => client?.open && chat && i % PER_USER === 0)
       .slice(0, CHATTING);
     log(`${target}: ${chattingClients.length} users chatting for ${DURATION_MS / 1000} s, the rest idle`);
+    const [cpuBefore, chatStarted] = [groupCpuMs(proc.child.pid), performance.now()];
     result.loaded = await chatLoad(chattingClients, DURATION_MS, ({ client, chat }, content) =>
       client.open ? exchange(client, chat.id, content) : Promise.resolve({ outcome: "closed", first: null }),
     );
+    // How busy the server was while chatting: 100 % is one core.
+    result.cpuPercentChatting =
+      (100 * (groupCpuMs(proc.child.pid) - cpuBefore)) / (performance.now() - chatStarted);
     result.heldAfterChat = alive() ? await heldSockets(clients.filter(Boolean)) : 0;
+    result.rssAfterChat = rss();
     result.closedByServer = {};
     for (const c of clients) {
       if (c?.closeCode) result.closedByServer[c.closeCode] = (result.closedByServer[c.closeCode] ?? 0) + 1;
@@ -440,13 +468,21 @@ async function runTarget(target) {
 }
 
 function report(results, baseline) {
-  const rows = results.map((r) => {
-    if (r.died) {
-      return `| ${r.target} | ${r.sockets} | ${r.opened} | ${r.heldAfterOpen} | service gone (first refusal after ${r.firstFailureAt ?? "-"} open: ${JSON.stringify(r.openFailures)}) | | | | | | | |`;
-    }
-    const l = r.loaded;
-    return `| ${r.target} | ${r.sockets} | ${r.opened} in ${r.openSeconds.toFixed(0)} s | ${r.heldAfterOpen} / ${r.heldAfterChat} | ${ms(r.sequential.p50)} / ${ms(r.sequential.p99)} (+${ms(r.sequential.p50 - baseline.sequential.p50)} / +${ms(r.sequential.p99 - baseline.sequential.p99)}) | ${ms(l.cold.first.p50)} / ${ms(l.cold.first.p99)} | ${l.turnsPerSecond.toFixed(1)} | ${ms(l.first.p50)} / ${ms(l.first.p99)} (+${ms(l.first.p50 - baseline.loaded.first.p50)} / +${ms(l.first.p99 - baseline.loaded.first.p99)}) | ${ms(l.echo.p50)} / ${ms(l.echo.p99)} | ${ms(l.done.p50)} / ${ms(l.done.p99)} | ${JSON.stringify({ ...l.cold.outcomes, ...Object.fromEntries(Object.entries(l.outcomes).map(([k, v]) => [`warm ${k}`, v])) })}${Object.keys(r.closedByServer ?? {}).length ? `; sockets closed (code: n) ${JSON.stringify(r.closedByServer)}` : ""}${r.serverAlive === false ? "; the server process exited" : ""} |`;
-  });
+  const mb = (value) => (typeof value === "number" ? value.toFixed(0) : "-");
+  const perSocketKib = (r) =>
+    typeof r.rssAfterOpen === "number" && r.heldAfterOpen > 0
+      ? (((r.rssAfterOpen - r.rssBeforeOpen) * 1024) / r.heldAfterOpen).toFixed(1)
+      : "-";
+  const socketRows = results.map(
+    (r) =>
+      `| ${r.target} | ${r.sockets} | ${r.opened} in ${r.openSeconds?.toFixed(0) ?? "-"} s | ${r.firstFailureAt === null ? "none" : `after ${r.firstFailureAt} open: ${JSON.stringify(r.openFailures)}`} | ${r.heldAfterOpen} / ${r.died ? "service gone" : (r.heldAfterChat ?? "(no chat)")} | ${mb(r.rssBeforeOpen)} / ${mb(r.rssAfterOpen)} / ${mb(r.rssAfterChat)} | ${perSocketKib(r)} |`,
+  );
+  const rows = results
+    .filter((r) => r.loaded)
+    .map((r) => {
+      const l = r.loaded;
+      return `| ${r.target} | ${ms(r.sequential.p50)} / ${ms(r.sequential.p99)} (+${ms(r.sequential.p50 - baseline.sequential.p50)} / +${ms(r.sequential.p99 - baseline.sequential.p99)}) | ${ms(l.cold.first.p50)} / ${ms(l.cold.first.p99)} | ${l.turnsPerSecond.toFixed(1)} | ${r.cpuPercentChatting.toFixed(0)} % | ${ms(l.first.p50)} / ${ms(l.first.p99)} (+${ms(l.first.p50 - baseline.loaded.first.p50)} / +${ms(l.first.p99 - baseline.loaded.first.p99)}) | ${ms(l.echo.p50)} / ${ms(l.echo.p99)} | ${ms(l.done.p50)} / ${ms(l.done.p99)} | ${JSON.stringify({ ...l.cold.outcomes, ...Object.fromEntries(Object.entries(l.outcomes).map(([k, v]) => [`warm ${k}`, v])) })}${Object.keys(r.closedByServer ?? {}).length ? `; sockets closed (code: n) ${JSON.stringify(r.closedByServer)}` : ""}${r.serverAlive === false ? "; the server process exited" : ""} |`;
+    });
   return `Run: \`node bench/ws/run.mjs ${process.argv.slice(2).join(" ")}\` on ${new Date().toISOString()}.
 Machine: ${machine()}; \`ulimit -n\` ${execFileSync("sh", ["-c", "ulimit -n"]).toString().trim()}.
 Database: ${DB === "postgres" ? "PostgreSQL (embedded, through the HYPERDRIVE binding; local dev connects straight to it)" : "D1 (local SQLite)"}.
@@ -459,8 +495,16 @@ Latency: client clock from sending \`chat.send\` to the first \`chat.delta\`; (+
 The model alone (the same requests straight at the emulator from this process): sequential first token p50 ${ms(baseline.sequential.p50)} / p99 ${ms(baseline.sequential.p99)} ms;
 the same ${CHATTING} users chatting: first token p50 ${ms(baseline.loaded.first.p50)} / p99 ${ms(baseline.loaded.first.p99)} ms (${baseline.loaded.first.n} warm replies).
 
-| path | sockets asked | opened | answer ping (after open / after chat) | sequential send->delta p50 / p99 ms | cold first turn p50 / p99 ms | warm turns/s | warm send->delta p50 / p99 ms | warm send->echo (stored) p50 / p99 ms | warm send->done p50 / p99 ms | outcomes |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|
+Sockets held (RSS: the server's whole process group; per socket: (after open - before open) / sockets answering ping):
+
+| path | sockets asked | opened | first refusal | answer ping (after open / after chat) | RSS MiB (before / after open / after chat) | KiB per socket |
+|---|---:|---:|---|---:|---:|---:|
+${socketRows.join("\n")}
+
+Chat latency (the other sockets idle or chatting as the pattern says):
+
+| path | sequential send->delta p50 / p99 ms | cold first turn p50 / p99 ms | warm turns/s | server CPU while chatting (100 % = 1 core) | warm send->delta p50 / p99 ms | warm send->echo (stored) p50 / p99 ms | warm send->done p50 / p99 ms | outcomes |
+|---|---:|---:|---:|---:|---:|---:|---:|---|
 ${rows.join("\n")}
 `;
 }
@@ -484,8 +528,10 @@ async function main() {
   if (args.write) {
     const file = path.join(root, "bench/ws/RESULTS.md");
     const current = readFileSync(file, "utf8");
-    const start = "<!-- generated:start -->";
-    const end = "<!-- generated:end -->";
+    const start = `<!-- generated:${args.block}:start -->`;
+    const end = `<!-- generated:${args.block}:end -->`;
+    if (!current.includes(start) || !current.includes(end))
+      throw new Error(`${file} has no block ${args.block}`);
     writeFileSync(
       file,
       `${current.slice(0, current.indexOf(start) + start.length)}\n${text}\n${current.slice(current.indexOf(end))}`,

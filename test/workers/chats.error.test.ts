@@ -7,6 +7,7 @@ describe("chats over REST: refusals", () => {
     for (const [method, path] of [
       ["POST", "/chats"],
       ["GET", "/chats"],
+      ["GET", "/chats/cht_x"],
       ["GET", "/chats/cht_x/messages"],
       ["DELETE", "/chats/cht_x"],
     ] as const) {
@@ -63,6 +64,16 @@ describe("chats over REST: refusals", () => {
     const page = await (await call(ann, `/chats/${b.id}/messages`)).json<{ items: { id: string }[] }>();
     const res = await call(ann, `/chats/${a.id}/messages?before=${page.items[0]?.id}`);
     expect(res.status).toBe(400);
+  });
+
+  it("refuses a malformed chat id with 400 and an unknown one with 404", async () => {
+    const ann = await newUser();
+    const bad = await call(ann, `/chats/${"x".repeat(65)}`);
+    expect(bad.status).toBe(400);
+    expect((await problem(bad)).code).toBe("invalid_request");
+    const unknown = await call(ann, "/chats/cht_unknown");
+    expect(unknown.status).toBe(404);
+    expect((await problem(unknown)).code).toBe("not_found");
   });
 
   it("validates limit and cursor", async () => {

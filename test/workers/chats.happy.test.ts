@@ -78,6 +78,15 @@ describe.each(backends)("chats over REST on $name", (backend) => {
     expect(after.chat_count).toBe(1);
   });
 
+  it("reads one chat by id, as the list shows it", async () => {
+    const ann = await user();
+    const lyra = await character(ann);
+    const created = await chat(ann, lyra.id);
+    const res = await as(ann, `/chats/${created.id}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(created);
+  });
+
   it("starts with no messages when the character has no greeting", async () => {
     const ann = await user();
     const silent = await character(ann, { greeting: "" });

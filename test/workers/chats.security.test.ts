@@ -12,7 +12,7 @@ describe("chats over REST: owner only", () => {
     expect((await problem(res)).code).toBe("not_found");
   });
 
-  it("returns 404 for another user's chat messages and delete, and never lists it", async () => {
+  it("returns 404 for another user's chat, its messages and delete, and never lists it", async () => {
     const ann = await newUser();
     const bob = await newUser("Bob");
     const lyra = await newCharacter(ann, { is_public: true });
@@ -21,6 +21,9 @@ describe("chats over REST: owner only", () => {
     const read = await call(bob, `/chats/${chat.id}/messages`);
     expect(read.status).toBe(404);
     expect((await problem(read)).code).toBe("not_found");
+    const one = await call(bob, `/chats/${chat.id}`);
+    expect(one.status).toBe(404);
+    expect((await problem(one)).code).toBe("not_found");
     const del = await call(bob, `/chats/${chat.id}`, { method: "DELETE" });
     expect(del.status).toBe(404);
     const list = await (await call(bob, "/chats")).json<Page<Chat>>();
@@ -28,5 +31,6 @@ describe("chats over REST: owner only", () => {
 
     // Still there for its owner.
     expect((await call(ann, `/chats/${chat.id}/messages`)).status).toBe(200);
+    expect((await call(ann, `/chats/${chat.id}`)).status).toBe(200);
   });
 });

@@ -163,6 +163,42 @@ describe.each(backends)("repository contract on %s", (backend, open) => {
     expect(await repo.chats.messages(chatId, 10)).toEqual([]);
   });
 
+  it("reads a chat's character for the chat's owner only, while it stays visible to them", async () => {
+    const author = await user();
+    const reader = await user();
+    const at = now();
+    const character = await repo.characters.create({
+      id: newId("chr"),
+      owner_id: author.id,
+      name: `Shared ${backend}`,
+      description: "",
+      personality: "",
+      scenario: "",
+      greeting: "",
+      system_prompt: "",
+      example_dialogue: "",
+      tags: [],
+      avatar_url: null,
+      is_public: true,
+      created_at: at,
+    });
+    const chatId = newId("cht");
+    const chat = {
+      id: chatId,
+      user_id: reader.id,
+      character_id: character.id,
+      title: character.name,
+      created_at: at,
+      last_message_at: at,
+    };
+    await repo.chats.create(chat, null);
+    expect((await repo.characters.ofChat(chatId, reader.id))?.id).toBe(character.id);
+    expect(await repo.characters.ofChat(chatId, author.id)).toBeNull();
+    expect(await repo.characters.ofChat("cht_missing", reader.id)).toBeNull();
+    await repo.characters.update(character.id, author.id, { is_public: false }, now());
+    expect(await repo.characters.ofChat(chatId, reader.id)).toBeNull();
+  });
+
   it("creates jobs idempotently and moves them by compare-and-set only", async () => {
     const u = await user();
     const t = now();

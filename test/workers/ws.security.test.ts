@@ -2,7 +2,7 @@ import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { signAccessToken } from "../../src/auth/jwt";
 import { problem } from "./support/api";
-import { messagesOf, newCharacter, newChat, newUser, openSocket, upgrade } from "./support/session";
+import { call, messagesOf, newCharacter, newChat, newUser, openSocket, upgrade } from "./support/session";
 
 describe("GET /ws without a valid token", () => {
   it("refuses the upgrade with 401 problem+json when no token is given", async () => {
@@ -93,6 +93,24 @@ describe("isolation between users", () => {
     expect(contents).toHaveLength(3);
     annSocket.close();
     bobSocket.close();
+  });
+
+  it("refuses a chat whose character its author has since made private, storing nothing", async () => {
+    const author = await newUser("Author");
+    const reader = await newUser("Reader");
+    const character = await newCharacter(author, { is_public: true });
+    const chat = await newChat(reader, character.id);
+    const hidden = await call(author, `/characters/${character.id}`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ is_public: false }),
+    });
+    expect(hidden.status).toBe(200);
+    const socket = await openSocket(reader);
+    socket.send({ type: "chat.send", chat_id: chat.id, content: "still there?" });
+    expect(await socket.nextOf("error")).toMatchObject({ code: "not_found", chat_id: chat.id });
+    expect((await messagesOf(reader, chat.id)).items.map((m) => m.content)).not.toContain("still there?");
+    socket.close();
   });
 
   it("refuses an unknown chat id", async () => {

@@ -84,16 +84,14 @@ export function chatView({ id }) {
 
   // ---- loading -------------------------------------------------------------------------------
 
-  /** Finds this chat in the list (the API has no single-chat read) to learn its character. */
+  /** The chat itself, to learn its character; null when it is gone. */
   async function findChat() {
-    let cursor = null;
-    for (let page = 0; page < 5; page++) {
-      const { items, next_cursor: next } = await request("/chats", { query: { limit: 100, cursor } });
-      const chat = items.find((c) => c.id === id);
-      if (chat || !next) return chat ?? null;
-      cursor = next;
+    try {
+      return await request(`/chats/${encodeURIComponent(id)}`);
+    } catch (error) {
+      if (error.status === 404) return null;
+      throw error;
     }
-    return null;
   }
 
   async function loadHeader(attempt = 1) {

@@ -78,6 +78,20 @@ export class CharactersRepo {
     return rows[0] ? toCharacter(rows[0]) : null;
   }
 
+  /**
+   * The character of the user's chat, in one query that needs no answer from another (so it
+   * runs alongside the chat's own read); null when the chat is not the user's or the
+   * character is no longer visible to them.
+   */
+  async ofChat(chatId: string, userId: string): Promise<Character | null> {
+    const rows = await this.db.all<CharacterRow>(
+      sql`SELECT ${COLUMNS} FROM characters
+          WHERE id = (SELECT character_id FROM chats WHERE id = ${chatId} AND user_id = ${userId})
+            AND (is_public = 1 OR owner_id = ${userId})`,
+    );
+    return rows[0] ? toCharacter(rows[0]) : null;
+  }
+
   /** The card fields kept at import (null for characters made by hand). */
   async cardExtras(id: string): Promise<Record<string, unknown> | null> {
     const rows = await this.db.all<{ card_extras: string | null }>(
