@@ -43,6 +43,9 @@ execFileSync(
   { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "1" } },
 );
 
+// wrangler names the bundle after the entry point (src/index.ts -> index.js).
+const bundle = readdirSync(dist).find((file) => file.endsWith(".js"));
+if (!bundle) throw new Error(`wrangler wrote no bundle into ${dist}`);
 const { workerOptions: fromWrangler } = unstable_getMiniflareWorkerOptions(config);
 // The bundle is one ES module: wrangler's module rules (for unbundled sources) do not apply.
 const { modulesRules: _rules, ...workerOptions } = Object.fromEntries(
@@ -66,7 +69,7 @@ const mf = new Miniflare(
         name: workerOptions.name ?? "service",
         modules: true,
         modulesRoot: dist,
-        scriptPath: path.join(dist, "index.js"),
+        scriptPath: path.join(dist, bundle),
         bindings: { ...workerOptions.bindings, ...vars },
       },
     ],
@@ -75,7 +78,7 @@ const mf = new Miniflare(
 const url = await mf.ready;
 
 // The same migration files `wrangler d1 migrations apply` runs (the reference worker has no D1).
-if (workerOptions.d1Databases) {
+if (Object.keys(workerOptions.d1Databases ?? {}).includes("DB")) {
   const db = await mf.getD1Database("DB");
   const dir = path.join(root, "migrations/d1");
   for (const file of readdirSync(dir)
