@@ -481,6 +481,9 @@ function report(results, baseline) {
     .filter((r) => r.loaded)
     .map((r) => {
       const l = r.loaded;
+      if (r.sequential.n === 0 || r.heldAfterChat === 0) {
+        return `| ${r.target} | no figures: the service stopped serving sockets (${r.sequential.n} sequential replies, ${l.first.n} warm replies; sockets closed (code: n) ${JSON.stringify(r.closedByServer)}) | | | | | | | |`;
+      }
       return `| ${r.target} | ${ms(r.sequential.p50)} / ${ms(r.sequential.p99)} (+${ms(r.sequential.p50 - baseline.sequential.p50)} / +${ms(r.sequential.p99 - baseline.sequential.p99)}) | ${ms(l.cold.first.p50)} / ${ms(l.cold.first.p99)} | ${l.turnsPerSecond.toFixed(1)} | ${r.cpuPercentChatting.toFixed(0)} % | ${ms(l.first.p50)} / ${ms(l.first.p99)} (+${ms(l.first.p50 - baseline.loaded.first.p50)} / +${ms(l.first.p99 - baseline.loaded.first.p99)}) | ${ms(l.echo.p50)} / ${ms(l.echo.p99)} | ${ms(l.done.p50)} / ${ms(l.done.p99)} | ${JSON.stringify({ ...l.cold.outcomes, ...Object.fromEntries(Object.entries(l.outcomes).map(([k, v]) => [`warm ${k}`, v])) })}${Object.keys(r.closedByServer ?? {}).length ? `; sockets closed (code: n) ${JSON.stringify(r.closedByServer)}` : ""}${r.serverAlive === false ? "; the server process exited" : ""} |`;
     });
   return `Run: \`node bench/ws/run.mjs ${process.argv.slice(2).join(" ")}\` on ${new Date().toISOString()}.
