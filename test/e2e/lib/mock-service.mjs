@@ -201,6 +201,12 @@ export function startMockService({ port = 8790 } = {}) {
         .sort((a, b) => b.last_message_at.localeCompare(a.last_message_at));
       return json(res, 200, page(items.map(strip), url));
     }
+    m = /^GET \/chats\/([^/]+)$/.exec(route);
+    if (m) {
+      const chat = chats.get(m[1]);
+      if (chat?.user_id !== user.id) return problem(res, 404, "not_found", "no such chat");
+      return json(res, 200, strip(chat));
+    }
     m = /^GET \/chats\/([^/]+)\/messages$/.exec(route);
     if (m) {
       if (chats.get(m[1])?.user_id !== user.id) return problem(res, 404, "not_found", "no such chat");
