@@ -1,6 +1,7 @@
 import type { SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import postgres from "postgres";
+import { workersSocketOption } from "./pg-socket";
 import type { SqlClient } from "./sql-client";
 
 const dialect = new PgDialect();
@@ -18,8 +19,9 @@ function normalise<T>(rows: readonly Record<string, unknown>[]): T[] {
  * PostgreSQL through postgres.js, with queries rendered by drizzle's PostgreSQL dialect.
  * Built per request from the Hyperdrive connection string, as Cloudflare recommends
  * (Hyperdrive pools; a module-level client would leak sockets across requests).
- * `max: 1` keeps each request to one connection; it opens on the first query, so a warm
- * cache hit never connects.
+ * `max: 1` keeps each request to one connection (postgres.js pipelines queries on it); it
+ * opens on the first query, so a warm cache hit never connects. Whoever opens a client
+ * closes it when its unit of work ends (a request, a chat turn, a queue batch).
  */
 export function postgresClient(connectionString: string): SqlClient {
   const connection = postgres(connectionString, {
@@ -27,6 +29,8 @@ export function postgresClient(connectionString: string): SqlClient {
     fetch_types: false,
     prepare: true,
     onnotice: () => {},
+    // A documented option postgres.js's typings lack: see `PgSocket` for why.
+    ...(workersSocketOption() as object),
   });
   const execute = (executor: postgres.Sql | postgres.TransactionSql, query: SQL) => {
     const { sql, params } = dialect.sqlToQuery(query);
@@ -45,10 +49,12 @@ export function postgresClient(connectionString: string): SqlClient {
         for (const q of queries) await execute(tx, q);
       });
     },
-    // Deliberately not `connection.end()`: on Workers, postgres.js's socket polyfill keeps a
-    // read loop pending that rejects ("This socket has been closed.") after `end()` has
-    // removed its listeners, an unhandled rejection on every request. The runtime closes a
-    // request's sockets when the request ends, and Hyperdrive keeps the real connections.
-    async close() {},
+    // Returns the connection (Hyperdrive's pool keeps the real ones). This matters most in a
+    // Durable Object, whose sockets live as long as the object does. A query still running
+    // gets at most a second; a connection that failed to open is given up at once or, when
+    // postgres.js is still retrying it, after that second.
+    async close() {
+      await connection.end({ timeout: 1 });
+    },
   };
 }
