@@ -172,9 +172,8 @@ export class UserSession extends DurableObject<Env> {
       refuse("quota_exceeded", `At most ${MAX_REPLIES_PER_USER} replies may stream at once.`);
       return;
     }
-    const repo = openRepository(this.env, config);
     const deps = {
-      repo,
+      openRepo: () => openRepository(this.env, config),
       config,
       userId: attachment.user_id,
       broadcast: (event: ServerEvent) => this.sendToAll(JSON.stringify(event)),
@@ -189,7 +188,6 @@ export class UserSession extends DurableObject<Env> {
       })
       .finally(() => {
         this.replies.end(frame.chat_id, slot);
-        return repo.sql.close().catch(() => {});
       });
     // The reply outlives this event handler; its fetch keeps the object awake meanwhile.
     this.ctx.waitUntil(turn);

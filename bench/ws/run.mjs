@@ -462,6 +462,7 @@ async function runTarget(target) {
     log(`${target}: failed; the service said:\n${proc.output().slice(-3000)}`);
     throw error;
   } finally {
+    if (process.env.BENCH_WS_SERVER_LOG) writeFileSync(process.env.BENCH_WS_SERVER_LOG, proc.output());
     proc.stop();
     await sleep(2000);
   }

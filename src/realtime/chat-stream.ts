@@ -11,7 +11,12 @@ import { LlmError, streamCompletion } from "./llm-client";
 import { buildPrompt } from "./prompt-builder";
 
 export interface TurnDeps {
-  repo: Repository;
+  /**
+   * A repository for one phase of the turn; the turn closes it when the phase ends. No
+   * connection is held while the reply streams (seconds, many turns at once): locally that
+   * is PostgreSQL's `max_connections`, on the edge a Durable Object's open connections.
+   */
+  openRepo(): Repository;
   config: Pick<
     Config,
     | "LLM_BASE_URL"
@@ -39,11 +44,11 @@ function stopReason(signal: AbortSignal) {
 }
 
 /** The chat's context from the session's memory, or from the database (then remembered). */
-async function turnContext(deps: TurnDeps, chatId: string): Promise<TurnContext> {
+async function turnContext(deps: TurnDeps, repo: Repository, chatId: string): Promise<TurnContext> {
   const now = Date.now();
   const remembered = deps.memory.get(chatId, now);
   if (remembered) return remembered;
-  const loaded = await loadTurnContext(deps.repo, deps.userId, chatId, deps.config.LLM_CONTEXT_BUDGET_CHARS);
+  const loaded = await loadTurnContext(repo, deps.userId, chatId, deps.config.LLM_CONTEXT_BUDGET_CHARS);
   return deps.memory.set(chatId, loaded, now);
 }
 
@@ -59,8 +64,29 @@ async function turnContext(deps: TurnDeps, chatId: string): Promise<TurnContext>
  * echoed, and a failed write abandons the request.
  */
 export async function runChatTurn(deps: TurnDeps, frame: ChatSendFrame): Promise<void> {
-  const { repo, config, userId, broadcast, signal, memory } = deps;
-  const context = await turnContext(deps, frame.chat_id);
+  // The first phase (context, the user's message) has its own connection, released before
+  // the reply streams; storing the reply opens another.
+  const early = deps.openRepo();
+  let earlyClosed: Promise<void> | undefined;
+  const releaseEarly = () => {
+    earlyClosed ??= early.sql.close().catch(() => {});
+    return earlyClosed;
+  };
+  try {
+    await converse(deps, frame, early, releaseEarly);
+  } finally {
+    await releaseEarly();
+  }
+}
+
+async function converse(
+  deps: TurnDeps,
+  frame: ChatSendFrame,
+  early: Repository,
+  releaseEarly: () => Promise<void>,
+): Promise<void> {
+  const { config, userId, broadcast, signal, memory } = deps;
+  const context = await turnContext(deps, early, frame.chat_id);
   const chatId = context.chat.id;
   if (stopReason(signal) === "deleted") {
     broadcast({ type: "error", code: "not_found", detail: "The chat was deleted.", chat_id: chatId });
@@ -102,12 +128,14 @@ export async function runChatTurn(deps: TurnDeps, frame: ChatSendFrame): Promise
   let failure: LlmError | null = null;
   try {
     try {
-      await repo.chats.addMessage(userMessage, userId);
+      await early.chats.addMessage(userMessage, userId);
     } catch (error) {
       upstream.abort();
       await firstPiece.catch(() => {});
       memory.forget(chatId);
       throw error;
+    } finally {
+      await releaseEarly();
     }
     memory.append(chatId, { role: "user", content: userMessage.content }, config.LLM_CONTEXT_BUDGET_CHARS);
     broadcast({
@@ -147,7 +175,12 @@ export async function runChatTurn(deps: TurnDeps, frame: ChatSendFrame): Promise
     created_at: new Date(startedAt).toISOString(),
   };
   try {
-    await repo.chats.addMessage(reply, userId);
+    const late = deps.openRepo();
+    try {
+      await late.chats.addMessage(reply, userId);
+    } finally {
+      await late.sql.close().catch(() => {});
+    }
   } catch (error) {
     memory.forget(chatId);
     log("error", "storing a chat reply failed", { chat_id: chatId, error: String(error) });
