@@ -12,6 +12,7 @@
 // The RunPod emulator runs in its own process; clients use the `ws` package.
 //   node bench/ws/run.mjs [--target all|bare|miniflare|wrangler|both] [--sockets 5000] [--chatting 1000]
 //     [--per-user 1] [--samples 200] [--duration 30] [--think-ms 2000] [--tokens 20] [--write]
+// BENCH_WS_SERVER_LOG=<file> keeps the server's output (its error lines say why turns failed).
 // `--write` replaces the generated block named `--block` (default "main") of bench/ws/RESULTS.md
 // with this run's figures.
 import { execFileSync } from "node:child_process";
