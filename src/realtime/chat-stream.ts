@@ -135,7 +135,9 @@ async function converse(
       memory.forget(chatId);
       throw error;
     } finally {
-      await releaseEarly();
+      // Not awaited: the echo and the first delta need not wait for the connection to close
+      // (the turn awaits it at its end).
+      void releaseEarly();
     }
     memory.append(chatId, { role: "user", content: userMessage.content }, config.LLM_CONTEXT_BUDGET_CHARS);
     broadcast({
