@@ -21,8 +21,6 @@ export class PgSocket extends EventEmitter {
   /** postgres.js reads this: `open` until the socket is closed. */
   readyState: "open" | "closed" = "open";
   private closing = false;
-  /** Whether the connection was ever established (a refused one must read as an error). */
-  private established = false;
   private readonly raw: Socket;
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
 
@@ -30,12 +28,8 @@ export class PgSocket extends EventEmitter {
     super();
     this.raw = raw;
     this.writer = this.raw.writable.getWriter();
-    this.raw.opened.then(
-      () => {
-        this.established = true;
-      },
-      (error: unknown) => this.fail(error),
-    );
+    // A refused connection is an error postgres.js must hear (it rejects the waiting query).
+    this.raw.opened.catch((error: unknown) => this.fail(error));
     void this.pump(this.raw.readable.getReader());
     this.raw.closed.then(
       () => this.finish(),
@@ -73,7 +67,6 @@ export class PgSocket extends EventEmitter {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        this.established = true;
         this.emit("data", Buffer.from(value));
       }
       this.finish();
@@ -92,11 +85,6 @@ export class PgSocket extends EventEmitter {
 
   private finish(): void {
     if (this.readyState === "closed") return;
-    // Closed before it ever opened: postgres.js must hear an error, or it would reconnect
-    // for the query waiting on this connection, forever.
-    if (!this.established && !this.closing && this.listenerCount("error") > 0) {
-      this.emit("error", new Error("The database connection could not be established."));
-    }
     this.readyState = "closed";
     this.emit("close");
   }

@@ -65,26 +65,20 @@ async function turnContext(deps: TurnDeps, repo: Repository, chatId: string): Pr
  */
 export async function runChatTurn(deps: TurnDeps, frame: ChatSendFrame): Promise<void> {
   // The first phase (context, the user's message) has its own connection, released before
-  // the reply streams; storing the reply opens another.
+  // the reply streams; storing the reply opens another. Closing twice is harmless.
   const early = deps.openRepo();
-  let earlyClosed: Promise<void> | undefined;
-  const releaseEarly = () => {
-    earlyClosed ??= early.sql.close().catch(() => {});
-    return earlyClosed;
-  };
   try {
-    await converse(deps, frame, early, releaseEarly);
+    await converse(deps, frame, early);
   } finally {
-    await releaseEarly();
+    await closeQuietly(early);
   }
 }
 
-async function converse(
-  deps: TurnDeps,
-  frame: ChatSendFrame,
-  early: Repository,
-  releaseEarly: () => Promise<void>,
-): Promise<void> {
+function closeQuietly(repo: Repository): Promise<void> {
+  return repo.sql.close().catch(() => {});
+}
+
+async function converse(deps: TurnDeps, frame: ChatSendFrame, early: Repository): Promise<void> {
   const { config, userId, broadcast, signal, memory } = deps;
   const context = await turnContext(deps, early, frame.chat_id);
   const chatId = context.chat.id;
@@ -137,7 +131,7 @@ async function converse(
     } finally {
       // Not awaited: the echo and the first delta need not wait for the connection to close
       // (the turn awaits it at its end).
-      void releaseEarly();
+      void closeQuietly(early);
     }
     memory.append(chatId, { role: "user", content: userMessage.content }, config.LLM_CONTEXT_BUDGET_CHARS);
     broadcast({
@@ -181,7 +175,7 @@ async function converse(
     try {
       await late.chats.addMessage(reply, userId);
     } finally {
-      await late.sql.close().catch(() => {});
+      await closeQuietly(late);
     }
   } catch (error) {
     memory.forget(chatId);
