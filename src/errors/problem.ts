@@ -1,18 +1,12 @@
 import type { Context } from "hono";
+import { describeError, log } from "../ops/log";
 import { ApiError } from "./api-error";
 
 /** Renders any thrown value as RFC 9457 problem+json; unknown errors become a 500 without internals. */
 export function problemResponse(c: Context, err: unknown): Response {
   const apiError = err instanceof ApiError ? err : null;
   if (!apiError) {
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "unhandled error",
-        request_id: c.get("requestId"),
-        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-      }),
-    );
+    log.error("unhandled error", { request_id: c.get("requestId"), error: describeError(err) });
   }
   const status = apiError?.status ?? 500;
   const body = {

@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import type { GenerationMessage } from "../../generation/messages";
 import { documentRoute } from "../../http/openapi";
 import { Id, Page } from "../../http/schemas";
 import { parseOr400, query } from "../../http/validate";
@@ -40,14 +39,6 @@ export const deadLetters = new Hono<AppEnv>()
   })
   .post("/admin/dead-letters/:id/replay", async (c) => {
     const id = parseOr400(Id, c.req.param("id"), "job id", "id");
-    const jobs = jobServiceOf(c);
-    const job = await replayDeadLetter(
-      {
-        repo: c.var.services.repo,
-        queue: c.env.GENERATION_QUEUE as Queue<GenerationMessage>,
-        publish: (replayed) => jobs.publish(replayed),
-      },
-      id,
-    );
+    const job = await replayDeadLetter(jobServiceOf(c), id);
     return c.json(toAdminJob(job));
   });

@@ -4,6 +4,7 @@ import { documentRoute } from "../../http/openapi";
 import { Id } from "../../http/schemas";
 import { parseOr400 } from "../../http/validate";
 import { requireUser, userId } from "../../middleware/auth";
+import { log } from "../../ops/log";
 import type { AppEnv } from "../../types";
 
 documentRoute({
@@ -23,9 +24,7 @@ export const deleteChat = new Hono<AppEnv>().delete("/chats/:id", requireUser, a
   // Best effort: the chat is deleted either way, and the session re-reads chats within minutes.
   const session = c.env.USER_SESSION.get(c.env.USER_SESSION.idFromName(owner));
   await session.chatDeleted(chatId).catch((error: unknown) => {
-    console.warn(
-      JSON.stringify({ level: "warn", msg: "session not told of a deleted chat", error: String(error) }),
-    );
+    log.warn("session not told of a deleted chat", { error: String(error) });
   });
   return c.body(null, 204);
 });

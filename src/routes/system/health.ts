@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { documentRoute } from "../../http/openapi";
+import { log } from "../../ops/log";
 import type { AppEnv } from "../../types";
 import { VERSION } from "../../version";
 
@@ -28,14 +29,7 @@ export const health = new Hono<AppEnv>().get("/health", async (c) => {
     await repo.ping();
   } catch (error) {
     db = "error";
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "health db check failed",
-        backend: config.DB_BACKEND,
-        error: String(error),
-      }),
-    );
+    log.error("health db check failed", { backend: config.DB_BACKEND, error: String(error) });
   }
   const checks = { db, db_backend: config.DB_BACKEND, storage_backend: config.STORAGE_BACKEND };
   const ok = db === "ok";
