@@ -1,7 +1,7 @@
 /**
  * Where sessions (refresh-token families) live. Each method is one SQL statement, or one
- * D1 `batch()` / one PostgreSQL transaction, so D1 and PostgreSQL implementations are
- * mechanical. The tables (times are ISO-8601 UTC text on D1, `timestamptz` on PostgreSQL):
+ * D1 `batch()` / one PostgreSQL transaction; `sql-session-store.ts` implements it on the
+ * `SqlClient` seam for both backends. The tables (times are ISO-8601 UTC text on D1, `timestamptz` on PostgreSQL):
  *
  * ```sql
  * CREATE TABLE sessions (
@@ -31,14 +31,16 @@
  * VALUES (?1, ?2, ?3, ?4, ?5, ?5);
  *
  * -- rotate: a compare-and-set on the live hash. Of two concurrent calls with the same token
- * -- exactly one matches the row; the second finds refresh_hash already changed. Both
- * -- statements in one D1 batch (a transaction) / one PostgreSQL transaction; the INSERT
- * -- only fires when the UPDATE did (it selects by the new hash).
+ * -- exactly one matches the row; the second finds refresh_hash already changed (PostgreSQL
+ * -- re-checks the WHERE after the row lock). The first two statements run in one D1 batch
+ * -- (a transaction) / one PostgreSQL transaction; the INSERT only fires when the UPDATE did
+ * -- (it selects by the new, random hash), and the SELECT tells the caller whether it won.
  * UPDATE sessions SET refresh_hash = :new, last_used_at = :now
- *  WHERE refresh_hash = :old AND revoked_at IS NULL AND last_used_at > :idle_cutoff
- *  RETURNING id, user_id, user_agent, created_at, last_used_at, revoked_at;
+ *  WHERE refresh_hash = :old AND revoked_at IS NULL AND last_used_at > :idle_cutoff;
  * INSERT INTO spent_refresh_tokens (hash, session_id, spent_at)
  *   SELECT :old, id, :now FROM sessions WHERE refresh_hash = :new;
+ * SELECT id, user_id, user_agent, created_at, last_used_at, revoked_at FROM sessions
+ *  WHERE refresh_hash = :new;
  *
  * -- findSpent
  * SELECT session_id FROM spent_refresh_tokens WHERE hash = ?1;

@@ -46,10 +46,12 @@ describe.each(backends)("accounts SQL stores on $name", ({ open }) => {
     rp: relyingParty({ PUBLIC_BASE_URL: ORIGIN, WEBAUTHN_RP_ID: undefined }),
   });
 
+  let dropScratchTables = async () => {};
   beforeAll(async () => {
-    await createAccountsScratchTables(client());
+    dropScratchTables = await createAccountsScratchTables(client());
   });
   afterAll(async () => {
+    await dropScratchTables();
     await Promise.all(clients.map((c) => c.close()));
   });
 
