@@ -48,7 +48,7 @@ async function main() {
 
   const vars = [];
   if (usePostgres) {
-    const pg = await startEmbeddedPostgres({ port: 54329, dataDir: path.join(root, ".pgdata-dev") });
+    const pg = await startEmbeddedPostgres({ port: 54329 });
     cleanups.push(pg.stop);
     await applyPostgresMigrations(pg.url);
     vars.push("--var", "DB_BACKEND:postgres");
