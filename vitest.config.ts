@@ -11,12 +11,15 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
+    // A passing test's logs (the Worker's JSON lines included: the pool routes workerd's
+    // console through vitest) are dropped; a failing test prints its own.
+    silent: "passed-only",
     globalSetup: ["./test/setup/global-setup.ts"],
     projects: [
       {
         plugins: [
           cloudflareTest(async ({ inject }) => {
-            const migrations = await readD1Migrations(path.join(__dirname, "migrations/d1"));
+            const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations/d1"));
             const databaseUrl = inject<string>("databaseUrl");
             const emulatorUrl = inject<string>("emulatorUrl");
             return {
@@ -37,9 +40,9 @@ export default defineConfig({
                   TEST_CARD_PNGS: Object.fromEntries(
                     ["seraphina", "codingsensei", "fluxthecat"].map((name) => [
                       name,
-                      readFileSync(path.join(__dirname, `test/fixtures/cards/${name}.png`)).toString(
-                        "base64",
-                      ),
+                      readFileSync(
+                        path.join(import.meta.dirname, `test/fixtures/cards/${name}.png`),
+                      ).toString("base64"),
                     ]),
                   ),
                   // Most tests send no CF-Connecting-IP and so share the one "unknown" bucket: generous

