@@ -7,7 +7,8 @@ import { defineConfig } from "vitest/config";
  * Two projects share one global setup (a real PostgreSQL and the RunPod emulator, both
  * started on free ports unless DATABASE_URL / RUNPOD_EMULATOR_URL name running ones):
  * - `workers`: everything that runs inside workerd with real D1, R2, Queues, DOs;
- * - `node`: tools that run on Node (emulator, restore script, PostgreSQL contract suite).
+ * - `node`: tools that run on Node (emulator, card codec, restore script, `npm run dev`'s
+ *   option and cron logic).
  */
 export default defineConfig({
   test: {
@@ -60,7 +61,9 @@ export default defineConfig({
             };
           }),
         ],
-        // node-postgres picks its Workers socket (pg-cloudflare) through the `workerd` condition.
+        // The repository contract suite (test/workers/repository.contract.test.ts) runs here, in
+        // workerd: D1 directly, PostgreSQL through the HYPERDRIVE binding to the global setup's
+        // server, with postgres.js over our cloudflare:sockets socket (src/db/pg-socket.ts).
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],

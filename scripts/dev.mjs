@@ -4,8 +4,9 @@
 // 3. the RunPod emulator on :8788 (image jobs + OpenAI-compatible chat) for each upstream,
 //    RUNPOD_API_BASE or LLM_BASE_URL, that .dev.vars (or a `--var`) leaves unset;
 // 4. `wrangler dev` on http://127.0.0.1:8787 (Worker, DOs, Queues, D1, R2 all local);
-// 5. the Worker's scheduled handlers on wrangler.toml's cron schedule (wrangler dev fires
-//    no crons; `--test-scheduled` lets us, through /__scheduled?cron=...).
+// 5. the Worker's scheduled handlers on wrangler.toml's cron schedule: wrangler dev fires no
+//    crons, but serves miniflare's /cdn-cgi/local/scheduled?cron=... (checked with wrangler
+//    4.156; its `--test-scheduled` /__scheduled route is shadowed by the SPA assets here).
 // Flags: --postgres (embedded PostgreSQL through the HYPERDRIVE binding instead of D1),
 // --no-emulator (no emulator: the upstreams come from .dev.vars or wrangler.toml), and
 // anything after `--` goes to wrangler (e.g. `npm run dev -- -- --var RATE_API_BURST:1000`).
@@ -32,16 +33,17 @@ function log(msg) {
 function runCrons(crons) {
   const timers = new Map();
   const arm = (cron) => {
-    const delay = nextCronTime(cron, new Date()).getTime() - Date.now();
+    const at = nextCronTime(cron, new Date());
     timers.set(
       cron,
-      setTimeout(() => fire(cron).finally(() => arm(cron)), delay),
+      setTimeout(() => fire(cron, at).finally(() => arm(cron)), at.getTime() - Date.now()),
     );
   };
-  const fire = async (cron) => {
-    const url = `http://127.0.0.1:${port}/__scheduled?cron=${encodeURIComponent(cron)}`;
-    const res = await fetch(url).catch((error) => ({ ok: false, status: error.message }));
-    if (!res.ok) log(`cron "${cron}" failed: ${res.status}`);
+  const fire = async (cron, at) => {
+    const query = new URLSearchParams({ cron, time: String(at.getTime()), format: "json" });
+    const url = `http://127.0.0.1:${port}/cdn-cgi/local/scheduled?${query}`;
+    const res = await fetch(url).catch((error) => ({ ok: false, status: error.message, text: () => "" }));
+    if (!res.ok) log(`cron "${cron}" failed: ${res.status} ${await res.text()}`);
   };
   for (const cron of crons) arm(cron);
   if (crons.length > 0) log(`running crons ${crons.map((c) => `"${c}"`).join(", ")} (UTC)`);
@@ -96,7 +98,6 @@ async function main() {
       "--port",
       port,
       "--show-interactive-dev-session=false",
-      "--test-scheduled",
       ...vars,
       ...passThrough,
     ],
