@@ -32,6 +32,7 @@ function log(msg) {
 /** Fires each cron at its next minute, over and over; returns a cleanup that stops them. */
 function runCrons(crons) {
   const timers = new Map();
+  const ranOnce = new Set();
   const arm = (cron) => {
     const at = nextCronTime(cron, new Date());
     timers.set(
@@ -43,7 +44,12 @@ function runCrons(crons) {
     const query = new URLSearchParams({ cron, time: String(at.getTime()), format: "json" });
     const url = `http://127.0.0.1:${port}/cdn-cgi/local/scheduled?${query}`;
     const res = await fetch(url).catch((error) => ({ ok: false, status: error.message, text: () => "" }));
-    if (!res.ok) log(`cron "${cron}" failed: ${res.status} ${await res.text()}`);
+    if (!res.ok) {
+      log(`cron "${cron}" failed: ${res.status} ${await res.text()}`);
+    } else if (!ranOnce.has(cron)) {
+      ranOnce.add(cron); // say so once, not every minute
+      log(`cron "${cron}" ran at ${at.toISOString()}; it runs on schedule from now on`);
+    }
   };
   for (const cron of crons) arm(cron);
   if (crons.length > 0) log(`running crons ${crons.map((c) => `"${c}"`).join(", ")} (UTC)`);
