@@ -7,16 +7,20 @@ import { defineConfig } from "vitest/config";
  * Two projects share one global setup (a real PostgreSQL and the RunPod emulator, both
  * started on free ports unless DATABASE_URL / RUNPOD_EMULATOR_URL name running ones):
  * - `workers`: everything that runs inside workerd with real D1, R2, Queues, DOs;
- * - `node`: tools that run on Node (emulator, restore script, PostgreSQL contract suite).
+ * - `node`: tools that run on Node (emulator, card codec, restore script, `npm run dev`'s
+ *   option and cron logic).
  */
 export default defineConfig({
   test: {
+    // A passing test's logs (the Worker's JSON lines included: the pool routes workerd's
+    // console through vitest) are dropped; a failing test prints its own.
+    silent: "passed-only",
     globalSetup: ["./test/setup/global-setup.ts"],
     projects: [
       {
         plugins: [
           cloudflareTest(async ({ inject }) => {
-            const migrations = await readD1Migrations(path.join(__dirname, "migrations/d1"));
+            const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations/d1"));
             const databaseUrl = inject<string>("databaseUrl");
             const emulatorUrl = inject<string>("emulatorUrl");
             return {
@@ -37,9 +41,9 @@ export default defineConfig({
                   TEST_CARD_PNGS: Object.fromEntries(
                     ["seraphina", "codingsensei", "fluxthecat"].map((name) => [
                       name,
-                      readFileSync(path.join(__dirname, `test/fixtures/cards/${name}.png`)).toString(
-                        "base64",
-                      ),
+                      readFileSync(
+                        path.join(import.meta.dirname, `test/fixtures/cards/${name}.png`),
+                      ).toString("base64"),
                     ]),
                   ),
                   // Most tests send no CF-Connecting-IP and so share the one "unknown" bucket: generous
@@ -57,7 +61,9 @@ export default defineConfig({
             };
           }),
         ],
-        // node-postgres picks its Workers socket (pg-cloudflare) through the `workerd` condition.
+        // The repository contract suite (test/workers/repository.contract.test.ts) runs here, in
+        // workerd: D1 directly, PostgreSQL through the HYPERDRIVE binding to the global setup's
+        // server, with postgres.js over our cloudflare:sockets socket (src/db/pg-socket.ts).
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],

@@ -1,29 +1,61 @@
 // `npm run dev`: the whole service on this machine with no account, key or network.
 // 1. .dev.vars from .dev.vars.example (dev-only secrets) when missing;
 // 2. local D1 migrations (schema + sample characters);
-// 3. the RunPod emulator on :8788 (image jobs + OpenAI-compatible chat);
-// 4. `wrangler dev` on http://127.0.0.1:8787 (Worker, DOs, Queues, D1, R2 all local).
+// 3. the RunPod emulator on :8788 (image jobs + OpenAI-compatible chat) for each upstream,
+//    RUNPOD_API_BASE or LLM_BASE_URL, that .dev.vars (or a `--var`) leaves unset;
+// 4. `wrangler dev` on http://127.0.0.1:8787 (Worker, DOs, Queues, D1, R2 all local);
+// 5. the Worker's scheduled handlers on wrangler.toml's cron schedule: wrangler dev fires no
+//    crons, but serves miniflare's /cdn-cgi/local/scheduled?cron=... (checked with wrangler
+//    4.156; its `--test-scheduled` /__scheduled route is shadowed by the SPA assets here).
 // Flags: --postgres (embedded PostgreSQL through the HYPERDRIVE binding instead of D1),
-// --no-emulator (use RUNPOD_API_BASE / LLM_BASE_URL from .dev.vars), and anything after
-// `--` goes to wrangler (e.g. `npm run dev -- -- --var RATE_API_BURST:1000`).
+// --no-emulator (no emulator: the upstreams come from .dev.vars or wrangler.toml), and
+// anything after `--` goes to wrangler (e.g. `npm run dev -- -- --var RATE_API_BURST:1000`).
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { startEmulator } from "../emulator/runpod/server.mjs";
+import { cronsOf, emulatorVars, nextCronTime, parseDevArgs, upstreamsToEmulate } from "./lib/dev-env.mjs";
 import { applyPostgresMigrations, startEmbeddedPostgres } from "./lib/postgres.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const wrangler = path.join(root, "node_modules/wrangler/bin/wrangler.js");
-const args = process.argv.slice(2);
-const passThrough = args.includes("--") ? args.slice(args.indexOf("--") + 1) : [];
-const usePostgres = args.includes("--postgres");
-const useEmulator = !args.includes("--no-emulator");
+const options = parseDevArgs(process.argv.slice(2));
+const { passThrough, usePostgres } = options;
 const port = process.env.PORT ?? "8787";
 const emulatorPort = Number(process.env.EMULATOR_PORT ?? 8788);
 const cleanups = [];
 
 function log(msg) {
   console.log(`[dev] ${msg}`);
+}
+
+/** Fires each cron at its next minute, over and over; returns a cleanup that stops them. */
+function runCrons(crons) {
+  const timers = new Map();
+  const ranOnce = new Set();
+  const arm = (cron) => {
+    const at = nextCronTime(cron, new Date());
+    timers.set(
+      cron,
+      setTimeout(() => fire(cron, at).finally(() => arm(cron)), at.getTime() - Date.now()),
+    );
+  };
+  const fire = async (cron, at) => {
+    const query = new URLSearchParams({ cron, time: String(at.getTime()), format: "json" });
+    const url = `http://127.0.0.1:${port}/cdn-cgi/local/scheduled?${query}`;
+    const res = await fetch(url).catch((error) => ({ ok: false, status: error.message, text: () => "" }));
+    if (!res.ok) {
+      log(`cron "${cron}" failed: ${res.status} ${await res.text()}`);
+    } else if (!ranOnce.has(cron)) {
+      ranOnce.add(cron); // say so once, not every minute
+      log(`cron "${cron}" ran at ${at.toISOString()}; it runs on schedule from now on`);
+    }
+  };
+  for (const cron of crons) arm(cron);
+  if (crons.length > 0) log(`running crons ${crons.map((c) => `"${c}"`).join(", ")} (UTC)`);
+  return async () => {
+    for (const timer of timers.values()) clearTimeout(timer);
+  };
 }
 
 async function main() {
@@ -48,22 +80,18 @@ async function main() {
 
   const vars = [];
   if (usePostgres) {
-    const pg = await startEmbeddedPostgres({ port: 54329, dataDir: path.join(root, ".pgdata-dev") });
+    const pg = await startEmbeddedPostgres({ port: 54329 });
     cleanups.push(pg.stop);
     await applyPostgresMigrations(pg.url);
     vars.push("--var", "DB_BACKEND:postgres");
     log(`embedded PostgreSQL at ${pg.url.replace(/:[^:@/]+@/, ":***@")}`);
   }
-  if (useEmulator) {
+  const upstreams = upstreamsToEmulate(options, readFileSync(path.join(root, ".dev.vars"), "utf8"));
+  if (upstreams.length > 0) {
     const emulator = await startEmulator({ port: emulatorPort });
     cleanups.push(emulator.close);
-    vars.push(
-      "--var",
-      `RUNPOD_API_BASE:${emulator.url}/v2`,
-      "--var",
-      `LLM_BASE_URL:${emulator.url}/openai/v1`,
-    );
-    log(`RunPod emulator at ${emulator.url}`);
+    vars.push(...emulatorVars(upstreams, emulator.url));
+    log(`RunPod emulator at ${emulator.url} for ${upstreams.join(", ")}`);
   }
 
   const child = spawn(
@@ -81,6 +109,7 @@ async function main() {
     ],
     { cwd: root, stdio: "inherit", env: process.env },
   );
+  cleanups.push(runCrons(cronsOf(readFileSync(path.join(root, "wrangler.toml"), "utf8"))));
   const stop = async (code) => {
     child.kill("SIGTERM");
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});

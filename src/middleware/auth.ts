@@ -3,7 +3,7 @@ import { verifyAccessToken } from "../auth/jwt";
 import { ApiError } from "../errors/api-error";
 import type { AppEnv } from "../types";
 
-/** The bearer token of a request: `Authorization: Bearer` or, for WebSocket upgrades, `?token=`. */
+/** The `Authorization: Bearer` token of a request (`?token=` on WebSocket upgrades is read by routes/ws.ts). */
 export function bearerToken(req: Request): string | null {
   const header = req.headers.get("Authorization");
   if (header) {

@@ -14,8 +14,8 @@ export { schemaVersion } from "./schema-version";
 export { TABLES } from "./tables";
 
 /**
- * `postgresClient` for a Node process: the adapter's `close()` is a no-op (right on Workers),
- * so here the connection closes itself after 1 s idle and a script can exit.
+ * `postgresClient` for a Node process: besides `close()`, the connection closes itself after
+ * 1 s idle (`idle_timeout=1`), so a script whose last query is done can exit without waiting.
  */
 export function postgresNodeClient(url: string): SqlClient {
   const parsed = new URL(url);

@@ -1,0 +1,108 @@
+// What `npm run dev` decides before it starts anything, kept apart from the starting so a
+// Node test can check it: the flags, which upstreams the emulator must stand in for, and
+// when each cron trigger of wrangler.toml fires next.
+import { parseEnv } from "node:util";
+
+/** The upstreams the RunPod emulator can stand in for, and the path of each on it. */
+export const EMULATED_UPSTREAMS = { RUNPOD_API_BASE: "/v2", LLM_BASE_URL: "/openai/v1" };
+
+/** `node scripts/dev.mjs [--postgres] [--no-emulator] [-- wrangler args...]` */
+export function parseDevArgs(argv) {
+  const split = argv.indexOf("--");
+  const own = split >= 0 ? argv.slice(0, split) : argv;
+  return {
+    usePostgres: own.includes("--postgres"),
+    useEmulator: !own.includes("--no-emulator"),
+    passThrough: split >= 0 ? argv.slice(split + 1) : [],
+  };
+}
+
+/** The names `wrangler dev` is given a value for: `.dev.vars` and `--var NAME:VALUE` flags. */
+export function namesSet(devVarsText, passThrough) {
+  const names = new Set(Object.keys(parseEnv(devVarsText ?? "")));
+  passThrough.forEach((arg, i) => {
+    if (arg === "--var" && passThrough[i + 1]) names.add(passThrough[i + 1].split(/[:=]/)[0]);
+  });
+  return names;
+}
+
+/**
+ * The upstreams the emulator must serve: those neither `.dev.vars` nor a `--var` flag set
+ * (a value written there wins over the emulator's), none with --no-emulator.
+ */
+export function upstreamsToEmulate({ useEmulator, passThrough }, devVarsText) {
+  if (!useEmulator) return [];
+  const set = namesSet(devVarsText, passThrough);
+  return Object.keys(EMULATED_UPSTREAMS).filter((name) => !set.has(name));
+}
+
+/** `--var` flags pointing the given upstreams at the emulator at `emulatorUrl`. */
+export function emulatorVars(upstreams, emulatorUrl) {
+  return upstreams.flatMap((name) => ["--var", `${name}:${emulatorUrl}${EMULATED_UPSTREAMS[name]}`]);
+}
+
+/** The top-level `[triggers] crons = [...]` of wrangler.toml (the dev environment's). */
+export function cronsOf(wranglerToml) {
+  const section = wranglerToml.match(/^\[triggers\][^[]*?^crons\s*=\s*\[([^\]]*)\]/ms);
+  if (!section) return [];
+  return [...section[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+}
+
+const FIELDS = [
+  { min: 0, max: 59 }, // minute
+  { min: 0, max: 23 }, // hour
+  { min: 1, max: 31 }, // day of month
+  { min: 1, max: 12 }, // month
+  { min: 0, max: 7 }, // day of week (0 and 7 are Sunday)
+];
+
+/** The values one cron field allows: `*`, `5`, `1-5`, `*\/15`, `1-30/2`, lists of those. */
+function fieldValues(text, { min, max }) {
+  const values = new Set();
+  for (const part of text.split(",")) {
+    const [range, stepText] = part.split("/");
+    const step = stepText === undefined ? 1 : Number(stepText);
+    const [lo, hi] =
+      range === "*"
+        ? [min, max]
+        : range.includes("-")
+          ? range.split("-").map(Number)
+          : [Number(range), Number(range)];
+    if (![lo, hi, step].every(Number.isInteger) || lo < min || hi > max || lo > hi || step < 1) {
+      throw new Error(`unsupported cron field "${text}"`);
+    }
+    for (let v = lo; v <= hi; v += step) values.add(v);
+  }
+  return values;
+}
+
+/**
+ * The first minute strictly after `from` that the five-field cron expression matches, in
+ * UTC as Cloudflare runs crons. Day of month and day of week combine like cron's: when both
+ * are restricted, either may match.
+ */
+export function nextCronTime(expression, from) {
+  const parts = expression.trim().split(/\s+/);
+  if (parts.length !== 5) throw new Error(`cron "${expression}" needs five fields`);
+  const [minutes, hours, days, months, weekdays] = parts.map((p, i) => fieldValues(p, FIELDS[i]));
+  if (weekdays.has(7)) weekdays.add(0);
+  const anyDay = parts[2] === "*";
+  const anyWeekday = parts[4] === "*";
+  const t = new Date(from.getTime());
+  t.setUTCSeconds(0, 0);
+  const limit = from.getTime() + 8 * 366 * 24 * 3600_000; // Feb 29 can be 8 years off
+  t.setUTCMinutes(t.getUTCMinutes() + 1);
+  while (t.getTime() < limit) {
+    const dayOk = days.has(t.getUTCDate());
+    const weekdayOk = weekdays.has(t.getUTCDay());
+    const dateOk = anyDay && anyWeekday ? true : anyDay ? weekdayOk : anyWeekday ? dayOk : dayOk || weekdayOk;
+    if (!months.has(t.getUTCMonth() + 1) || !dateOk) {
+      t.setUTCHours(24, 0); // the next day's first minute
+    } else if (hours.has(t.getUTCHours()) && minutes.has(t.getUTCMinutes())) {
+      return t;
+    } else {
+      t.setUTCMinutes(t.getUTCMinutes() + 1);
+    }
+  }
+  throw new Error(`cron "${expression}" never fires`);
+}

@@ -1,0 +1,98 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  cronsOf,
+  emulatorVars,
+  nextCronTime,
+  parseDevArgs,
+  upstreamsToEmulate,
+} from "../../scripts/lib/dev-env.mjs";
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+describe("npm run dev: .dev.vars against the emulator", () => {
+  const emulate = (argv, devVars) => upstreamsToEmulate(parseDevArgs(argv), devVars);
+
+  it("emulates both upstreams when .dev.vars sets neither (the shipped example)", () => {
+    const example = readFileSync(path.join(root, ".dev.vars.example"), "utf8");
+    expect(emulate([], example)).toEqual(["RUNPOD_API_BASE", "LLM_BASE_URL"]);
+  });
+
+  it("lets a value in .dev.vars win: only the upstream it leaves unset is emulated", () => {
+    expect(emulate([], "LLM_BASE_URL=http://127.0.0.1:8000/v1\n")).toEqual(["RUNPOD_API_BASE"]);
+    expect(emulate([], 'RUNPOD_API_BASE="https://api.runpod.ai/v2"\n')).toEqual(["LLM_BASE_URL"]);
+  });
+
+  it("starts no emulator when .dev.vars sets both", () => {
+    const both = "RUNPOD_API_BASE=https://api.runpod.ai/v2\n# a comment\nLLM_BASE_URL=http://gpu:8000/v1\n";
+    expect(emulate([], both)).toEqual([]);
+  });
+
+  it("ignores a commented-out value", () => {
+    expect(emulate([], "# LLM_BASE_URL=http://gpu:8000/v1\n")).toEqual(["RUNPOD_API_BASE", "LLM_BASE_URL"]);
+  });
+
+  it("counts a --var passed through to wrangler like a .dev.vars value", () => {
+    expect(emulate(["--", "--var", "RUNPOD_API_BASE:https://api.runpod.ai/v2"], "")).toEqual([
+      "LLM_BASE_URL",
+    ]);
+  });
+
+  it("starts no emulator with --no-emulator", () => {
+    expect(emulate(["--no-emulator"], "")).toEqual([]);
+    expect(emulate(["--postgres", "--no-emulator"], "LLM_BASE_URL=x\n")).toEqual([]);
+  });
+
+  it("reads its own flags only before `--`", () => {
+    expect(parseDevArgs(["--postgres", "--", "--no-emulator"])).toEqual({
+      usePostgres: true,
+      useEmulator: true,
+      passThrough: ["--no-emulator"],
+    });
+  });
+
+  it("points each emulated upstream at its path on the emulator", () => {
+    expect(emulatorVars(["RUNPOD_API_BASE", "LLM_BASE_URL"], "http://127.0.0.1:8788")).toEqual([
+      "--var",
+      "RUNPOD_API_BASE:http://127.0.0.1:8788/v2",
+      "--var",
+      "LLM_BASE_URL:http://127.0.0.1:8788/openai/v1",
+    ]);
+  });
+});
+
+describe("npm run dev: cron schedule", () => {
+  const at = (iso) => new Date(iso);
+
+  it("reads the crons of wrangler.toml's top-level [triggers]", () => {
+    const toml = readFileSync(path.join(root, "wrangler.toml"), "utf8");
+    expect(cronsOf(toml)).toEqual(["0 3 * * *", "* * * * *"]);
+    expect(cronsOf('name = "x"\n')).toEqual([]);
+  });
+
+  it("fires every minute on the next whole minute", () => {
+    expect(nextCronTime("* * * * *", at("2026-12-02T03:41:27.500Z"))).toEqual(at("2026-12-02T03:42:00Z"));
+    expect(nextCronTime("* * * * *", at("2026-12-02T03:42:00Z"))).toEqual(at("2026-12-02T03:43:00Z"));
+  });
+
+  it("fires a daily cron today when its time is still ahead, else tomorrow (UTC)", () => {
+    expect(nextCronTime("0 3 * * *", at("2026-12-02T02:59:59Z"))).toEqual(at("2026-12-02T03:00:00Z"));
+    expect(nextCronTime("0 3 * * *", at("2026-12-02T03:00:00Z"))).toEqual(at("2026-12-03T03:00:00Z"));
+    expect(nextCronTime("0 3 * * *", at("2026-12-31T23:30:00Z"))).toEqual(at("2027-01-01T03:00:00Z"));
+  });
+
+  it("understands steps, ranges, lists and days of the week", () => {
+    expect(nextCronTime("*/15 * * * *", at("2026-12-02T03:41:00Z"))).toEqual(at("2026-12-02T03:45:00Z"));
+    expect(nextCronTime("0 9-17/4 * * *", at("2026-12-02T13:00:00Z"))).toEqual(at("2026-12-02T17:00:00Z"));
+    expect(nextCronTime("30 0 1,15 * *", at("2026-12-02T00:00:00Z"))).toEqual(at("2026-12-15T00:30:00Z"));
+    // 2026-12-02 is a Wednesday; 7 means Sunday, like 0.
+    expect(nextCronTime("0 0 * * 7", at("2026-12-02T00:00:00Z"))).toEqual(at("2026-12-06T00:00:00Z"));
+  });
+
+  it("rejects what it can't schedule instead of never firing", () => {
+    expect(() => nextCronTime("0 3 * *", new Date())).toThrow(/five fields/);
+    expect(() => nextCronTime("61 * * * *", new Date())).toThrow(/unsupported/);
+    expect(() => nextCronTime("0 0 30 2 *", new Date())).toThrow(/never fires/);
+  });
+});
