@@ -235,15 +235,10 @@ describe("image jobs", () => {
     expect(directed.output.image_url).toBe(a.output.image_url);
   });
 
-  it("renders a 1024x1024 PNG in well under 100 ms", () => {
-    renderImage({ prompt: "warm-up", seed: 0, width: 1024, height: 1024 });
-    // The fastest of several runs: other processes on a busy CI machine only ever add time.
-    const timings = Array.from({ length: 10 }, (_, seed) => {
-      const started = performance.now();
-      renderImage({ prompt: "speed", seed, width: 1024, height: 1024 });
-      return performance.now() - started;
-    });
-    expect(Math.min(...timings)).toBeLessThan(100);
+  it("renders the largest size the API allows as a complete PNG", () => {
+    // Its speed is a benchmark's business (tests never assert timings): here, that it is whole.
+    const png = readPng(Buffer.from(renderImage({ prompt: "largest", seed: 3, width: 1536, height: 1536 })));
+    expect([png.width, png.height]).toEqual([1536, 1536]);
   });
 
   it("fails the job like a worker would when the parameters are invalid", async () => {
