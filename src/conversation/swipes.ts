@@ -30,7 +30,7 @@ export function lastAssistant(
   messageId?: string,
 ): ConversationMessage {
   const last = messages.at(-1);
-  if (!last || last.role !== "assistant") {
+  if (last?.role !== "assistant") {
     throw ApiError.invalid("The chat does not end with a reply of the character.");
   }
   if (messageId !== undefined && last.id !== messageId) {
