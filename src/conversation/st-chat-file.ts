@@ -180,7 +180,10 @@ export function importStChat(file: string | Uint8Array, now: string): ImportedCh
   if (size > ST_CHAT_MAX_BYTES) throw ApiError.tooLarge(ST_CHAT_MAX_BYTES);
   let text: string;
   try {
-    text = typeof file === "string" ? file : new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(file);
+    text =
+      typeof file === "string"
+        ? file
+        : new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(file);
   } catch {
     throw ApiError.invalid("The chat file is not UTF-8 text.");
   }
