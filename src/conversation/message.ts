@@ -13,7 +13,11 @@ export interface Swipe {
   created_at: string;
 }
 
-export type MessageRole = "user" | "assistant" | "system";
+/** The roles `chat_history` stores. */
+export type MessageRole = "user" | "assistant";
+
+/** How a reply ended: `cancelled` or `failed` keep what was streamed (`chat_history.status`). */
+export type MessageStatus = "complete" | "cancelled" | "failed";
 
 /**
  * A chat message as this API keeps it, independent of any table or file format.
@@ -29,6 +33,7 @@ export interface ConversationMessage {
   created_at: string;
   edited_at: string | null;
   attachments: ImageAttachment[];
+  status: MessageStatus;
 }
 
 /** A new message with one alternative. */
@@ -48,5 +53,6 @@ export function newMessage(
     created_at: now,
     edited_at: null,
     attachments,
+    status: "complete",
   };
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ApiError } from "../errors/api-error";
-import type { ConversationMessage, ImageAttachment, MessageRole, Swipe } from "./message";
+import type { ConversationMessage, ImageAttachment, MessageRole, MessageStatus, Swipe } from "./message";
 import { MAX_SWIPES } from "./swipes";
 
 /** The contract's limits on an imported chat file. */
@@ -28,7 +28,8 @@ export type ImportedChat = ChatFile;
  * `{name, is_user, is_system, send_date, mes, extra, swipes, swipe_id, swipe_info}`. Replies
  * always carry `swipes` (SillyTavern does after the first generation); user lines do not.
  * Times are ISO-8601, which SillyTavern reads. What SillyTavern has no field for (the chat's
- * title and summary, `edited_at`, image attachments with their job) rides under `edge_art`
+ * title and summary, `edited_at`, a reply's `status` other than complete, image attachments
+ * with their job) rides under `edge_art`
  * keys of `chat_metadata` and `extra`, which SillyTavern keeps; the image also goes in
  * `extra.image`, so SillyTavern shows it.
  *
@@ -50,16 +51,16 @@ function stLineOf(message: ChatFile["messages"][number], chat: ChatFile): Record
   const extra: Record<string, unknown> = {};
   const ours: Record<string, unknown> = {};
   if (message.edited_at) ours.edited_at = message.edited_at;
+  if (message.status !== "complete") ours.status = message.status;
   if (message.attachments.length > 0) {
     ours.attachments = message.attachments;
     extra.image = message.attachments[0]?.url;
   }
   if (Object.keys(ours).length > 0) extra[OUR_KEY] = ours;
   const line: Record<string, unknown> = {
-    name:
-      message.role === "user" ? chat.user_name : message.role === "system" ? "System" : chat.character_name,
+    name: message.role === "user" ? chat.user_name : chat.character_name,
     is_user: message.role === "user",
-    is_system: message.role === "system",
+    is_system: false,
     send_date: message.created_at,
     mes: message.content,
     extra,
@@ -102,6 +103,7 @@ const lineSchema = z.looseObject({
 const oursSchema = z
   .object({
     edited_at: z.string().optional(),
+    status: z.enum(["complete", "cancelled", "failed"]).optional(),
     attachments: z.array(attachmentSchema).optional(),
     title: z.string().nullable().optional(),
     summary: z.string().nullable().optional(),
@@ -233,7 +235,9 @@ function messageOf(
   no: number,
   previous: string,
 ): ChatFile["messages"][number] {
-  const role: MessageRole = line.is_user ? "user" : line.is_system ? "system" : "assistant";
+  // `is_system` marks a message SillyTavern hides from the prompt (or a narrator line); who
+  // wrote it is still `is_user`, and this API has no hidden messages, so it is ignored.
+  const role: MessageRole = line.is_user ? "user" : "assistant";
   const createdAt = stDateToIso(line.send_date) ?? previous;
   const ours = oursSchema.parse(line.extra?.[OUR_KEY] ?? {});
   let swipes: Swipe[] = [{ content: line.mes, created_at: createdAt }];
@@ -260,6 +264,7 @@ function messageOf(
     created_at: createdAt,
     edited_at: ours.edited_at ?? null,
     attachments: (ours.attachments ?? []) as ImageAttachment[],
+    status: (ours.status ?? "complete") as MessageStatus,
   };
 }
 

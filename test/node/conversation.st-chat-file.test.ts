@@ -24,7 +24,7 @@ function sampleChat(): ChatFile {
   const picture = newMessage("m4", "assistant", "", T(6), [
     { kind: "image", job_id: "job_1", url: "https://example.test/i/1.png", width: 832, height: 1216 },
   ]);
-  const note = newMessage("m5", "system", "The fire crackles.", T(7));
+  const cutShort = { ...newMessage("m5", "assistant", "The fire crack", T(7)), status: "cancelled" as const };
   const strip = ({ id: _id, ...rest }: ReturnType<typeof newMessage>) => rest;
   return {
     user_name: "Ada",
@@ -32,7 +32,7 @@ function sampleChat(): ChatFile {
     created_at: T(0),
     title: "In the glade",
     summary: "Ada woke up in Seraphina's glade.",
-    messages: [greeting, question, reply, picture, note].map(strip),
+    messages: [greeting, question, reply, picture, cutShort].map(strip),
   };
 }
 
@@ -56,7 +56,7 @@ const lines = (jsonl: string) =>
 
 describe("SillyTavern chat files", () => {
   it("exports a header line, then one SillyTavern line per message", () => {
-    const [header, greeting, question, reply, picture, note] = lines(exportStChat(sampleChat()));
+    const [header, greeting, question, reply, picture, cutShort] = lines(exportStChat(sampleChat()));
     expect(header).toMatchObject({ user_name: "Ada", character_name: "Seraphina", create_date: T(0) });
     expect(header?.chat_metadata).toEqual({
       edge_art: { title: "In the glade", summary: "Ada woke up in Seraphina's glade." },
@@ -81,7 +81,8 @@ describe("SillyTavern chat files", () => {
       T(4),
     ]);
     expect((picture?.extra as { image?: string } | undefined)?.image).toBe("https://example.test/i/1.png");
-    expect(note).toMatchObject({ is_user: false, is_system: true });
+    expect(cutShort).toMatchObject({ is_user: false, is_system: false, mes: "The fire crack" });
+    expect(cutShort?.extra).toEqual({ edge_art: { status: "cancelled" } });
   });
 
   it("round-trips: export then import loses nothing this API keeps", () => {
@@ -115,7 +116,14 @@ describe("SillyTavern chat files", () => {
         force_avatar: "x.png",
       }),
       "",
-      JSON.stringify({ name: "You", is_user: true, send_date: 1685968620000, mes: "Hi back.", extra: {} }),
+      JSON.stringify({
+        name: "You",
+        is_user: true,
+        is_system: true,
+        send_date: 1685968620000,
+        mes: "Hi back.",
+        extra: {},
+      }),
       JSON.stringify({
         name: "Seraphina",
         is_user: false,
@@ -129,6 +137,7 @@ describe("SillyTavern chat files", () => {
     expect(chat.title).toBeNull();
     expect(chat.messages.map((m) => [m.role, m.content, m.created_at])).toEqual([
       ["assistant", "Hello.", "2023-06-05T12:35:00.000Z"],
+      // Hidden in SillyTavern (is_system), still the user's.
       ["user", "Hi back.", "2023-06-05T12:37:00.000Z"],
       // An unreadable date takes the one before it, so the order stays.
       ["assistant", "Old chat, no swipes.", "2023-06-05T12:37:00.000Z"],
