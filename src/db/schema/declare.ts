@@ -117,6 +117,7 @@ export interface TableDeclaration<C extends Record<string, AnyColumn> = Record<s
 
 // biome-ignore lint/suspicious/noExplicitAny: a table of any columns (TableDeclaration is invariant in them)
 export type SchemaDeclaration = Record<string, TableDeclaration<any>>;
+type AnyTable = SchemaDeclaration[string];
 
 /** Checks a declaration's column names in indexes and keys (and keeps its literal types). */
 export function table<C extends Record<string, AnyColumn>>(
@@ -181,12 +182,13 @@ function checkValues(column: string, values: readonly string[]) {
   return sql.raw(`${column} IN (${values.map((v) => `'${v.replaceAll("'", "''")}'`).join(", ")})`);
 }
 
-function columnsOf(declaration: TableDeclaration): [string, AnyColumn][] {
+/** A table's columns, in declaration order (the order of its CREATE TABLE). */
+export function columnsOf(declaration: AnyTable): [string, AnyColumn][] {
   return Object.entries(declaration.columns);
 }
 
 /** The primary key columns of a table on PostgreSQL (the partition key included). */
-export function primaryKeyOf(declaration: TableDeclaration, dialect: "sqlite" | "postgres"): string[] {
+export function primaryKeyOf(declaration: AnyTable, dialect: "sqlite" | "postgres"): string[] {
   const keys =
     declaration.primaryKey ??
     columnsOf(declaration)
@@ -197,7 +199,7 @@ export function primaryKeyOf(declaration: TableDeclaration, dialect: "sqlite" | 
 }
 
 /** Whether the primary key is declared on its one column (else a table constraint). */
-function columnLevelKey(declaration: TableDeclaration, dialect: "sqlite" | "postgres"): boolean {
+function columnLevelKey(declaration: AnyTable, dialect: "sqlite" | "postgres"): boolean {
   return !declaration.primaryKey && primaryKeyOf(declaration, dialect).length === 1;
 }
 
