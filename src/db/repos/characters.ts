@@ -1,22 +1,19 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Cursor } from "../../lib/cursor";
 import type { Character, CharacterFields } from "../models";
+import type { CharacterRow as CharacterRecord } from "../schema/rows";
 import type { SqlClient } from "../sql-client";
 
-interface CharacterRow extends Omit<Character, "tags" | "is_public"> {
-  tags: string;
-  is_public: number;
-  card_extras?: string | null;
-}
+/** A character row as COLUMNS selects it (the card's extras are read on their own). */
+type CharacterRow = Omit<CharacterRecord, "card_extras">;
 
 const COLUMNS = sql.raw(
   "id, owner_id, name, description, personality, scenario, greeting, system_prompt, example_dialogue, tags, avatar_url, is_public, chat_count, created_at, updated_at",
 );
 
 function toCharacter(row: CharacterRow): Character {
-  const { card_extras: _extras, ...rest } = row;
   return {
-    ...rest,
+    ...row,
     tags: JSON.parse(row.tags) as string[],
     is_public: Boolean(row.is_public),
     chat_count: Number(row.chat_count),
@@ -94,7 +91,7 @@ export class CharactersRepo {
 
   /** The card fields kept at import (null for characters made by hand). */
   async cardExtras(id: string): Promise<Record<string, unknown> | null> {
-    const rows = await this.db.all<{ card_extras: string | null }>(
+    const rows = await this.db.all<Pick<CharacterRecord, "card_extras">>(
       sql`SELECT card_extras FROM characters WHERE id = ${id}`,
     );
     const raw = rows[0]?.card_extras;

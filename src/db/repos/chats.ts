@@ -1,9 +1,12 @@
 import { sql } from "drizzle-orm";
 import type { Cursor } from "../../lib/cursor";
 import type { Chat, Message } from "../models";
+import type { ChatRow } from "../schema/rows";
 import type { SqlClient } from "../sql-client";
 
 const CHAT_COLUMNS = sql.raw("id, character_id, title, created_at, last_message_at");
+/** A chat row as CHAT_COLUMNS selects it: the API's `Chat` (the owner stays in the database). */
+type ChatListRow = Omit<ChatRow, "user_id">;
 const MESSAGE_COLUMNS = sql.raw("id, chat_id, role, content, status, created_at");
 
 export class ChatsRepo {
@@ -25,7 +28,7 @@ export class ChatsRepo {
     const after = cursor
       ? sql`AND (last_message_at < ${cursor.sort} OR (last_message_at = ${cursor.sort} AND id < ${cursor.id}))`
       : sql``;
-    return this.db.all<Chat>(
+    return this.db.all<ChatListRow>(
       sql`SELECT ${CHAT_COLUMNS} FROM chats WHERE user_id = ${userId} ${after}
           ORDER BY last_message_at DESC, id DESC LIMIT ${limit + 1}`,
     );
@@ -33,7 +36,7 @@ export class ChatsRepo {
 
   /** The user's chat; null when absent or someone else's. */
   async get(id: string, userId: string): Promise<Chat | null> {
-    const rows = await this.db.all<Chat>(
+    const rows = await this.db.all<ChatListRow>(
       sql`SELECT ${CHAT_COLUMNS} FROM chats WHERE id = ${id} AND user_id = ${userId}`,
     );
     return rows[0] ?? null;

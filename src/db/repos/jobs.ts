@@ -1,27 +1,8 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Cursor } from "../../lib/cursor";
 import { ACTIVE_STATUSES, type Job, type JobImage, type JobStatus } from "../models";
+import type { IdempotencyKeyRow, JobRow } from "../schema/rows";
 import type { SqlClient } from "../sql-client";
-
-interface JobRow {
-  id: string;
-  user_id: string;
-  character_id: string | null;
-  status: JobStatus;
-  prompt: string;
-  negative_prompt: string;
-  params: string;
-  images: string;
-  error_code: string | null;
-  error_message: string | null;
-  attempts: number;
-  upstream_id: string | null;
-  dead_lettered: number;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  updated_at: string;
-}
 
 function toJob(row: JobRow): Job {
   return {
@@ -141,7 +122,7 @@ export class JobsRepo {
     userId: string,
     key: string,
   ): Promise<{ jobId: string; requestHash: string; createdAt: string } | null> {
-    const rows = await this.db.all<{ job_id: string; request_hash: string; created_at: string }>(
+    const rows = await this.db.all<Pick<IdempotencyKeyRow, "job_id" | "request_hash" | "created_at">>(
       sql`SELECT job_id, request_hash, created_at FROM idempotency_keys WHERE user_id = ${userId} AND key = ${key}`,
     );
     const row = rows[0];

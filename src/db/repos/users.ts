@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { User } from "../models";
+import type { UserRow } from "../schema/rows";
 import type { SqlClient } from "../sql-client";
 
 export class UsersRepo {
@@ -13,7 +14,7 @@ export class UsersRepo {
   }
 
   async get(id: string): Promise<User | null> {
-    const rows = await this.db.all<User>(
+    const rows = await this.db.all<UserRow>(
       sql`SELECT id, display_name, created_at FROM users WHERE id = ${id}`,
     );
     return rows[0] ?? null;

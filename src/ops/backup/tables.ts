@@ -1,10 +1,7 @@
-/**
- * The tables a backup holds, as migrations/d1 and migrations/postgres define them (a test
- * checks this list against both live schemas). Listed parents first: the order a restore
- * inserts in. An export reads them in reverse (children first): the export is not one
- * snapshot, and a child read before its parent almost always finds that parent still there.
- */
-export type ColumnKind = "text" | "integer" | "time";
+import { type ColumnKind, columnsOf, primaryKeyOf } from "../../db/schema/declare";
+import { SCHEMA } from "../../db/schema/tables";
+
+export type { ColumnKind };
 
 export interface ColumnSpec {
   name: string;
@@ -21,97 +18,36 @@ export interface TableSpec {
   parent?: { column: string; table: string; nullable?: boolean };
 }
 
-const text = (name: string, nullable = false): ColumnSpec => ({ name, kind: "text", nullable });
-const integer = (name: string): ColumnSpec => ({ name, kind: "integer" });
-const time = (name: string, nullable = false): ColumnSpec => ({ name, kind: "time", nullable });
-
-export const TABLES: readonly TableSpec[] = [
-  { name: "users", key: ["id"], columns: [text("id"), text("display_name"), time("created_at")] },
-  {
-    name: "characters",
-    key: ["id"],
-    parent: { column: "owner_id", table: "users", nullable: true },
-    columns: [
-      text("id"),
-      text("owner_id", true),
-      text("name"),
-      text("description"),
-      text("personality"),
-      text("scenario"),
-      text("greeting"),
-      text("system_prompt"),
-      text("example_dialogue"),
-      text("tags"),
-      text("card_extras", true),
-      text("avatar_url", true),
-      integer("is_public"),
-      integer("chat_count"),
-      time("created_at"),
-      time("updated_at"),
-    ],
-  },
-  {
-    name: "character_tags",
-    key: ["tag", "character_id"],
-    parent: { column: "character_id", table: "characters" },
-    columns: [text("tag"), text("character_id")],
-  },
-  {
-    name: "chats",
-    key: ["id"],
-    parent: { column: "user_id", table: "users" },
-    columns: [
-      text("id"),
-      text("user_id"),
-      text("character_id"),
-      text("title"),
-      time("created_at"),
-      time("last_message_at"),
-    ],
-  },
-  {
-    name: "chat_history",
-    key: ["id", "created_at"],
-    columns: [
-      text("id"),
-      text("chat_id"),
-      text("user_id"),
-      text("role"),
-      text("content"),
-      text("status"),
-      time("created_at"),
-    ],
-  },
-  {
-    name: "image_generation_history",
-    key: ["id"],
-    parent: { column: "user_id", table: "users" },
-    columns: [
-      text("id"),
-      text("user_id"),
-      text("character_id", true),
-      text("status"),
-      text("prompt"),
-      text("negative_prompt"),
-      text("params"),
-      text("images"),
-      text("error_code", true),
-      text("error_message", true),
-      integer("attempts"),
-      text("upstream_id", true),
-      integer("dead_lettered"),
-      time("created_at"),
-      time("started_at", true),
-      time("completed_at", true),
-      time("updated_at"),
-    ],
-  },
-  {
-    name: "idempotency_keys",
-    key: ["user_id", "key"],
-    columns: [text("user_id"), text("key"), text("request_hash"), text("job_id"), time("created_at")],
-  },
-];
+/**
+ * The tables a backup holds: every table of the schema declaration (src/db/schema/tables.ts),
+ * with its columns, their kinds and nullability from there too. Listed parents first, as
+ * declared: the order a restore inserts in. An export reads them in reverse (children first):
+ * the export is not one snapshot, and a child read before its parent almost always finds
+ * that parent still there. The key is PostgreSQL's primary key (a partitioned table's
+ * includes its partition column), unique on D1 too.
+ */
+export const TABLES: readonly TableSpec[] = Object.entries(SCHEMA).map(([name, declaration]) => {
+  const columns = columnsOf(declaration);
+  const foreign = columns.find(([, column]) => column.options.references);
+  return {
+    name,
+    key: primaryKeyOf(declaration, "postgres"),
+    columns: columns.map(([column, { kind, options }]) => ({
+      name: column,
+      kind,
+      nullable: !options.notNull,
+    })),
+    ...(foreign?.[1].options.references
+      ? {
+          parent: {
+            column: foreign[0],
+            table: foreign[1].options.references.table,
+            nullable: !foreign[1].options.notNull,
+          },
+        }
+      : {}),
+  };
+});
 
 export type Row = Record<string, string | number | null>;
 
