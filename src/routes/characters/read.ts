@@ -1,6 +1,6 @@
 import { ApiError } from "../../errors/api-error";
-import { Page } from "../../http/schemas";
 import { defineRoute, jsonResponse, routes } from "../../http/route";
+import { Page } from "../../http/schemas";
 import { decodeCursor, page } from "../../lib/cursor";
 import { CharacterListQuery, CharacterParams, CharacterSchema } from "./schemas";
 

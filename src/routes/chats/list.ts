@@ -1,5 +1,5 @@
-import { ListQuery, Page } from "../../http/schemas";
 import { defineRoute, jsonResponse, routes } from "../../http/route";
+import { ListQuery, Page } from "../../http/schemas";
 import { decodeCursor, page } from "../../lib/cursor";
 import { userId } from "../../middleware/auth";
 import { ChatSchema } from "./schemas";

@@ -1,6 +1,6 @@
 import { ApiError } from "../../errors/api-error";
-import { Page } from "../../http/schemas";
 import { defineRoute, jsonResponse, routes } from "../../http/route";
+import { Page } from "../../http/schemas";
 import { userId } from "../../middleware/auth";
 import { ChatParams, MessageSchema, MessagesQuery } from "./schemas";
 

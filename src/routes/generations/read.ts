@@ -1,7 +1,7 @@
 import { ApiError } from "../../errors/api-error";
 import { toPublicJob } from "../../generation/public-job";
-import { Page } from "../../http/schemas";
 import { defineRoute, jsonResponse, routes } from "../../http/route";
+import { Page } from "../../http/schemas";
 import { decodeCursor, page } from "../../lib/cursor";
 import { userId } from "../../middleware/auth";
 import { GenerationListQuery, GenerationParams, JobSchema } from "./schemas";

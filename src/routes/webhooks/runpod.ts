@@ -1,10 +1,10 @@
+import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { ApiError } from "../../errors/api-error";
 import { isWebhookToken } from "../../generation/webhook-url";
 import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
 import { Id } from "../../http/schemas";
 import type { AppEnv } from "../../types";
-import type { MiddlewareHandler } from "hono";
 
 /** The payload repeats `/status`, images included (base64 PNGs of several MB). */
 const WEBHOOK_BODY_LIMIT = 48 * 1024 * 1024;
