@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { log } from "../src/ops/log";
 import { STATS_INSTANCE, statsLimiter } from "../src/rate-limit/binding";
 import { ZoneCounters } from "../src/rate-limit/counters";
 import {
@@ -84,16 +85,12 @@ export class RateLimiter extends DurableObject<Env> {
     } catch (error) {
       this.reportAttempts += 1;
       const retry = this.reportAttempts < MAX_REPORT_ATTEMPTS;
-      console.error(
-        JSON.stringify({
-          level: "error",
-          msg: "rate limiter could not report rejections",
-          rejected: batch,
-          attempt: this.reportAttempts,
-          will_retry: retry,
-          error: String(error),
-        }),
-      );
+      log.error("rate limiter could not report rejections", {
+        rejected: batch,
+        attempt: this.reportAttempts,
+        will_retry: retry,
+        error: String(error),
+      });
       if (retry) {
         this.counters.restore(batch);
         this.scheduleReport();
@@ -117,9 +114,7 @@ export class RateLimiter extends DurableObject<Env> {
     this.reportPending = true;
     this.ctx.storage.setAlarm(Date.now() + REPORT_DELAY_MS).catch((error: unknown) => {
       this.reportPending = false;
-      console.error(
-        JSON.stringify({ level: "error", msg: "rate limiter could not set its alarm", error: String(error) }),
-      );
+      log.error("rate limiter could not set its alarm", { error: String(error) });
     });
   }
 }

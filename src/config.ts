@@ -54,6 +54,24 @@ export const ConfigSchema = z
       .regex(/^[A-Za-z0-9-]{1,64}$/, "CLIENT_IP_HEADER must be a header name")
       .default("CF-Connecting-IP"),
     SENTRY_DSN: optionalUrl,
+    // Spend and abuse limits (API.md, "Spend and abuse limits").
+    /** Zone `identity`: new identities per client IP per hour (a bucket refilling over an hour). */
+    GUEST_PER_IP_PER_HOUR: positiveInt(20),
+    /** Turnstile on guest creation; off while the secret is unset. */
+    TURNSTILE_SECRET_KEY: optionalString,
+    TURNSTILE_SITE_KEY: optionalString,
+    TURNSTILE_VERIFY_URL: z.url().default("https://challenges.cloudflare.com/turnstile/v0/siteverify"),
+    DAILY_CREDITS_GUEST: positiveInt(100),
+    DAILY_CREDITS_ACCOUNT: positiveInt(500),
+    CHAT_TURNS_PER_MIN: positiveInt(20),
+    LLM_MAX_TOKENS: positiveInt(600),
+    MAX_CHARACTERS_PER_USER: positiveInt(200),
+    MAX_CHATS_PER_USER: positiveInt(1000),
+    GUEST_RETENTION_DAYS: positiveInt(30),
+    // Accounts and sessions (API.md, "Accounts and sessions").
+    ACCESS_TOKEN_TTL_S: positiveInt(900),
+    /** WebAuthn relying party id; the host of PUBLIC_BASE_URL when unset. */
+    WEBAUTHN_RP_ID: optionalString,
   })
   .superRefine((cfg, ctx) => {
     if (cfg.STORAGE_BACKEND !== "s3") return;

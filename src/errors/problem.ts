@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { describeError, log } from "../ops/log";
 import { ApiError, type ErrorCode } from "./api-error";
 
 const CODES: Record<number, ErrorCode> = {
@@ -44,14 +45,7 @@ export function problemResponse(c: Context, err: unknown): Response {
   const apiError =
     err instanceof ApiError ? err : err instanceof HTTPException ? fromHttpException(err) : null;
   if (!apiError) {
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "unhandled error",
-        request_id: c.get("requestId"),
-        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-      }),
-    );
+    log.error("unhandled error", { request_id: c.get("requestId"), error: describeError(err) });
   }
   const status = apiError?.status ?? 500;
   const body = {

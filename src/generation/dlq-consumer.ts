@@ -1,5 +1,5 @@
+import { describeError, log } from "../ops/log";
 import { openGeneration } from "./deps";
-import { describeError, log } from "./log";
 import { GenerationMessage } from "./messages";
 
 /**
@@ -19,7 +19,7 @@ export async function consumeDeadLetters(
       batch.messages.map(async (message) => {
         const parsed = GenerationMessage.safeParse(message.body);
         if (!parsed.success) {
-          log("error", "dropping a malformed dead-lettered message", { message_id: message.id });
+          log.error("dropping a malformed dead-lettered message", { message_id: message.id });
           message.ack();
           return;
         }
@@ -27,7 +27,7 @@ export async function consumeDeadLetters(
           await service.deadLetter(parsed.data.job_id);
           message.ack();
         } catch (error) {
-          log("error", "failing a dead-lettered job failed; retrying", {
+          log.error("failing a dead-lettered job failed; retrying", {
             job_id: parsed.data.job_id,
             error: describeError(error),
           });

@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import { hmacHex } from "./hmac";
+import { hmacHex } from "../lib/crypto";
 
 export type ImageExtension = "png" | "jpg" | "webp";
 

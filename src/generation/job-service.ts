@@ -1,13 +1,22 @@
 import { ACTIVE_STATUSES, type Job, type JobStatus, TERMINAL_STATUSES } from "../db/models";
+import { describeError, log } from "../ops/log";
 import type { GenerationDeps } from "./deps";
 import { runpodInput } from "./input-mappers";
-import { describeError, log } from "./log";
 import { OutputError, parseRunPodOutput } from "./output-parser";
 import { pollDelaySeconds } from "./poll-schedule";
 import { toPublicJob } from "./public-job";
 import { RunPodError, type RunPodStatus } from "./runpod-client";
 import { storeJobImages } from "./store-images";
 import { webhookUrl } from "./webhook-url";
+
+/** How an operator's replay of a dead-lettered job ended; the admin route turns it into a response. */
+export type ReplayOutcome =
+  | { kind: "replayed"; job: Job }
+  | { kind: "not_found" }
+  /** The job is not `failed` and dead-lettered (any other terminal job, or an active one): unchanged. */
+  | { kind: "not_replayable"; job: Job }
+  /** The queue refused the submit message: the job is dead-lettered as before. */
+  | { kind: "enqueue_failed" };
 
 /** What the caller (a queue message, usually) should do next. */
 export type Step =
@@ -68,7 +77,7 @@ export class JobService {
   private async step(jobId: string, n: number, retried: boolean): Promise<Step> {
     const job = await this.deps.jobs.get(jobId);
     if (!job) {
-      log("warn", "generation message for an unknown job", { job_id: jobId });
+      log.warn("generation message for an unknown job", { job_id: jobId });
       return DONE;
     }
     if (isTerminal(job.status)) return DONE;
@@ -104,7 +113,7 @@ export class JobService {
       await this.deps.queue.send({ type: "submit", job_id: job.id });
       return true;
     } catch (error) {
-      log("error", "enqueueing a generation failed", { job_id: job.id, error: describeError(error) });
+      log.error("enqueueing a generation failed", { job_id: job.id, error: describeError(error) });
       await this.fail(
         job,
         { code: "enqueue_failed", message: "The job could not be queued." },
@@ -139,7 +148,32 @@ export class JobService {
       { code: "dead_lettered", message: "The job could not be processed after repeated attempts." },
       { from: ACTIVE_STATUSES, deadLettered: true, cancelUpstream: true },
     );
-    if (failed) log("warn", "generation dead-lettered", { job_id: jobId, attempts: failed.attempts });
+    if (failed) log.warn("generation dead-lettered", { job_id: jobId, attempts: failed.attempts });
+  }
+
+  /**
+   * An operator's replay of a dead-lettered job: `failed` -> `queued` (error, upstream id and
+   * times cleared; `attempts` kept, so the next claim is a fresh attempt number) and a new
+   * submit message. The one transition out of a terminal state, and only from `failed` with
+   * `dead_lettered`: a compare-and-set, so of two concurrent replays one wins. If the queue
+   * refuses the message, the job goes back to where it was.
+   */
+  async replayDeadLetter(jobId: string): Promise<ReplayOutcome> {
+    const { jobs, queue } = this.deps;
+    const before = await jobs.get(jobId);
+    if (!before) return { kind: "not_found" };
+    const queued = await jobs.requeueDeadLettered(jobId, iso(this.now()));
+    if (!queued) return { kind: "not_replayable", job: (await jobs.get(jobId)) ?? before };
+    try {
+      await queue.send({ type: "submit", job_id: jobId });
+    } catch (error) {
+      log.error("dead-letter replay: enqueue failed", { job_id: jobId, error: describeError(error) });
+      await jobs.restoreDeadLettered(before, iso(this.now()));
+      return { kind: "enqueue_failed" };
+    }
+    this.publish(queued);
+    log.info("dead-letter replayed", { job_id: jobId, attempts: queued.attempts });
+    return { kind: "replayed", job: queued };
   }
 
   private async submit(job: Job, n: number, retried: boolean): Promise<Step> {
@@ -304,7 +338,7 @@ export class JobService {
     try {
       await this.deps.runpod.cancel(upstreamId);
     } catch (error) {
-      log("warn", "cancelling the upstream job failed", { job_id: jobId, error: describeError(error) });
+      log.warn("cancelling the upstream job failed", { job_id: jobId, error: describeError(error) });
     }
   }
 
@@ -313,7 +347,7 @@ export class JobService {
     const sent = this.deps.publisher
       .publish(job.user_id, { type: "generation.updated", job: toPublicJob(job) })
       .catch((error) => {
-        log("warn", "publishing a generation update failed", { job_id: job.id, error: describeError(error) });
+        log.warn("publishing a generation update failed", { job_id: job.id, error: describeError(error) });
       });
     this.deps.waitUntil(sent);
   }

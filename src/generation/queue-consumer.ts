@@ -1,6 +1,6 @@
+import { describeError, log } from "../ops/log";
 import { openGeneration } from "./deps";
 import type { JobService } from "./job-service";
-import { describeError, log } from "./log";
 import { GenerationMessage } from "./messages";
 import { retryDelaySeconds } from "./poll-schedule";
 
@@ -30,7 +30,7 @@ export async function consumeGenerations(
       for (const { message } of polling) message.ack();
     } catch (error) {
       // Redelivered, each finds its job's upstream id recorded and schedules its poll again.
-      log("warn", "scheduling polls failed; retrying their messages", {
+      log.warn("scheduling polls failed; retrying their messages", {
         count: polling.length,
         error: describeError(error),
       });
@@ -46,7 +46,7 @@ async function step(message: Message<unknown>, service: JobService): Promise<Nex
   const parsed = GenerationMessage.safeParse(message.body);
   if (!parsed.success) {
     // Retrying cannot make it valid; the log line is its only trace.
-    log("error", "dropping a malformed generation message", { message_id: message.id });
+    log.error("dropping a malformed generation message", { message_id: message.id });
     message.ack();
     return null;
   }
@@ -59,7 +59,7 @@ async function step(message: Message<unknown>, service: JobService): Promise<Nex
     if (next.kind === "retry") message.retry({ delaySeconds: next.delaySeconds });
     else message.ack();
   } catch (error) {
-    log("warn", "generation step failed; retrying", {
+    log.warn("generation step failed; retrying", {
       job_id: body.job_id,
       message_type: body.type,
       attempts: message.attempts,

@@ -1,5 +1,5 @@
+import { describeError, log } from "../ops/log";
 import { openGeneration } from "./deps";
-import { describeError, log } from "./log";
 
 /** Jobs one sweep looks at per kind; the next minute's sweep takes the rest. */
 const SWEEP_LIMIT = 100;
@@ -27,7 +27,7 @@ export async function sweepGenerations(env: Env, ctx: ExecutionContext): Promise
     );
     for (const job of overdue) {
       await service.advance(job.id).catch((error) => {
-        log("warn", "sweeping an overdue job failed", { job_id: job.id, error: describeError(error) });
+        log.warn("sweeping an overdue job failed", { job_id: job.id, error: describeError(error) });
       });
     }
     const stuck = await deps.jobs.listStale(
@@ -42,7 +42,7 @@ export async function sweepGenerations(env: Env, ctx: ExecutionContext): Promise
     }
     await deps.jobs.pruneIdempotencyKeys(new Date(now - IDEMPOTENCY_TTL_S * 1000).toISOString());
     if (overdue.length + stuck.length > 0) {
-      log("info", "generation sweep", { overdue: overdue.length, resubmitted: stuck.length });
+      log.info("generation sweep", { overdue: overdue.length, resubmitted: stuck.length });
     }
   } finally {
     await close();

@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import { constantTimeEqual, hmacHex } from "./hmac";
+import { constantTimeEqual, hmacHex } from "../lib/crypto";
 
 type WebhookConfig = Pick<Config, "RUNPOD_WEBHOOK_SECRET" | "PUBLIC_BASE_URL">;
 

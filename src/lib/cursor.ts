@@ -1,4 +1,5 @@
 import { ApiError } from "../errors/api-error";
+import { base64url, fromBase64urlText } from "./crypto";
 
 /** A keyset position: the sort value of the last row returned and its id. */
 export interface Cursor {
@@ -8,17 +9,14 @@ export interface Cursor {
 
 /** Opaque to clients: base64url of a small JSON tuple. */
 export function encodeCursor(cursor: Cursor): string {
-  return btoa(JSON.stringify([cursor.sort, cursor.id]))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
+  return base64url(JSON.stringify([cursor.sort, cursor.id]));
 }
 
 export function decodeCursor(raw: string | undefined): Cursor | undefined {
   if (raw === undefined) return undefined;
   try {
-    const json = atob(raw.replaceAll("-", "+").replaceAll("_", "/"));
-    const value: unknown = JSON.parse(json);
+    const json = fromBase64urlText(raw);
+    const value: unknown = json === null ? null : JSON.parse(json);
     if (
       Array.isArray(value) &&
       value.length === 2 &&

@@ -58,21 +58,3 @@ export function newId(prefix: string, ms = Date.now()): string {
   }
   return `${prefix}_${encodeTime(ms)}${encodeRandom(lastRandom)}`;
 }
-
-/** The creation time encoded in an id made by `newId`, or null for any other string. */
-export function idTime(id: string): number | null {
-  const body = id.slice(id.indexOf("_") + 1, id.indexOf("_") + 11);
-  if (body.length !== 10) return null;
-  let ms = 0;
-  for (const ch of body) {
-    const v = CROCKFORD.indexOf(ch);
-    if (v < 0) return null;
-    ms = ms * 32 + v;
-  }
-  return ms;
-}
-
-/** An unguessable token (160 random bits, base32), for storage keys and secrets. */
-export function randomToken(bytes = 20): string {
-  return encodeRandom(crypto.getRandomValues(new Uint8Array(bytes)));
-}

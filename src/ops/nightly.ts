@@ -1,5 +1,6 @@
 import { loadConfig } from "../config";
 import { runBackup } from "./backup/nightly";
+import { log } from "./log";
 import { ensureNextChatPartition } from "./partitions";
 import { reconcileSocketCounts } from "./sockets/reconcile";
 
@@ -26,7 +27,7 @@ export async function nightlyMaintenance(
     result.status === "rejected" ? [{ task: names[i] ?? "?", error: String(result.reason) }] : [],
   );
   for (const failure of failures) {
-    console.error(JSON.stringify({ level: "error", msg: "nightly task failed", ...failure }));
+    log.error("nightly task failed", failure);
   }
   if (failures.length > 0)
     throw new Error(`nightly maintenance: ${failures.map((f) => f.task).join(", ")} failed`);

@@ -1,3 +1,4 @@
+import { log } from "./log";
 import { writeMetric } from "./metrics";
 
 type Consumer = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) => Promise<void>;
@@ -119,8 +120,8 @@ export function withQueueLog(consume: Consumer): Consumer {
           retry_delay_s: done?.delayS ?? null,
           duration_ms: (done?.at ?? ended) - started,
         };
-        if (line.level === "warn") console.warn(JSON.stringify(line));
-        else console.log(JSON.stringify(line));
+        const { level, msg, ...fields } = line;
+        log.at(level, msg, fields);
         writeMetric(
           env,
           "queue_message",

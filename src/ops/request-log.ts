@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../types";
+import { log } from "./log";
 import { writeMetric } from "./metrics";
 import { loggablePath } from "./redact";
 import { reportError } from "./sentry";
@@ -45,8 +46,8 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     user_id: c.get("user")?.id ?? null,
     rate_limit: c.get("rateLimit") ?? null,
   };
-  if (line.level === "error") console.error(JSON.stringify(line));
-  else console.log(JSON.stringify(line));
+  const { level, msg, ...fields } = line;
+  log.at(level, msg, fields);
   writeMetric(
     c.env,
     "request",

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../config";
 import { ApiError } from "../errors/api-error";
+import { describeError, log } from "../ops/log";
 import type { AppEnv } from "../types";
 import { limiterFor } from "./binding";
 import { clientKey } from "./client-ip";
@@ -55,16 +56,12 @@ export function rateLimitHeaders(decision: ConsumeResult): Record<string, string
  * Either way one JSON log line and one `rate_limiter_unreachable` data point.
  */
 function limiterUnreachable(c: Context<AppEnv>, zone: Zone, mode: "open" | "closed", error: unknown): void {
-  console.warn(
-    JSON.stringify({
-      level: "warn",
-      msg: "rate limiter unreachable",
-      request_id: c.get("requestId"),
-      zone,
-      failure_mode: mode,
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-    }),
-  );
+  log.warn("rate limiter unreachable", {
+    request_id: c.get("requestId"),
+    zone,
+    failure_mode: mode,
+    error: describeError(error),
+  });
   countEvent(c.env, "rate_limiter_unreachable", zone, mode);
   if (mode === "closed") {
     throw new ApiError(503, "upstream_unavailable", "Rate limiting is unavailable; retry shortly.", {

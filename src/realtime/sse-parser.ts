@@ -1,3 +1,5 @@
+import { createParser, type EventSourceParser } from "eventsource-parser";
+
 /** One dispatched Server-Sent Event (WHATWG HTML, "Interpreting an event stream"). */
 export interface SseEvent {
   event: string;
@@ -6,9 +8,12 @@ export interface SseEvent {
 }
 
 /**
- * An incremental `text/event-stream` parser: feed it bytes exactly as the network delivers
- * them; chunk boundaries may fall anywhere, inside a line, a CRLF pair or a UTF-8 sequence.
- * Lines end in CRLF, LF or CR; `:` lines are comments; several `data:` lines join with `\n`.
+ * A `text/event-stream` reader over `eventsource-parser`: feed it bytes exactly as the network
+ * delivers them; chunk boundaries may fall anywhere, inside a line, a CRLF pair or a UTF-8
+ * sequence (the streaming `TextDecoder` holds partial sequences and drops a leading BOM).
+ * What it adds to the library: events returned per chunk, the last event id kept across
+ * events, and a final event without its blank line still dispatched at end of stream
+ * (a model server that closes right after its last `data:` line has still said it).
  *
  * @example
  * const parser = new SseParser();
@@ -17,96 +22,42 @@ export interface SseEvent {
  */
 export class SseParser {
   private readonly decoder = new TextDecoder("utf-8");
-  private buffer = "";
-  /** The previous chunk ended in CR: an LF opening the next one belongs to that line end. */
-  private pendingCr = false;
-  private started = false;
-  private dataLines: string[] = [];
-  private eventType = "";
+  private readonly parser: EventSourceParser;
+  private events: SseEvent[] = [];
   private lastId: string | undefined;
+
+  constructor() {
+    this.parser = createParser({
+      onEvent: ({ event, data, id }) => {
+        if (id !== undefined) this.lastId = id;
+        this.events.push({
+          event: event ?? "message",
+          data,
+          ...(this.lastId !== undefined ? { id: this.lastId } : {}),
+        });
+      },
+    });
+  }
 
   /** Parses a chunk; returns the events it completed. */
   push(chunk: Uint8Array | string): SseEvent[] {
     const text = typeof chunk === "string" ? chunk : this.decoder.decode(chunk, { stream: true });
-    return this.consume(text);
+    if (text !== "") this.parser.feed(text);
+    return this.take();
   }
 
-  /** Flushes the decoder at end of stream. A final event without its blank line is still dispatched. */
+  /** Flushes the decoder at end of stream; a final event without its blank line is still dispatched. */
   end(): SseEvent[] {
-    const events = this.consume(this.decoder.decode());
-    if (this.buffer !== "") {
-      this.processLine(this.buffer, events);
-      this.buffer = "";
-    }
-    this.dispatch(events);
+    const rest = this.decoder.decode();
+    // Ends the open line (an LF after a pending CR joins it as CRLF) and then the open event.
+    this.parser.feed(`${rest}\n\n`);
+    this.parser.reset();
+    return this.take();
+  }
+
+  private take(): SseEvent[] {
+    const events = this.events;
+    this.events = [];
     return events;
-  }
-
-  private consume(input: string): SseEvent[] {
-    let text = input;
-    if (!this.started && text.length > 0) {
-      this.started = true;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
-    if (this.pendingCr && text.length > 0) {
-      this.pendingCr = false;
-      if (text.charCodeAt(0) === 10) text = text.slice(1);
-    }
-    const events: SseEvent[] = [];
-    let start = 0;
-    for (let i = 0; i < text.length; i++) {
-      const ch = text.charCodeAt(i);
-      if (ch !== 10 && ch !== 13) continue;
-      this.processLine(this.buffer + text.slice(start, i), events);
-      this.buffer = "";
-      if (ch === 13) {
-        if (i + 1 < text.length) {
-          if (text.charCodeAt(i + 1) === 10) i++;
-        } else {
-          this.pendingCr = true;
-        }
-      }
-      start = i + 1;
-    }
-    this.buffer += text.slice(start);
-    return events;
-  }
-
-  private processLine(line: string, events: SseEvent[]): void {
-    if (line === "") {
-      this.dispatch(events);
-      return;
-    }
-    if (line.startsWith(":")) return;
-    const colon = line.indexOf(":");
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    switch (field) {
-      case "data":
-        this.dataLines.push(value);
-        break;
-      case "event":
-        this.eventType = value;
-        break;
-      case "id":
-        if (!value.includes("\0")) this.lastId = value;
-        break;
-      default:
-        // `retry` and unknown fields carry nothing a one-shot completion stream needs.
-        break;
-    }
-  }
-
-  private dispatch(events: SseEvent[]): void {
-    if (this.dataLines.length > 0) {
-      events.push({
-        event: this.eventType || "message",
-        data: this.dataLines.join("\n"),
-        ...(this.lastId !== undefined ? { id: this.lastId } : {}),
-      });
-    }
-    this.dataLines = [];
-    this.eventType = "";
   }
 }

@@ -1,4 +1,5 @@
 import { AwsClient } from "aws4fetch";
+import { sha256Hex } from "../lib/crypto";
 import type { ImageStore, StoredImage } from "./image-store";
 
 /** Connection settings of an S3-compatible store (Yandex Object Storage, AWS, Swift s3api, ...). */
@@ -64,7 +65,7 @@ export class S3ImageStore implements ImageStore {
 
   async put(key: string, bytes: Uint8Array, contentType: string): Promise<{ etag: string }> {
     const body = ownBuffer(bytes);
-    const payloadHash = toHex(await crypto.subtle.digest("SHA-256", body));
+    const payloadHash = await sha256Hex(body);
     const response = await this.#client.send("PutObject", "PUT", this.#client.objectUrl(key), {
       body,
       headers: {
@@ -246,8 +247,4 @@ function describe(error: unknown): string {
 /** Bodies and digests need bytes over a plain ArrayBuffer; copy only a shared one. */
 function ownBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
-}
-
-function toHex(buffer: ArrayBuffer): string {
-  return Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }

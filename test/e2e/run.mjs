@@ -1,8 +1,7 @@
 // End-to-end tests of the web client against the real service: starts `npm run dev` (wrangler dev
 // + RunPod emulator), drives Debian's chromium with playwright-core, writes screenshots of the main
 // screens to docs/screenshots/, and ends with one line: "N passed, N failed".
-// E2E_BASE_URL=http://127.0.0.1:8787 tests an already running service instead of starting one;
-// E2E_MOCK=1 tests the client against test/e2e/lib/mock-service.mjs (no backend needed).
+// E2E_BASE_URL=http://127.0.0.1:8787 tests an already running service instead of starting one.
 import path from "node:path";
 import { DESKTOP, launchBrowser, openPage } from "./lib/browser.mjs";
 import { startDevServer } from "./lib/dev-server.mjs";
@@ -17,8 +16,7 @@ import { rateLimitScenarios } from "./scenarios/rate-limit.mjs";
 import { sessionScenarios } from "./scenarios/session.mjs";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const useMock = process.env.E2E_MOCK === "1";
-const baseUrl = process.env.E2E_BASE_URL ?? (useMock ? "http://127.0.0.1:8790" : "http://127.0.0.1:8787");
+const baseUrl = process.env.E2E_BASE_URL ?? "http://127.0.0.1:8787";
 const emulatorUrl = process.env.E2E_EMULATOR_URL ?? "http://127.0.0.1:8788";
 const ctx = { root, baseUrl, shotsDir: path.join(root, "docs/screenshots") };
 
@@ -52,23 +50,17 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 
 let summary;
 try {
-  if (useMock) {
-    const { startMockService } = await import("./lib/mock-service.mjs");
-    const mock = await startMockService({ port: 8790 });
-    server = { stop: mock.close };
-    console.log(`testing against the in-memory mock at ${mock.url} (not the real service)`);
-  } else if (!process.env.E2E_BASE_URL) {
+  if (!process.env.E2E_BASE_URL) {
     console.log(`starting npm run dev (log: test-results/e2e-dev.log) ...`);
     server = await startDevServer({ root, baseUrl, logFile: path.join(root, "test-results/e2e-dev.log") });
     console.log(`service is up at ${baseUrl}`);
   }
   // Slower tokens make the streamed reply visible to the eye and to the partial-render check.
-  if (!useMock)
-    await fetch(`${emulatorUrl}/_emulator/config`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ tokenDelayMs: 45, firstTokenMs: 300, gpuTimeMs: 1500 }),
-    }).catch(() => console.log("(emulator config endpoint not reachable; using its defaults)"));
+  await fetch(`${emulatorUrl}/_emulator/config`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ tokenDelayMs: 45, firstTokenMs: 300, gpuTimeMs: 1500 }),
+  }).catch(() => console.log("(emulator config endpoint not reachable; using its defaults)"));
 
   browser = await launchBrowser();
   ctx.browser = browser;

@@ -1,8 +1,12 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { d1Client } from "../../src/db/d1-client";
+import { repositoryOn } from "../../src/db/repository";
 import type { toAdminJob } from "../../src/ops/admin/dead-letters";
 import {
   createJob,
   emulatorJobs,
+  generate,
   harness,
   newUser,
   sleep,
@@ -18,6 +22,25 @@ const ORIGIN = "http://127.0.0.1:8787";
 
 function admin(h: H, path: string, init: RequestInit = {}, token?: string) {
   return h.fetchRaw(`${ORIGIN}/api/v1/admin${path}`, { ...init, headers: adminHeaders(token) });
+}
+
+/** The job's whole row (updated_at, dead_lettered included), as the database holds it. */
+function storedJob(id: string) {
+  return repositoryOn(d1Client(env.DB)).jobs.get(id);
+}
+
+/** Delivers the job's messages until it succeeds against the emulator. */
+async function runToSuccess(h: H, user: Awaited<ReturnType<typeof newUser>>, jobId: string, tag: string) {
+  await h.deliverSent();
+  await waitForEmulatorJob(tag, (j) => j.status === "COMPLETED");
+  for (let i = 0; i < 40; i++) {
+    const polls = h.queue.take().map((m) => m.body);
+    if (polls.length > 0) await h.deliver(polls);
+    const current = await (await h.fetch(user, `/generations/${jobId}`)).json<{ status: string }>();
+    if (current.status === "succeeded") return;
+    await sleep(100);
+  }
+  throw new Error(`job ${jobId} did not succeed`);
 }
 
 /** A job failed by the dead-letter queue's consumer, as after five failed deliveries. */
@@ -121,6 +144,56 @@ describe("POST /api/v1/admin/dead-letters/:id/replay", { timeout: 30_000 }, () =
     expect(h.queue.take()).toEqual([]);
   });
 
+  it("never changes a terminal job that was not dead-lettered: succeeded, cancelled, failed otherwise", async () => {
+    const h = harness();
+    const user = await newUser();
+    const tag = uniqueTag();
+    const succeeded = await createJob(user, { prompt: `finished ${tag}` }, h.fetch);
+    await runToSuccess(h, user, succeeded.id, tag);
+    const cancelled = await createJob(user, { prompt: "cancelled" }, h.fetch);
+    await h.fetch(user, `/generations/${cancelled.id}/cancel`, { method: "POST" });
+    const refusing = harness({
+      GENERATION_QUEUE: {
+        send: async () => {
+          throw new Error("queue unavailable");
+        },
+      },
+    });
+    expect((await generate(user, { prompt: "never queued" }, {}, refusing.fetch)).status).toBe(503);
+    const history = await (await h.fetch(user, "/generations?status=failed")).json<{
+      items: { id: string }[];
+    }>();
+    const failedId = history.items[0]?.id ?? "";
+    h.queue.take();
+
+    const ids = [succeeded.id, cancelled.id, failedId];
+    const before = await Promise.all(ids.map(storedJob));
+    expect(before.map((j) => [j?.status, j?.dead_lettered])).toEqual([
+      ["succeeded", false],
+      ["cancelled", false],
+      ["failed", false],
+    ]);
+    for (const id of ids) {
+      const res = await admin(h, `/dead-letters/${id}/replay`, { method: "POST" });
+      expect(res.status).toBe(409);
+      expect(res.headers.get("Content-Type")).toMatch(/^application\/problem\+json/);
+    }
+    // Byte for byte as they were: status, error, images, attempts, updated_at.
+    expect(await Promise.all(ids.map(storedJob))).toEqual(before);
+    expect(h.queue.take()).toEqual([]);
+  });
+
+  it("lets exactly one of two concurrent replays through, with one submit message", async () => {
+    const h = harness();
+    const { job } = await deadLettered(h, "replayed twice at once");
+    const statuses = await Promise.all(
+      [1, 2].map(async () => (await admin(h, `/dead-letters/${job.id}/replay`, { method: "POST" })).status),
+    );
+    expect(statuses.sort()).toEqual([200, 409]);
+    expect(h.queue.take().map((m) => m.body)).toEqual([{ type: "submit", job_id: job.id }]);
+    expect(await storedJob(job.id)).toMatchObject({ status: "queued", dead_lettered: false, error: null });
+  });
+
   it("leaves the job dead-lettered and answers 503 when the queue refuses the message", async () => {
     const failing = {
       send: async () => {
@@ -129,9 +202,13 @@ describe("POST /api/v1/admin/dead-letters/:id/replay", { timeout: 30_000 }, () =
     };
     const h = harness();
     const { job } = await deadLettered(h, "queue down");
+    const before = await storedJob(job.id);
     const down = harness({ GENERATION_QUEUE: failing });
     const res = await admin(down, `/dead-letters/${job.id}/replay`, { method: "POST" });
     expect(res.status).toBe(503);
+    const { updated_at: _, ...restored } = (await storedJob(job.id)) ?? {};
+    const { updated_at: __, ...original } = before ?? {};
+    expect(restored).toEqual(original);
     const listed = await (await admin(h, "/dead-letters?limit=100")).json<{ items: AdminJob[] }>();
     expect(listed.items.find((j) => j.id === job.id)).toMatchObject({
       status: "failed",

@@ -302,4 +302,45 @@ export class JobsRepo {
     );
     return rows.map(toJob);
   }
+
+  /**
+   * Compare-and-set for an operator's replay: a `failed`, dead-lettered job back to `queued`
+   * (error, upstream id and times cleared; `attempts` kept). Null when the job is anything
+   * else, a concurrent replay included.
+   */
+  async requeueDeadLettered(id: string, now: string): Promise<Job | null> {
+    return this.#updateReturning(
+      sql`UPDATE image_generation_history
+          SET status = 'queued', error_code = NULL, error_message = NULL, upstream_id = NULL, dead_lettered = 0,
+              started_at = NULL, completed_at = NULL, updated_at = ${now}
+          WHERE id = ${id} AND status = 'failed' AND dead_lettered = 1`,
+    );
+  }
+
+  /**
+   * Undoes `requeueDeadLettered` (its submit message could not be sent): back to `before`,
+   * but only while the job is still the untouched requeued one (`queued`, same attempts).
+   */
+  async restoreDeadLettered(before: Job, now: string): Promise<Job | null> {
+    return this.#updateReturning(
+      sql`UPDATE image_generation_history
+          SET status = 'failed', error_code = ${before.error?.code ?? "dead_lettered"},
+              error_message = ${before.error?.message ?? null}, upstream_id = ${before.upstream_id}, dead_lettered = 1,
+              started_at = ${before.started_at}, completed_at = ${before.completed_at}, updated_at = ${now}
+          WHERE id = ${before.id} AND status = 'queued' AND attempts = ${before.attempts}`,
+    );
+  }
+
+  /** For the admin view: how many jobs are dead-lettered, and when the oldest queued job was created. */
+  async queueFigures(): Promise<{ deadLettered: number; oldestQueuedAt: string | null }> {
+    const rows = await this.db.all<{ dead_lettered: number; oldest_queued: string | null }>(
+      sql`SELECT
+            (SELECT CAST(count(*) AS INTEGER) FROM image_generation_history WHERE dead_lettered = 1) AS dead_lettered,
+            (SELECT min(created_at) FROM image_generation_history WHERE status = 'queued') AS oldest_queued`,
+    );
+    return {
+      deadLettered: Number(rows[0]?.dead_lettered ?? 0),
+      oldestQueuedAt: rows[0]?.oldest_queued ?? null,
+    };
+  }
 }

@@ -1,9 +1,9 @@
-import { sql } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { JobStatus } from "../../db/models";
 import type { Repository } from "../../db/repository";
 import type { ZoneCounts } from "../../rate-limit/protocol";
 import { rateLimitRejections } from "../../rate-limit/stats";
+import { describeError, log } from "../log";
 import { openSocketTotals } from "../sockets/report";
 
 /** `GET /api/v1/admin/stats`: live figures, each read on its own so one failing source leaves the rest. */
@@ -28,20 +28,13 @@ export interface AdminStats {
 const RATE_LIMIT_LAG_S = 5;
 
 async function jobFigures(repo: Repository, now: number): Promise<NonNullable<AdminStats["jobs"]>> {
-  const [byStatus, extra] = await Promise.all([
-    repo.jobs.countByStatus(),
-    repo.sql.all<{ dead_lettered: number; oldest_queued: string | null }>(
-      sql`SELECT
-            (SELECT CAST(count(*) AS INTEGER) FROM image_generation_history WHERE dead_lettered = 1) AS dead_lettered,
-            (SELECT min(created_at) FROM image_generation_history WHERE status = 'queued') AS oldest_queued`,
-    ),
-  ]);
-  const oldest = extra[0]?.oldest_queued ? Date.parse(extra[0].oldest_queued) : Number.NaN;
+  const [byStatus, queue] = await Promise.all([repo.jobs.countByStatus(), repo.jobs.queueFigures()]);
+  const oldest = queue.oldestQueuedAt ? Date.parse(queue.oldestQueuedAt) : Number.NaN;
   return {
     by_status: byStatus,
     waiting_in_queue: byStatus.queued,
     oldest_queued_age_s: Number.isFinite(oldest) ? Math.max(0, Math.round((now - oldest) / 1000)) : null,
-    dead_lettered: Number(extra[0]?.dead_lettered ?? 0),
+    dead_lettered: queue.deadLettered,
   };
 }
 
@@ -54,9 +47,7 @@ async function databaseHealth(
     await repo.ping();
     return { backend: config.DB_BACKEND, ok: true, latency_ms: Date.now() - started };
   } catch (error) {
-    console.error(
-      JSON.stringify({ level: "error", msg: "admin stats: database ping failed", error: String(error) }),
-    );
+    log.error("admin stats: database ping failed", { error: describeError(error) });
     return { backend: config.DB_BACKEND, ok: false, latency_ms: null };
   }
 }
@@ -99,9 +90,7 @@ async function settle<T>(
   try {
     return { section, value: await read() };
   } catch (error) {
-    console.error(
-      JSON.stringify({ level: "error", msg: "admin stats: a source failed", section, error: String(error) }),
-    );
+    log.error("admin stats: a source failed", { section, error: describeError(error) });
     return { section, value: null };
   }
 }

@@ -1,5 +1,6 @@
 import type { Config } from "../../config";
 import { openRepository } from "../../db/repository";
+import { log } from "../log";
 import { exportDatabase } from "./export";
 import type { Manifest } from "./manifest";
 import { r2BackupSink } from "./r2";
@@ -26,17 +27,13 @@ export async function runBackup(
   const started = Date.now();
   try {
     const manifest = await exportDatabase(repo.sql, r2BackupSink(env.BACKUPS, prefix), { now: at });
-    console.log(
-      JSON.stringify({
-        level: "info",
-        msg: "backup written",
-        prefix,
-        backend: manifest.source_backend,
-        schema_version: manifest.schema_version,
-        rows: Object.fromEntries(manifest.tables.map((t) => [t.name, t.rows])),
-        duration_ms: Date.now() - started,
-      }),
-    );
+    log.info("backup written", {
+      prefix,
+      backend: manifest.source_backend,
+      schema_version: manifest.schema_version,
+      rows: Object.fromEntries(manifest.tables.map((t) => [t.name, t.rows])),
+      duration_ms: Date.now() - started,
+    });
     return { prefix, manifest };
   } finally {
     await repo.sql.close();

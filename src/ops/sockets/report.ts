@@ -1,4 +1,5 @@
 import type { SessionStats } from "../../../durable-objects/session-stats";
+import { describeError, log } from "../log";
 import { writeMetric } from "../metrics";
 import type { SocketTotals } from "./protocol";
 
@@ -25,9 +26,7 @@ export async function reportOpenSockets(
   try {
     await sessionStats(env).report({ userId, open, at: Date.now() });
   } catch (error) {
-    console.warn(
-      JSON.stringify({ level: "warn", msg: "socket count report failed", change, error: String(error) }),
-    );
+    log.warn("socket count report failed", { change, error: describeError(error) });
   }
 }
 

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { GenerationMessage } from "../../generation/messages";
 import { defineRoute, jsonResponse, routes } from "../../http/route";
 import { Id, Page } from "../../http/schemas";
 import { decodeCursor } from "../../lib/cursor";
@@ -41,14 +40,6 @@ export const deadLetters = routes()
   })
   .openapi(replay, async (c) => {
     const { id } = c.req.valid("param");
-    const { repo, jobs } = c.var.services;
-    const job = await replayDeadLetter(
-      {
-        repo,
-        queue: c.env.GENERATION_QUEUE as Queue<GenerationMessage>,
-        publish: (replayed) => jobs.publish(replayed),
-      },
-      id,
-    );
+    const job = await replayDeadLetter(c.var.services.jobs, id);
     return c.json(toAdminJob(job), 200);
   });

@@ -1,6 +1,7 @@
 import { ApiError } from "../../errors/api-error";
 import { defineRoute, routes } from "../../http/route";
 import { userId } from "../../middleware/auth";
+import { log } from "../../ops/log";
 import { ChatParams } from "./schemas";
 
 const route = defineRoute({
@@ -22,9 +23,7 @@ export const deleteChat = routes().openapi(route, async (c) => {
   // Best effort: the chat is deleted either way, and the session re-reads chats within minutes.
   const session = c.env.USER_SESSION.get(c.env.USER_SESSION.idFromName(owner));
   await session.chatDeleted(chatId).catch((error: unknown) => {
-    console.warn(
-      JSON.stringify({ level: "warn", msg: "session not told of a deleted chat", error: String(error) }),
-    );
+    log.warn("session not told of a deleted chat", { error: String(error) });
   });
   return c.body(null, 204);
 });

@@ -1,3 +1,4 @@
+import { sha256Hex } from "../../lib/crypto";
 import type { GenerateBody } from "./schemas";
 
 /**
@@ -16,6 +17,5 @@ export async function requestHash(body: GenerateBody): Promise<string> {
     body.guidance,
     body.character_id ?? null,
   ]);
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(canonical);
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineRoute, jsonResponse, routes } from "../../http/route";
+import { log } from "../../ops/log";
 import { VERSION } from "../../version";
 
 const Health = z.object({
@@ -28,14 +29,7 @@ export const health = routes().openapi(route, async (c) => {
     await repo.ping();
   } catch (error) {
     db = "error";
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "health db check failed",
-        backend: config.DB_BACKEND,
-        error: String(error),
-      }),
-    );
+    log.error("health db check failed", { backend: config.DB_BACKEND, error: String(error) });
   }
   const checks = { db, db_backend: config.DB_BACKEND, storage_backend: config.STORAGE_BACKEND };
   return db === "ok"
