@@ -1,13 +1,12 @@
-import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { ApiError } from "./errors/api-error";
 import { problemResponse } from "./errors/problem";
+import { routes } from "./http/route";
 import { requestId } from "./middleware/request-id";
 import { services } from "./middleware/services";
 import { requestLog } from "./ops/request-log";
-import { rateLimit } from "./rate-limit/middleware";
 import { admin } from "./routes/admin/index";
 import { characterCards } from "./routes/characters/cards";
 import { popularCharacters } from "./routes/characters/popular";
@@ -30,18 +29,17 @@ import { runpodWebhook } from "./routes/webhooks/runpod";
 import { ws } from "./routes/ws";
 import type { AppEnv } from "./types";
 
-/** JSON bodies are small; the card import and RunPod webhook routes set their own limits. */
-const JSON_BODY_LIMIT = 64 * 1024;
-const jsonBodyLimit = bodyLimit({
-  maxSize: JSON_BODY_LIMIT,
-  onError: () => {
-    throw ApiError.tooLarge(JSON_BODY_LIMIT);
-  },
-});
-
-/** The Hono app: cross-cutting middleware, then every route of API.md under /api/v1. */
+/**
+ * The Hono app: cross-cutting middleware, then every route of API.md under /api/v1. Each
+ * route brings its own rate-limit zone, auth, body limit and validation (src/http/route.ts).
+ */
 export function createApp() {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
 
   app.use("*", requestLog);
   app.use("*", requestId);
@@ -63,17 +61,11 @@ export function createApp() {
       maxAge: 86400,
     }),
   );
-  app.use("/api/*", rateLimit);
-  app.use("/api/*", (c, next) =>
-    c.req.path === "/api/v1/characters/import" || c.req.path.startsWith("/api/v1/webhooks/")
-      ? next()
-      : jsonBodyLimit(c, next),
-  );
   app.use("*", services);
 
-  const v1 = new Hono<AppEnv>()
+  const v1 = routes()
     .route("/", health)
-    .route("/", openapi)
+    .route("/", openapi(app))
     .route("/", guest)
     .route("/", me)
     .route("/", popularCharacters)
@@ -94,6 +86,7 @@ export function createApp() {
   app.route("/api/v1", v1);
   app.route("/", images);
 
+  // No route, no limiter: the 404 costs less than the limiter's RPC would.
   app.notFound((c) =>
     problemResponse(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`)),
   );

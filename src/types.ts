@@ -1,14 +1,26 @@
 import type { Config } from "./config";
 import type { Repository } from "./db/repository";
+import type { JobService } from "./generation/job-service";
+import type { UserEventPublisher } from "./realtime/publisher";
+import type { ImageStore } from "./storage/image-store";
 
 export interface AuthUser {
   id: string;
 }
 
-/** Per-request services, built once by `middleware/services.ts` and read as `c.var.services`. */
+/**
+ * Per-request services, built on first use by `middleware/services.ts` and read as
+ * `c.var.services`.
+ */
 export interface Services {
-  config: Config;
-  repo: Repository;
+  readonly config: Config;
+  /** On a connection of its own, closed after the response. */
+  readonly repo: Repository;
+  /** The generation job state machine: every change of a job's status goes through it. */
+  readonly jobs: JobService;
+  readonly images: ImageStore;
+  /** Live events to a user's sockets. */
+  readonly publisher: UserEventPublisher;
 }
 
 export interface AppVariables {

@@ -1,6 +1,8 @@
-import type { Context } from "hono";
+import type { Hook } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
 import type { z } from "zod";
 import { ApiError, type FieldError } from "../errors/api-error";
+import type { AppEnv } from "../types";
 
 function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
   return error.issues.map((issue) => ({
@@ -21,29 +23,43 @@ export function parseOr400<S extends z.ZodType>(
   return result.data;
 }
 
-async function readJson(c: Context, allowEmpty: boolean): Promise<unknown> {
-  const text = await c.req.text();
-  if (allowEmpty && text.trim() === "") return {};
-  if (!/^application\/(.+\+)?json\b/i.test(c.req.header("Content-Type") ?? "")) {
-    throw new ApiError(415, "unsupported_media_type", "Send the body as application/json.");
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw ApiError.invalid("The body is not valid JSON.");
-  }
-}
+const WHAT: Record<string, { what: string; prefix?: string }> = {
+  json: { what: "request body" },
+  query: { what: "query string", prefix: "query" },
+  param: { what: "path" },
+  header: { what: "request headers" },
+};
 
-/** The JSON body, validated: wrong content type is 415, malformed JSON and schema errors are 400. */
-export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  return parseOr400(schema, await readJson(c, false), "request body");
-}
+/**
+ * Every route's validation failure as one 400 `invalid_request` problem: body fields by
+ * their own path (`width`), query fields as `query.<name>`, path parameters by name (`id`).
+ */
+export const validationHook: Hook<unknown, AppEnv, string, undefined> = (result) => {
+  if (result.success) return;
+  const { what, prefix } = WHAT[result.target] ?? { what: result.target };
+  throw ApiError.invalid(`The ${what} is invalid.`, fieldErrors(result.error, prefix));
+};
 
-/** Like `jsonBody`, but an empty body means `{}` (for endpoints whose body is optional). */
-export async function optionalJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  return parseOr400(schema, await readJson(c, true), "request body");
-}
-
-export function query<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
-  return parseOr400(schema, c.req.query(), "query string", "query");
+/**
+ * Reads a JSON body before the schema sees it: a wrong content type is 415, malformed JSON
+ * is 400. With `optional`, an empty body stands for `{}` whatever its content type.
+ */
+export function jsonBodyGate(optional: boolean) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const text = await c.req.text();
+    if (optional && text.trim() === "") {
+      // The validator reads the cached text: an empty optional body is the empty object.
+      (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve("{}");
+      return next();
+    }
+    if (!/^application\/(.+\+)?json\b/i.test(c.req.header("Content-Type") ?? "")) {
+      throw new ApiError(415, "unsupported_media_type", "Send the body as application/json.");
+    }
+    try {
+      JSON.parse(text);
+    } catch {
+      throw ApiError.invalid("The body is not valid JSON.");
+    }
+    await next();
+  });
 }

@@ -34,6 +34,17 @@ export const optionalUser = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/**
+ * For WebSocket upgrades, which browsers cannot give headers: the token from
+ * `Authorization` or else `?token=`; 401 unless valid; sets `c.var.user`.
+ */
+export const requireSocketUser = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.raw) ?? c.req.query("token") ?? "";
+  if (!token) throw ApiError.unauthorized();
+  c.set("user", await authenticate(token, c.var.services.config.JWT_SECRET));
+  await next();
+});
+
 /** The authenticated user's id, for handlers behind `requireUser`. */
 export function userId(c: { var: { user: { id: string } | undefined } }): string {
   const user = c.var.user;

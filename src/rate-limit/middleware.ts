@@ -8,40 +8,39 @@ import { limiterFor } from "./binding";
 import { clientKey } from "./client-ip";
 import { countEvent } from "./metrics";
 import type { ConsumeResult } from "./protocol";
-import { type Zone, zoneFor, zoneRule } from "./zones";
+import { type Zone, zoneRule } from "./zones";
 
 /**
  * Per-client rate limits (API.md, "Conventions"): one RPC to the client's `RateLimiter`
  * per limited request. Over the limit: 429 `rate_limited` with `Retry-After`; every limited
  * response, 2xx to 5xx, carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`.
- * Which routes count in which zone: `zones.ts`.
+ * Each route names its zone where it is defined (`defineRoute({ zone })`).
  *
  * @example
- * app.use("/api/*", rateLimit);
+ * rateLimit("strict") // one route's middleware
  */
-export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
-  const zone = zoneFor(c.req.method, c.req.path);
-  if (!zone) return next();
-  const config = loadConfig(c.env);
-  let decision: ConsumeResult;
-  try {
-    const limiter = limiterFor(c.env, clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER));
-    decision = await limiter.consume({ zone, cost: 1, ...zoneRule(config, zone) });
-  } catch (error) {
-    limiterUnreachable(c, zone, config.RATE_LIMIT_FAILURE_MODE, error);
-    return next();
-  }
-  c.set("rateLimit", { zone, allowed: decision.allowed, remaining: decision.remaining });
-  const headers = rateLimitHeaders(decision);
-  if (!decision.allowed) {
-    countEvent(c.env, "rate_limited", zone);
-    throw new ApiError(429, "rate_limited", `Too many requests; retry in ${decision.retryAfterS} s.`, {
-      headers: { ...headers, "Retry-After": String(decision.retryAfterS) },
-    });
-  }
-  await next();
-  setHeaders(c, headers);
-});
+export const rateLimit = (zone: Zone) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const config = loadConfig(c.env);
+    let decision: ConsumeResult;
+    try {
+      const limiter = limiterFor(c.env, clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER));
+      decision = await limiter.consume({ zone, cost: 1, ...zoneRule(config, zone) });
+    } catch (error) {
+      limiterUnreachable(c, zone, config.RATE_LIMIT_FAILURE_MODE, error);
+      return next();
+    }
+    c.set("rateLimit", { zone, allowed: decision.allowed, remaining: decision.remaining });
+    const headers = rateLimitHeaders(decision);
+    if (!decision.allowed) {
+      countEvent(c.env, "rate_limited", zone);
+      throw new ApiError(429, "rate_limited", `Too many requests; retry in ${decision.retryAfterS} s.`, {
+        headers: { ...headers, "Retry-After": String(decision.retryAfterS) },
+      });
+    }
+    await next();
+    setHeaders(c, headers);
+  });
 
 export function rateLimitHeaders(decision: ConsumeResult): Record<string, string> {
   return {

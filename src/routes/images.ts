@@ -1,10 +1,7 @@
-import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../errors/api-error";
 import { isImageKey } from "../generation/image-keys";
-import { documentRoute } from "../http/openapi";
-import { openImageStore } from "../storage/index";
-import type { AppEnv } from "../types";
+import { defineRoute, routes } from "../http/route";
 
 /** Keys never change content (API.md: stable for the life of the image). */
 const IMMUTABLE = "public, max-age=31536000, immutable";
@@ -16,17 +13,20 @@ function matchesEtag(ifNoneMatch: string | undefined, etag: string | null): bool
   return ifNoneMatch.split(",").some((tag) => tag.trim() === "*" || bare(tag) === bare(etag));
 }
 
-documentRoute({
+/** Outside `/api/v1`: served like static files, never rate limited. */
+const route = defineRoute({
   method: "get",
-  path: "/images/:token/:file",
+  path: "/images/{token}/{file}",
   summary:
     "A generated image (immutable; ETag and If-None-Match honoured); the URL comes from a job's images",
-  tag: "images",
+  tags: ["images"],
+  zone: null,
+  // Any shape is accepted here; a key that is not an image's is a 404, before any storage call.
+  request: { params: z.object({ token: z.string(), file: z.string() }) },
   responses: {
     200: {
       description: "The image bytes",
-      contentType: "image/png",
-      schema: z.string().describe("PNG, JPEG or WebP bytes"),
+      content: { "image/png": { schema: z.string().describe("PNG, JPEG or WebP bytes") } },
     },
     304: { description: "Not modified (If-None-Match matched the ETag)" },
   },
@@ -37,15 +37,16 @@ documentRoute({
  * store. The URL path is the storage key, so a CDN whose origin is the bucket serves the
  * same paths (IMAGE_CDN_BASE_URL). The key's shape is checked before any storage call.
  */
-export const images = new Hono<AppEnv>().get("/images/:token/:file", async (c) => {
-  const key = `images/${c.req.param("token")}/${c.req.param("file")}`;
+export const images = routes().openapi(route, async (c) => {
+  const { token, file } = c.req.valid("param");
+  const key = `images/${token}/${file}`;
   if (!isImageKey(key)) throw ApiError.notFound("image");
   // One cache entry per key: no query string, no conditional headers.
   const cacheKey = new Request(new URL(`/${key}`, c.req.url).toString());
   const cache = caches.default;
   let response = await cache.match(cacheKey);
   if (!response) {
-    const stored = await openImageStore(c.env, c.var.services.config).get(key);
+    const stored = await c.var.services.images.get(key);
     if (!stored) throw ApiError.notFound("image");
     response = new Response(stored.body, {
       headers: {

@@ -1,10 +1,7 @@
-import { Hono } from "hono";
-import { verifyAccessToken } from "../auth/jwt";
 import { ApiError } from "../errors/api-error";
-import { documentRoute } from "../http/openapi";
-import { bearerToken } from "../middleware/auth";
+import { defineRoute, routes } from "../http/route";
+import { userId } from "../middleware/auth";
 import { connectRequest } from "../realtime/session-connect";
-import type { AppEnv } from "../types";
 
 class UpgradeRequired extends ApiError {
   constructor() {
@@ -17,13 +14,14 @@ class UpgradeRequired extends ApiError {
   }
 }
 
-documentRoute({
+const route = defineRoute({
   method: "get",
-  path: "/api/v1/ws",
+  path: "/ws",
   summary:
     "The real-time session (WebSocket): chat.send / chat.cancel / ping in; chat.message, chat.delta, chat.done, generation.updated, error out. Token in Authorization or ?token=",
-  tag: "realtime",
-  auth: "user",
+  tags: ["realtime"],
+  zone: "api",
+  auth: "socket",
   responses: {
     101: { description: "Switching Protocols: the socket is open" },
     426: { description: "Not a WebSocket upgrade" },
@@ -31,17 +29,13 @@ documentRoute({
 });
 
 /**
- * Authenticates the upgrade (browsers cannot set headers on one, hence `?token=`), then
- * hands it to the user's `UserSession` object, which holds every socket of that user.
+ * Authenticates the upgrade (`auth: "socket"` also takes `?token=`, as browsers cannot set
+ * headers on one), then hands it to the user's `UserSession` object, which holds every
+ * socket of that user.
  */
-export const ws = new Hono<AppEnv>().get("/ws", async (c) => {
-  const token = bearerToken(c.req.raw) ?? c.req.query("token") ?? "";
-  const claims = token
-    ? await verifyAccessToken(token, c.var.services.config.JWT_SECRET, Math.floor(Date.now() / 1000))
-    : null;
-  if (!claims) throw ApiError.unauthorized(token ? "The bearer token is invalid or expired." : undefined);
-  c.set("user", { id: claims.sub });
+export const ws = routes().openapi(route, async (c) => {
+  const user = userId(c);
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") throw new UpgradeRequired();
-  const session = c.env.USER_SESSION.get(c.env.USER_SESSION.idFromName(claims.sub));
-  return session.fetch(connectRequest(claims.sub));
+  const session = c.env.USER_SESSION.get(c.env.USER_SESSION.idFromName(user));
+  return session.fetch(connectRequest(user));
 });

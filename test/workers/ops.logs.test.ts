@@ -126,7 +126,7 @@ describe("the request log line", () => {
     expect(paths).toContain("/api/v1/ws");
     expect(paths).toContain("/api/v1/webhooks/runpod/[redacted]");
     expect(paths).toContain("/images/[redacted]");
-    expect(lines.find((l) => l.route === "/api/v1/webhooks/runpod/:jobId/:token")?.status).toBe(401);
+    expect(lines.find((l) => l.route === "/api/v1/webhooks/runpod/:job_id/:token")?.status).toBe(401);
   });
 
   it("writes one `request` data point per request when METRICS is bound, and none is needed", async () => {

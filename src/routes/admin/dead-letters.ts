@@ -1,44 +1,45 @@
-import { Hono } from "hono";
-import { documentRoute } from "../../http/openapi";
+import { z } from "zod";
+import { defineRoute, jsonResponse, routes } from "../../http/route";
 import { Id, Page } from "../../http/schemas";
-import { parseOr400, query } from "../../http/validate";
 import { decodeCursor } from "../../lib/cursor";
 import { listDeadLetters, replayDeadLetter, toAdminJob } from "../../ops/admin/dead-letters";
-import type { AppEnv } from "../../types";
-import { jobServiceOf } from "../generations/context";
 import { AdminJobSchema, DeadLetterQuery } from "./schemas";
 
-documentRoute({
+const list = defineRoute({
   method: "get",
-  path: "/api/v1/admin/dead-letters",
+  path: "/admin/dead-letters",
   summary: "Operators: jobs failed by the dead-letter queue, newest first",
-  tag: "admin",
+  tags: ["admin"],
+  zone: "api",
   auth: "admin",
-  query: DeadLetterQuery,
-  responses: { 200: { description: "A page of dead-lettered jobs", schema: Page(AdminJobSchema) } },
+  request: { query: DeadLetterQuery },
+  responses: { 200: jsonResponse(Page(AdminJobSchema), "A page of dead-lettered jobs") },
 });
-documentRoute({
+
+const replay = defineRoute({
   method: "post",
-  path: "/api/v1/admin/dead-letters/:id/replay",
+  path: "/admin/dead-letters/{id}/replay",
   summary: "Operators: put a dead-lettered job back in the queue for a fresh attempt",
-  tag: "admin",
+  tags: ["admin"],
+  zone: "api",
   auth: "admin",
+  request: { params: z.object({ id: Id }) },
   responses: {
-    200: { description: "The job, queued again", schema: AdminJobSchema },
+    200: jsonResponse(AdminJobSchema, "The job, queued again"),
     404: { description: "No such job" },
     409: { description: "The job is not a failed, dead-lettered job" },
     503: { description: "The queue refused the message; the job is unchanged" },
   },
 });
 
-export const deadLetters = new Hono<AppEnv>()
-  .get("/admin/dead-letters", async (c) => {
-    const q = query(c, DeadLetterQuery);
+export const deadLetters = routes()
+  .openapi(list, async (c) => {
+    const q = c.req.valid("query");
     c.header("Cache-Control", "no-store");
-    return c.json(await listDeadLetters(c.var.services.repo, q.limit, decodeCursor(q.cursor)));
+    return c.json(await listDeadLetters(c.var.services.repo, q.limit, decodeCursor(q.cursor)), 200);
   })
-  .post("/admin/dead-letters/:id/replay", async (c) => {
-    const id = parseOr400(Id, c.req.param("id"), "job id", "id");
-    const job = await replayDeadLetter(jobServiceOf(c), id);
-    return c.json(toAdminJob(job));
+  .openapi(replay, async (c) => {
+    const { id } = c.req.valid("param");
+    const job = await replayDeadLetter(c.var.services.jobs, id);
+    return c.json(toAdminJob(job), 200);
   });

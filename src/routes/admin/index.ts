@@ -1,11 +1,6 @@
-import { Hono } from "hono";
-import { requireAdmin } from "../../ops/admin/auth";
-import type { AppEnv } from "../../types";
+import { routes } from "../../http/route";
 import { deadLetters } from "./dead-letters";
 import { adminStats } from "./stats";
 
-/** Every `/admin/*` route, behind the admin bearer token (API.md, "Operators"). */
-export const admin = new Hono<AppEnv>()
-  .use("/admin/*", requireAdmin)
-  .route("/", adminStats)
-  .route("/", deadLetters);
+/** Every `/admin/*` route; each is behind the admin bearer token (API.md, "Operators"). */
+export const admin = routes().route("/", adminStats).route("/", deadLetters);

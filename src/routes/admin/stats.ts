@@ -1,27 +1,26 @@
-import { Hono } from "hono";
-import { documentRoute } from "../../http/openapi";
+import { defineRoute, jsonResponse, routes } from "../../http/route";
 import { collectStats } from "../../ops/admin/stats";
-import type { AppEnv } from "../../types";
 import { AdminStatsSchema } from "./schemas";
 
-documentRoute({
+const route = defineRoute({
   method: "get",
-  path: "/api/v1/admin/stats",
+  path: "/admin/stats",
   summary:
     "Operators: jobs by status, jobs waiting in the queue, dead-lettered jobs, open sockets, rate-limit rejections, database health",
-  tag: "admin",
+  tags: ["admin"],
+  zone: "api",
   auth: "admin",
   responses: {
-    200: {
-      description: "Live figures; a section that could not be read is null and named in `unavailable`",
-      schema: AdminStatsSchema,
-    },
+    200: jsonResponse(
+      AdminStatsSchema,
+      "Live figures; a section that could not be read is null and named in `unavailable`",
+    ),
     401: { description: "Missing or wrong admin token (or ADMIN_TOKEN not configured)" },
   },
 });
 
-export const adminStats = new Hono<AppEnv>().get("/admin/stats", async (c) => {
+export const adminStats = routes().openapi(route, async (c) => {
   const { repo, config } = c.var.services;
   c.header("Cache-Control", "no-store");
-  return c.json(await collectStats(c.env, repo, config));
+  return c.json(await collectStats(c.env, repo, config), 200);
 });

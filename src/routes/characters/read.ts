@@ -1,34 +1,34 @@
-import { Hono } from "hono";
 import { ApiError } from "../../errors/api-error";
-import { documentRoute } from "../../http/openapi";
-import { Id, Page } from "../../http/schemas";
-import { parseOr400, query } from "../../http/validate";
+import { defineRoute, jsonResponse, routes } from "../../http/route";
+import { Page } from "../../http/schemas";
 import { decodeCursor, page } from "../../lib/cursor";
-import { optionalUser } from "../../middleware/auth";
-import type { AppEnv } from "../../types";
-import { CharacterListQuery, CharacterSchema } from "./schemas";
+import { CharacterListQuery, CharacterParams, CharacterSchema } from "./schemas";
 
-documentRoute({
+const list = defineRoute({
   method: "get",
-  path: "/api/v1/characters",
+  path: "/characters",
   summary: "Public characters plus the caller's own, newest first",
-  tag: "characters",
+  tags: ["characters"],
+  zone: "api",
   auth: "optional",
-  query: CharacterListQuery,
-  responses: { 200: { description: "A page of characters", schema: Page(CharacterSchema) } },
-});
-documentRoute({
-  method: "get",
-  path: "/api/v1/characters/:id",
-  summary: "One character (another user's private character is 404)",
-  tag: "characters",
-  auth: "optional",
-  responses: { 200: { description: "The character", schema: CharacterSchema } },
+  request: { query: CharacterListQuery },
+  responses: { 200: jsonResponse(Page(CharacterSchema), "A page of characters") },
 });
 
-export const readCharacters = new Hono<AppEnv>()
-  .get("/characters", optionalUser, async (c) => {
-    const q = query(c, CharacterListQuery);
+const one = defineRoute({
+  method: "get",
+  path: "/characters/{id}",
+  summary: "One character (another user's private character is 404)",
+  tags: ["characters"],
+  zone: "api",
+  auth: "optional",
+  request: { params: CharacterParams },
+  responses: { 200: jsonResponse(CharacterSchema, "The character") },
+});
+
+export const readCharacters = routes()
+  .openapi(list, async (c) => {
+    const q = c.req.valid("query");
     const rows = await c.var.services.repo.characters.list({
       viewerId: c.var.user?.id ?? null,
       limit: q.limit,
@@ -36,11 +36,14 @@ export const readCharacters = new Hono<AppEnv>()
       tag: q.tag,
       q: q.q,
     });
-    return c.json(page(rows, q.limit, (row) => ({ sort: row.created_at, id: row.id })));
+    return c.json(
+      page(rows, q.limit, (row) => ({ sort: row.created_at, id: row.id })),
+      200,
+    );
   })
-  .get("/characters/:id", optionalUser, async (c) => {
-    const id = parseOr400(Id, c.req.param("id"), "character id", "id");
+  .openapi(one, async (c) => {
+    const { id } = c.req.valid("param");
     const character = await c.var.services.repo.characters.get(id, c.var.user?.id ?? null);
     if (!character) throw ApiError.notFound("character");
-    return c.json(character);
+    return c.json(character, 200);
   });

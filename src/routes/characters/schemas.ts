@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { ListQuery } from "../../http/schemas";
+import { Id, ListQuery } from "../../http/schemas";
+
+export const CharacterParams = z.object({ id: Id });
 
 const Tag = z.string().trim().min(1).max(32);
 

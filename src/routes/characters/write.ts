@@ -1,43 +1,45 @@
-import { Hono } from "hono";
 import { ApiError } from "../../errors/api-error";
-import { documentRoute } from "../../http/openapi";
-import { Id } from "../../http/schemas";
-import { jsonBody, parseOr400 } from "../../http/validate";
+import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
 import { newId } from "../../lib/ids";
-import { requireUser, userId } from "../../middleware/auth";
-import type { AppEnv } from "../../types";
-import { CharacterCreate, CharacterPatch, CharacterSchema } from "./schemas";
+import { userId } from "../../middleware/auth";
+import { CharacterCreate, CharacterParams, CharacterPatch, CharacterSchema } from "./schemas";
 
-documentRoute({
+const create = defineRoute({
   method: "post",
-  path: "/api/v1/characters",
+  path: "/characters",
   summary: "Create a character",
-  tag: "characters",
+  tags: ["characters"],
+  zone: "strict",
   auth: "user",
-  body: CharacterCreate,
-  responses: { 201: { description: "Created", schema: CharacterSchema } },
+  request: { body: jsonRequest(CharacterCreate) },
+  responses: { 201: jsonResponse(CharacterSchema, "Created") },
 });
-documentRoute({
+
+const update = defineRoute({
   method: "patch",
-  path: "/api/v1/characters/:id",
+  path: "/characters/{id}",
   summary: "Change the caller's character",
-  tag: "characters",
+  tags: ["characters"],
+  zone: "api",
   auth: "user",
-  body: CharacterPatch,
-  responses: { 200: { description: "Updated", schema: CharacterSchema } },
+  request: { params: CharacterParams, body: jsonRequest(CharacterPatch) },
+  responses: { 200: jsonResponse(CharacterSchema, "Updated") },
 });
-documentRoute({
+
+const remove = defineRoute({
   method: "delete",
-  path: "/api/v1/characters/:id",
+  path: "/characters/{id}",
   summary: "Delete the caller's character",
-  tag: "characters",
+  tags: ["characters"],
+  zone: "api",
   auth: "user",
+  request: { params: CharacterParams },
   responses: { 204: { description: "Deleted" } },
 });
 
-export const writeCharacters = new Hono<AppEnv>()
-  .post("/characters", requireUser, async (c) => {
-    const fields = await jsonBody(c, CharacterCreate);
+export const writeCharacters = routes()
+  .openapi(create, async (c) => {
+    const fields = c.req.valid("json");
     const nowMs = Date.now();
     const character = await c.var.services.repo.characters.create({
       ...fields,
@@ -48,9 +50,9 @@ export const writeCharacters = new Hono<AppEnv>()
     c.header("Location", `/api/v1/characters/${character.id}`);
     return c.json(character, 201);
   })
-  .patch("/characters/:id", requireUser, async (c) => {
-    const id = parseOr400(Id, c.req.param("id"), "character id", "id");
-    const patch = await jsonBody(c, CharacterPatch);
+  .openapi(update, async (c) => {
+    const { id } = c.req.valid("param");
+    const patch = c.req.valid("json");
     const updated = await c.var.services.repo.characters.update(
       id,
       userId(c),
@@ -58,10 +60,10 @@ export const writeCharacters = new Hono<AppEnv>()
       new Date().toISOString(),
     );
     if (!updated) throw ApiError.notFound("character");
-    return c.json(updated);
+    return c.json(updated, 200);
   })
-  .delete("/characters/:id", requireUser, async (c) => {
-    const id = parseOr400(Id, c.req.param("id"), "character id", "id");
+  .openapi(remove, async (c) => {
+    const { id } = c.req.valid("param");
     if (!(await c.var.services.repo.characters.delete(id, userId(c)))) throw ApiError.notFound("character");
     return c.body(null, 204);
   });

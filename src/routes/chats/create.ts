@@ -1,26 +1,24 @@
-import { Hono } from "hono";
 import type { Message } from "../../db/models";
 import { ApiError } from "../../errors/api-error";
-import { documentRoute } from "../../http/openapi";
-import { jsonBody } from "../../http/validate";
+import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
 import { newId } from "../../lib/ids";
-import { requireUser, userId } from "../../middleware/auth";
+import { userId } from "../../middleware/auth";
 import { applyMacros } from "../../realtime/macros";
-import type { AppEnv } from "../../types";
 import { ChatCreate, ChatSchema } from "./schemas";
 
-documentRoute({
+const route = defineRoute({
   method: "post",
-  path: "/api/v1/chats",
+  path: "/chats",
   summary: "Start a chat with a character (its greeting becomes the first message)",
-  tag: "chats",
+  tags: ["chats"],
+  zone: "strict",
   auth: "user",
-  body: ChatCreate,
-  responses: { 201: { description: "Created", schema: ChatSchema } },
+  request: { body: jsonRequest(ChatCreate) },
+  responses: { 201: jsonResponse(ChatSchema, "Created") },
 });
 
-export const createChat = new Hono<AppEnv>().post("/chats", requireUser, async (c) => {
-  const { character_id } = await jsonBody(c, ChatCreate);
+export const createChat = routes().openapi(route, async (c) => {
+  const { character_id } = c.req.valid("json");
   const owner = userId(c);
   const { repo } = c.var.services;
   const [character, user] = await Promise.all([

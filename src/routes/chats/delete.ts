@@ -1,23 +1,22 @@
-import { Hono } from "hono";
 import { ApiError } from "../../errors/api-error";
-import { documentRoute } from "../../http/openapi";
-import { Id } from "../../http/schemas";
-import { parseOr400 } from "../../http/validate";
-import { requireUser, userId } from "../../middleware/auth";
+import { defineRoute, routes } from "../../http/route";
+import { userId } from "../../middleware/auth";
 import { log } from "../../ops/log";
-import type { AppEnv } from "../../types";
+import { ChatParams } from "./schemas";
 
-documentRoute({
+const route = defineRoute({
   method: "delete",
-  path: "/api/v1/chats/:id",
+  path: "/chats/{id}",
   summary: "Delete the caller's chat and its messages",
-  tag: "chats",
+  tags: ["chats"],
+  zone: "api",
   auth: "user",
+  request: { params: ChatParams },
   responses: { 204: { description: "Deleted" } },
 });
 
-export const deleteChat = new Hono<AppEnv>().delete("/chats/:id", requireUser, async (c) => {
-  const chatId = parseOr400(Id, c.req.param("id"), "chat id", "id");
+export const deleteChat = routes().openapi(route, async (c) => {
+  const { id: chatId } = c.req.valid("param");
   const owner = userId(c);
   if (!(await c.var.services.repo.chats.delete(chatId, owner))) throw ApiError.notFound("chat");
   // The user's session stops a reply still streaming into the chat and forgets the chat.

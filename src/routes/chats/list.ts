@@ -1,24 +1,25 @@
-import { Hono } from "hono";
-import { documentRoute } from "../../http/openapi";
+import { defineRoute, jsonResponse, routes } from "../../http/route";
 import { ListQuery, Page } from "../../http/schemas";
-import { query } from "../../http/validate";
 import { decodeCursor, page } from "../../lib/cursor";
-import { requireUser, userId } from "../../middleware/auth";
-import type { AppEnv } from "../../types";
+import { userId } from "../../middleware/auth";
 import { ChatSchema } from "./schemas";
 
-documentRoute({
+const route = defineRoute({
   method: "get",
-  path: "/api/v1/chats",
+  path: "/chats",
   summary: "The caller's chats, most recent activity first",
-  tag: "chats",
+  tags: ["chats"],
+  zone: "api",
   auth: "user",
-  query: ListQuery,
-  responses: { 200: { description: "A page of chats", schema: Page(ChatSchema) } },
+  request: { query: ListQuery },
+  responses: { 200: jsonResponse(Page(ChatSchema), "A page of chats") },
 });
 
-export const listChats = new Hono<AppEnv>().get("/chats", requireUser, async (c) => {
-  const q = query(c, ListQuery);
+export const listChats = routes().openapi(route, async (c) => {
+  const q = c.req.valid("query");
   const rows = await c.var.services.repo.chats.list(userId(c), q.limit, decodeCursor(q.cursor));
-  return c.json(page(rows, q.limit, (chat) => ({ sort: chat.last_message_at, id: chat.id })));
+  return c.json(
+    page(rows, q.limit, (chat) => ({ sort: chat.last_message_at, id: chat.id })),
+    200,
+  );
 });

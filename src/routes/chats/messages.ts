@@ -1,25 +1,23 @@
-import { Hono } from "hono";
 import { ApiError } from "../../errors/api-error";
-import { documentRoute } from "../../http/openapi";
-import { Id, Page } from "../../http/schemas";
-import { parseOr400, query } from "../../http/validate";
-import { requireUser, userId } from "../../middleware/auth";
-import type { AppEnv } from "../../types";
-import { MessageSchema, MessagesQuery } from "./schemas";
+import { defineRoute, jsonResponse, routes } from "../../http/route";
+import { Page } from "../../http/schemas";
+import { userId } from "../../middleware/auth";
+import { ChatParams, MessageSchema, MessagesQuery } from "./schemas";
 
-documentRoute({
+const route = defineRoute({
   method: "get",
-  path: "/api/v1/chats/:id/messages",
+  path: "/chats/{id}/messages",
   summary: "A chat's messages, newest first; `before` (a message id, e.g. `next_cursor`) pages back",
-  tag: "chats",
+  tags: ["chats"],
+  zone: "api",
   auth: "user",
-  query: MessagesQuery,
-  responses: { 200: { description: "A page of messages", schema: Page(MessageSchema) } },
+  request: { params: ChatParams, query: MessagesQuery },
+  responses: { 200: jsonResponse(Page(MessageSchema), "A page of messages") },
 });
 
-export const chatMessages = new Hono<AppEnv>().get("/chats/:id/messages", requireUser, async (c) => {
-  const chatId = parseOr400(Id, c.req.param("id"), "chat id", "id");
-  const q = query(c, MessagesQuery);
+export const chatMessages = routes().openapi(route, async (c) => {
+  const { id: chatId } = c.req.valid("param");
+  const q = c.req.valid("query");
   const { chats } = c.var.services.repo;
   const [chat, before] = await Promise.all([
     chats.get(chatId, userId(c)),
@@ -34,5 +32,5 @@ export const chatMessages = new Hono<AppEnv>().get("/chats/:id/messages", requir
   const rows = await chats.messages(chat.id, q.limit + 1, before ?? undefined);
   const items = rows.slice(0, q.limit);
   const last = items[items.length - 1];
-  return c.json({ items, next_cursor: rows.length > q.limit && last ? last.id : null });
+  return c.json({ items, next_cursor: rows.length > q.limit && last ? last.id : null }, 200);
 });

@@ -1,25 +1,23 @@
-import { Hono } from "hono";
 import { ApiError } from "../../errors/api-error";
-import { documentRoute } from "../../http/openapi";
-import { Id } from "../../http/schemas";
-import { parseOr400 } from "../../http/validate";
-import { requireUser, userId } from "../../middleware/auth";
-import type { AppEnv } from "../../types";
-import { ChatSchema } from "./schemas";
+import { defineRoute, jsonResponse, routes } from "../../http/route";
+import { userId } from "../../middleware/auth";
+import { ChatParams, ChatSchema } from "./schemas";
 
-documentRoute({
+const route = defineRoute({
   method: "get",
-  path: "/api/v1/chats/:id",
+  path: "/chats/{id}",
   summary: "One of the caller's chats (its character, title and last activity)",
-  tag: "chats",
+  tags: ["chats"],
+  zone: "api",
   auth: "user",
-  responses: { 200: { description: "The chat", schema: ChatSchema } },
+  request: { params: ChatParams },
+  responses: { 200: jsonResponse(ChatSchema, "The chat") },
 });
 
 /** Lets a client that opens `/chats/:id` directly learn the chat's character in one read. */
-export const readChat = new Hono<AppEnv>().get("/chats/:id", requireUser, async (c) => {
-  const chatId = parseOr400(Id, c.req.param("id"), "chat id", "id");
-  const chat = await c.var.services.repo.chats.get(chatId, userId(c));
+export const readChat = routes().openapi(route, async (c) => {
+  const { id } = c.req.valid("param");
+  const chat = await c.var.services.repo.chats.get(id, userId(c));
   if (!chat) throw ApiError.notFound("chat");
-  return c.json(chat);
+  return c.json(chat, 200);
 });

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { Id, ListQuery } from "../../http/schemas";
 
+export const ChatParams = z.object({ id: Id });
+
 export const ChatCreate = z.object({ character_id: Id }).strict();
 
 export const ChatSchema = z.object({

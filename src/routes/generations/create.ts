@@ -1,39 +1,37 @@
-import { Hono } from "hono";
 import type { Job } from "../../db/models";
 import { ApiError } from "../../errors/api-error";
 import { toPublicJob } from "../../generation/public-job";
-import { documentRoute } from "../../http/openapi";
-import { jsonBody, parseOr400 } from "../../http/validate";
+import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
+import { parseOr400 } from "../../http/validate";
 import { newId } from "../../lib/ids";
-import { requireUser, userId } from "../../middleware/auth";
-import type { AppEnv } from "../../types";
-import { jobServiceOf } from "./context";
+import { userId } from "../../middleware/auth";
 import { requestHash } from "./request-hash";
 import { GenerateBody, IdempotencyKey, JobSchema } from "./schemas";
 
 /** API.md: the same key from the same user within 24 h returns the original job. */
 const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 
-documentRoute({
+const route = defineRoute({
   method: "post",
-  path: "/api/v1/generate",
+  path: "/generate",
   summary: "Queue an image generation (Idempotency-Key header optional)",
-  tag: "generations",
+  tags: ["generations"],
+  zone: "strict",
   auth: "user",
-  body: GenerateBody,
+  request: { body: jsonRequest(GenerateBody) },
   responses: {
-    202: { description: "Queued; Location names the job", schema: JobSchema },
-    200: { description: "The job this Idempotency-Key created before", schema: JobSchema },
+    202: jsonResponse(JobSchema, "Queued; Location names the job"),
+    200: jsonResponse(JobSchema, "The job this Idempotency-Key created before"),
   },
 });
 
-export const createGeneration = new Hono<AppEnv>().post("/generate", requireUser, async (c) => {
+export const createGeneration = routes().openapi(route, async (c) => {
   const owner = userId(c);
   const keyHeader = c.req.header("Idempotency-Key");
   const key =
     keyHeader === undefined ? undefined : parseOr400(IdempotencyKey, keyHeader, "Idempotency-Key header");
-  const body = await jsonBody(c, GenerateBody);
-  const { repo, config } = c.var.services;
+  const body = c.req.valid("json");
+  const { repo, config, jobs } = c.var.services;
   const nowMs = Date.now();
 
   let idempotency: { key: string; requestHash: string } | undefined;
@@ -89,7 +87,7 @@ export const createGeneration = new Hono<AppEnv>().post("/generate", requireUser
   if (result.kind === "replayed")
     return c.json(toPublicJob(result.job), 200, { Location: location(result.job.id) });
 
-  if (!(await jobServiceOf(c).enqueue(job))) {
+  if (!(await jobs.enqueue(job))) {
     // The request failed as a whole: a retry with the same key must be able to create a job.
     if (idempotency) await repo.jobs.forgetIdempotencyKey(owner, idempotency.key);
     throw new ApiError(503, "upstream_unavailable", "The generation queue is unavailable; retry shortly.", {

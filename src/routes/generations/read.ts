@@ -1,42 +1,43 @@
-import { Hono } from "hono";
 import { ApiError } from "../../errors/api-error";
 import { toPublicJob } from "../../generation/public-job";
-import { documentRoute } from "../../http/openapi";
-import { Id, Page } from "../../http/schemas";
-import { parseOr400, query } from "../../http/validate";
+import { defineRoute, jsonResponse, routes } from "../../http/route";
+import { Page } from "../../http/schemas";
 import { decodeCursor, page } from "../../lib/cursor";
-import { requireUser, userId } from "../../middleware/auth";
-import type { AppEnv } from "../../types";
-import { GenerationListQuery, JobSchema } from "./schemas";
+import { userId } from "../../middleware/auth";
+import { GenerationListQuery, GenerationParams, JobSchema } from "./schemas";
 
-documentRoute({
+const one = defineRoute({
   method: "get",
-  path: "/api/v1/generations/:id",
+  path: "/generations/{id}",
   summary: "One of the caller's generation jobs",
-  tag: "generations",
+  tags: ["generations"],
+  zone: "api",
   auth: "user",
-  responses: { 200: { description: "The job", schema: JobSchema } },
-});
-documentRoute({
-  method: "get",
-  path: "/api/v1/generations",
-  summary: "The caller's generation history, newest first",
-  tag: "generations",
-  auth: "user",
-  query: GenerationListQuery,
-  responses: { 200: { description: "A page of jobs", schema: Page(JobSchema) } },
+  request: { params: GenerationParams },
+  responses: { 200: jsonResponse(JobSchema, "The job") },
 });
 
-export const readGenerations = new Hono<AppEnv>()
-  .get("/generations/:id", requireUser, async (c) => {
-    const id = parseOr400(Id, c.req.param("id"), "generation id", "id");
+const list = defineRoute({
+  method: "get",
+  path: "/generations",
+  summary: "The caller's generation history, newest first",
+  tags: ["generations"],
+  zone: "api",
+  auth: "user",
+  request: { query: GenerationListQuery },
+  responses: { 200: jsonResponse(Page(JobSchema), "A page of jobs") },
+});
+
+export const readGenerations = routes()
+  .openapi(one, async (c) => {
+    const { id } = c.req.valid("param");
     const job = await c.var.services.repo.jobs.get(id, userId(c));
     if (!job) throw ApiError.notFound("generation");
-    return c.json(toPublicJob(job));
+    return c.json(toPublicJob(job), 200);
   })
-  .get("/generations", requireUser, async (c) => {
-    const q = query(c, GenerationListQuery);
+  .openapi(list, async (c) => {
+    const q = c.req.valid("query");
     const rows = await c.var.services.repo.jobs.list(userId(c), q.limit, decodeCursor(q.cursor), q.status);
     const result = page(rows, q.limit, (job) => ({ sort: job.created_at, id: job.id }));
-    return c.json({ items: result.items.map(toPublicJob), next_cursor: result.next_cursor });
+    return c.json({ items: result.items.map(toPublicJob), next_cursor: result.next_cursor }, 200);
   });

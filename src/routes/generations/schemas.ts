@@ -30,6 +30,8 @@ export const IdempotencyKey = z
   .max(128)
   .regex(/^[\x21-\x7e]+$/, "visible ASCII characters only");
 
+export const GenerationParams = z.object({ id: Id });
+
 export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
 
 export const GenerationListQuery = ListQuery.extend({ status: z.enum(JOB_STATUSES).optional() });

@@ -1,10 +1,7 @@
-import { Hono } from "hono";
 import { z } from "zod";
 import { signAccessToken } from "../../auth/jwt";
-import { documentRoute } from "../../http/openapi";
-import { optionalJsonBody } from "../../http/validate";
+import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
 import { newId } from "../../lib/ids";
-import type { AppEnv } from "../../types";
 import { UserSchema } from "./schemas";
 
 /** Guest tokens live 30 days: long enough that a returning visitor keeps their history. */
@@ -13,17 +10,18 @@ const TOKEN_TTL_S = 30 * 24 * 3600;
 const GuestBody = z.object({ display_name: z.string().trim().min(1).max(40).optional() }).strict();
 const GuestResponse = z.object({ token: z.string(), user: UserSchema, expires_at: z.string() });
 
-documentRoute({
+const route = defineRoute({
   method: "post",
-  path: "/api/v1/auth/guest",
+  path: "/auth/guest",
   summary: "Create an anonymous user and its access token",
-  tag: "identity",
-  body: GuestBody,
-  responses: { 201: { description: "Created", schema: GuestResponse } },
+  tags: ["identity"],
+  zone: "strict",
+  request: { body: jsonRequest(GuestBody, false) },
+  responses: { 201: jsonResponse(GuestResponse, "Created") },
 });
 
-export const guest = new Hono<AppEnv>().post("/auth/guest", async (c) => {
-  const body = await optionalJsonBody(c, GuestBody);
+export const guest = routes().openapi(route, async (c) => {
+  const body = c.req.valid("json");
   const nowMs = Date.now();
   const id = newId("usr", nowMs);
   const user = await c.var.services.repo.users.create({

@@ -1,23 +1,22 @@
-import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../../errors/api-error";
-import { documentRoute } from "../../http/openapi";
-import { requireUser, userId } from "../../middleware/auth";
-import type { AppEnv } from "../../types";
+import { defineRoute, jsonResponse, routes } from "../../http/route";
+import { userId } from "../../middleware/auth";
 import { UserSchema } from "./schemas";
 
-documentRoute({
+const route = defineRoute({
   method: "get",
-  path: "/api/v1/me",
+  path: "/me",
   summary: "The caller",
-  tag: "identity",
+  tags: ["identity"],
+  zone: "api",
   auth: "user",
-  responses: { 200: { description: "The caller", schema: z.object({ user: UserSchema }) } },
+  responses: { 200: jsonResponse(z.object({ user: UserSchema }), "The caller") },
 });
 
-export const me = new Hono<AppEnv>().get("/me", requireUser, async (c) => {
+export const me = routes().openapi(route, async (c) => {
   const user = await c.var.services.repo.users.get(userId(c));
   // A valid token for a user that no longer exists (e.g. restored from an older backup).
   if (!user) throw ApiError.unauthorized("The user of this token no longer exists.");
-  return c.json({ user });
+  return c.json({ user }, 200);
 });

@@ -1,8 +1,6 @@
-import { Hono } from "hono";
 import { z } from "zod";
-import { documentRoute } from "../../http/openapi";
+import { defineRoute, jsonResponse, routes } from "../../http/route";
 import { log } from "../../ops/log";
-import type { AppEnv } from "../../types";
 import { VERSION } from "../../version";
 
 const Health = z.object({
@@ -11,18 +9,20 @@ const Health = z.object({
   checks: z.record(z.string(), z.string()),
 });
 
-documentRoute({
+/** Probes poll it and it costs nothing to answer: never rate limited. */
+const route = defineRoute({
   method: "get",
-  path: "/api/v1/health",
+  path: "/health",
   summary: "Service health with a database check",
-  tag: "system",
+  tags: ["system"],
+  zone: null,
   responses: {
-    200: { description: "Healthy", schema: Health },
-    503: { description: "A dependency is down", schema: Health },
+    200: jsonResponse(Health, "Healthy"),
+    503: jsonResponse(Health, "A dependency is down"),
   },
 });
 
-export const health = new Hono<AppEnv>().get("/health", async (c) => {
+export const health = routes().openapi(route, async (c) => {
   const { repo, config } = c.var.services;
   let db = "ok";
   try {
@@ -32,6 +32,7 @@ export const health = new Hono<AppEnv>().get("/health", async (c) => {
     log.error("health db check failed", { backend: config.DB_BACKEND, error: String(error) });
   }
   const checks = { db, db_backend: config.DB_BACKEND, storage_backend: config.STORAGE_BACKEND };
-  const ok = db === "ok";
-  return c.json({ status: ok ? "ok" : "degraded", version: VERSION, checks }, ok ? 200 : 503);
+  return db === "ok"
+    ? c.json({ status: "ok" as const, version: VERSION, checks }, 200)
+    : c.json({ status: "degraded" as const, version: VERSION, checks }, 503);
 });
