@@ -87,7 +87,7 @@ describe("the nightly backup, restored into the other backend", { timeout: 60_00
     const { manifest, rows } = await readExport(env.BACKUPS, prefix);
 
     // The export holds exactly what D1 holds, and the manifest says so.
-    expect(manifest).toMatchObject({ source_backend: "sqlite", schema_version: "0002_sample_characters" });
+    expect(manifest).toMatchObject({ source_backend: "sqlite", schema_version: "0003_accounts_credits_conversation" });
     for (const table of TABLES) {
       const entry = manifest.tables.find((t) => t.name === table.name);
       expect(entry?.rows, table.name).toBe(source.get(table.name)?.size);
@@ -172,7 +172,7 @@ describe("the nightly backup, restored into the other backend", { timeout: 60_00
     const prefix = "backups/pg-roundtrip/";
     const manifest = await exportDatabase(repo.sql, r2BackupSink(env.BACKUPS, prefix));
     expect(manifest.source_backend).toBe("postgres");
-    expect(manifest.schema_version).toBe("0002_sample_characters");
+    expect(manifest.schema_version).toBe("0003_accounts_credits_conversation");
     const { rows } = await readExport(env.BACKUPS, prefix);
 
     const d1 = d1Client(env.DB);

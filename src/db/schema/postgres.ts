@@ -15,4 +15,9 @@ export const {
   chat_history,
   image_generation_history,
   idempotency_keys,
+  credit_usage,
+  sessions,
+  spent_refresh_tokens,
+  webauthn_challenges,
+  passkeys,
 } = pgTables;

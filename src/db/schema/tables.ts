@@ -14,6 +14,13 @@ export const SCHEMA = {
       id: text().primaryKey(),
       display_name: text().notNull(),
       created_at: time().notNull(),
+      /** `guest` or `account` (an account has at least one passkey). */
+      kind: text().notNull().default("guest"),
+      /** The persona the user plays: its name fills `{{user}}`, its description goes into prompts. */
+      persona_name: text(),
+      persona_description: text(),
+      /** Last sign-in or token refresh; idle guests are deleted after GUEST_RETENTION_DAYS. */
+      last_seen_at: time(),
     },
   }),
 
@@ -38,6 +45,10 @@ export const SCHEMA = {
       chat_count: integer().notNull().default(0),
       created_at: time().notNull(),
       updated_at: time().notNull(),
+      /** How the character looks, for pictures (<= 1000 chars). */
+      appearance: text().notNull().default(""),
+      /** JSON: the Character Card V2 `character_book` (lorebook), kept unchanged. */
+      character_book: text(),
     },
     indexes: {
       characters_popular_idx: ["is_public", desc("chat_count"), desc("id")],
@@ -64,6 +75,10 @@ export const SCHEMA = {
       title: text().notNull(),
       created_at: time().notNull(),
       last_message_at: time().notNull(),
+      /** Rolling long-term memory of the turns that no longer fit the prompt. */
+      summary: text(),
+      /** The newest message folded into `summary`. */
+      summary_through: text(),
     },
     indexes: { chats_user_recent_idx: ["user_id", desc("last_message_at"), desc("id")] },
   }),
@@ -78,6 +93,13 @@ export const SCHEMA = {
       content: text().notNull(),
       status: text().notNull().default("complete"),
       created_at: time().notNull(),
+      /** JSON `[{content, created_at}]`: the alternatives of an assistant reply; `[]` = just `content`. */
+      swipes: text().notNull().default("[]"),
+      /** The selected alternative; `content` always holds its text. */
+      swipe_index: integer().notNull().default(0),
+      edited_at: time(),
+      /** JSON `[{kind: "image", job_id, url, width, height}]`. */
+      attachments: text().notNull().default("[]"),
     },
     primaryKey: ["id"],
     // Monthly partitions on PostgreSQL: old months can be detached/archived whole.
@@ -109,6 +131,11 @@ export const SCHEMA = {
       started_at: time(),
       completed_at: time(),
       updated_at: time().notNull(),
+      /** The chat a picture was asked for in (`chat.picture`); null for the Create page. */
+      chat_id: text(),
+      /** Credits charged when the job was accepted, and the UTC day they count against (refunds go there). */
+      credits: integer().notNull().default(0),
+      credit_day: text(),
     },
     indexes: {
       image_generation_history_user_created_idx: ["user_id", desc("created_at"), desc("id")],
@@ -127,5 +154,77 @@ export const SCHEMA = {
     },
     primaryKey: ["user_id", "key"],
     indexes: { idempotency_keys_created_idx: ["created_at"] },
+  }),
+
+  /** Credits spent per user per UTC day (API.md, "Spend and abuse limits"); charged with a guarded UPDATE. */
+  credit_usage: table({
+    columns: {
+      user_id: text().notNull().references("users"),
+      day: text().notNull(),
+      used: integer().notNull().default(0),
+    },
+    primaryKey: ["user_id", "day"],
+  }),
+
+  /** A sign-in: its refresh token rotates on every use and is stored only as a SHA-256 hash. */
+  sessions: table({
+    columns: {
+      id: text().primaryKey(),
+      user_id: text().notNull().references("users"),
+      refresh_hash: text().notNull(),
+      user_agent: text(),
+      created_at: time().notNull(),
+      last_used_at: time().notNull(),
+      revoked_at: time(),
+    },
+    indexes: {
+      sessions_refresh_idx: ["refresh_hash"],
+      sessions_user_idx: ["user_id", desc("created_at")],
+    },
+  }),
+
+  /** Refresh tokens already used: presenting one again revokes its session. */
+  spent_refresh_tokens: table({
+    columns: {
+      hash: text().primaryKey(),
+      session_id: text().notNull().references("sessions"),
+      spent_at: time().notNull(),
+    },
+  }),
+
+  /** WebAuthn challenges: single-use (taken with DELETE ... RETURNING), 5 minutes. */
+  webauthn_challenges: table({
+    columns: {
+      challenge: text().primaryKey(),
+      purpose: text().notNull(),
+      user_id: text().references("users"),
+      rp_id: text().notNull(),
+      origin: text().notNull(),
+      expires_at: time().notNull(),
+    },
+    indexes: { webauthn_challenges_expires_idx: ["expires_at"] },
+  }),
+
+  passkeys: table({
+    columns: {
+      id: text().primaryKey(),
+      user_id: text().notNull().references("users"),
+      credential_id: text().notNull(),
+      /** base64url COSE public key. */
+      public_key: text().notNull(),
+      counter: integer().notNull().default(0),
+      /** JSON array of transports. */
+      transports: text().notNull().default("[]"),
+      device_type: text(),
+      backed_up: integer().notNull().default(0),
+      aaguid: text(),
+      name: text().notNull(),
+      created_at: time().notNull(),
+      last_used_at: time(),
+    },
+    indexes: {
+      passkeys_credential_idx: ["credential_id"],
+      passkeys_user_idx: ["user_id", desc("created_at")],
+    },
   }),
 };

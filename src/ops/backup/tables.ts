@@ -7,6 +7,8 @@ export interface ColumnSpec {
   name: string;
   kind: ColumnKind;
   nullable?: boolean;
+  /** Filled in when a row leaves the column out: a backup taken before the column was added. */
+  default?: string | number;
 }
 
 export interface TableSpec {
@@ -36,6 +38,7 @@ export const TABLES: readonly TableSpec[] = Object.entries(SCHEMA).map(([name, d
       name: column,
       kind,
       nullable: !options.notNull,
+      ...(options.default !== undefined ? { default: options.default } : {}),
     })),
     ...(foreign?.[1].options.references
       ? {
@@ -62,6 +65,8 @@ export class BackupRowError extends Error {
 /**
  * Checks one parsed NDJSON value against the table: an object with exactly the table's
  * columns, each of its kind (text, integer, ISO time), null only where the column allows.
+ * A column the row leaves out takes its declared default, so a backup taken before a
+ * migration added columns still restores.
  */
 export function validateRow(table: TableSpec, value: unknown, line: number): Row {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -76,6 +81,10 @@ export function validateRow(table: TableSpec, value: unknown, line: number): Row
   const row: Row = {};
   for (const column of table.columns) {
     const cell = input[column.name];
+    if (cell === undefined && column.default !== undefined) {
+      row[column.name] = column.default;
+      continue;
+    }
     if (cell === null || cell === undefined) {
       if (!column.nullable) throw new BackupRowError(table.name, line, `${column.name} is missing`);
       row[column.name] = null;
