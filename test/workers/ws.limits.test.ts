@@ -180,3 +180,32 @@ describe("model requests", () => {
     socket.close();
   });
 });
+
+describe("the prompt sent to the model", () => {
+  it("is within LLM_CONTEXT_BUDGET_CHARS for a card with every field at its maximum, full of macros", async () => {
+    const user = await newUser("U".repeat(40));
+    const macros = (length: number) =>
+      "{{char}}<bot>{{user}}<BOT>".repeat(Math.ceil(length / 26)).slice(0, length);
+    const character = await newCharacter(user, {
+      name: "N".repeat(80),
+      description: macros(2000),
+      personality: macros(4000),
+      scenario: macros(4000),
+      system_prompt: `{{original}}${macros(3988)}`,
+      example_dialogue: macros(4000),
+    });
+    const chat = await newChat(user, character.id);
+    const socket = await openSocket(user);
+    const marker = `budget-${crypto.randomUUID()}`;
+    socket.send({
+      type: "chat.send",
+      chat_id: chat.id,
+      content: `${marker} [[emu:tokens=2]] ${"m".repeat(3900)}`,
+    });
+    await socket.nextOf("chat.done");
+    const [sent] = await chatRequests(marker);
+    expect(sent?.chars).toBeGreaterThan(11_000);
+    expect(sent?.chars).toBeLessThanOrEqual(12_000);
+    socket.close();
+  });
+});
