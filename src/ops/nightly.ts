@@ -22,7 +22,9 @@ export async function nightlyMaintenance(
     backup: () => runBackup(env, config, at),
     "chat partition": () => ensureNextChatPartition(env, config),
     "socket reconciliation": () => reconcileSocketCounts(env),
-    "idle guests": () => deleteIdleGuestsNow(env, config, at),
+    // Idleness is measured against the clock, not the schedule: a cron replayed for an old
+    // or future date must not delete guests who are active now.
+    "idle guests": () => deleteIdleGuestsNow(env, config, new Date()),
   };
   const names = Object.keys(tasks);
   const results = await Promise.allSettled(Object.values(tasks).map((task) => task()));
