@@ -8,9 +8,11 @@ import { ChatMemory } from "../src/realtime/chat-memory";
 import { runChatTurn } from "../src/realtime/chat-stream";
 import type { ServerEvent } from "../src/realtime/events";
 import { type ChatSendFrame, parseClientFrame } from "../src/realtime/frames";
+import { InvalidFrameCounter } from "../src/realtime/invalid-frames";
 import { publishedFrame } from "../src/realtime/published-event";
 import { SESSION_USER_HEADER } from "../src/realtime/session-connect";
 import { readAttachment, type SocketAttachment } from "../src/realtime/socket-attachment";
+import { chatTurnRule, TurnLimiter } from "../src/realtime/turn-limiter";
 
 /** Sockets one user may hold open at once (tabs, devices); every event goes to each of them. */
 export const MAX_SOCKETS_PER_USER = 100;
@@ -44,9 +46,13 @@ export class UserSession extends DurableObject<Env> {
   private readonly replies = new ActiveReplies(MAX_REPLIES_PER_USER);
   /** Warm-path cache only: lost on hibernation or restart, rebuilt from the database. */
   private readonly memory = new ChatMemory();
+  /** Chat turns per user (API.md): in memory and in this object's storage, so hibernation cannot refill it. */
+  private readonly turns: TurnLimiter;
+  private readonly invalidFrames = new InvalidFrameCounter();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.turns = new TurnLimiter(ctx.storage.kv);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
@@ -98,6 +104,11 @@ export class UserSession extends DurableObject<Env> {
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const parsed = parseClientFrame(message);
     if ("problem" in parsed) {
+      if (this.invalidFrames.record(socket, Date.now())) {
+        log("warn", "socket closed for invalid frames", {});
+        socket.close(1008, "Too many invalid frames.");
+        return;
+      }
       this.sendTo(socket, { type: "error", ...parsed.problem });
       return;
     }
@@ -163,6 +174,19 @@ export class UserSession extends DurableObject<Env> {
       refuse("internal", "The service is misconfigured.");
       return;
     }
+    // Before anything else (a database query, a slot): a flood of turns, made-up chats
+    // included, costs a bucket lookup each and nothing more.
+    const turn = this.turns.take(chatTurnRule(config.CHAT_TURNS_PER_MIN), Date.now());
+    if (!turn.allowed) {
+      this.sendTo(socket, {
+        type: "error",
+        code: "rate_limited",
+        detail: `At most ${config.CHAT_TURNS_PER_MIN} chat turns a minute; try again in ${turn.retryAfterS} s.`,
+        chat_id: frame.chat_id,
+        retry_after_s: turn.retryAfterS,
+      });
+      return;
+    }
     const slot = this.replies.begin(frame.chat_id);
     if (slot === "busy") {
       refuse("conflict", "A reply is already streaming in this chat; wait for chat.done or cancel it.");
@@ -180,7 +204,7 @@ export class UserSession extends DurableObject<Env> {
       signal: slot.signal,
       memory: this.memory,
     };
-    const turn = runChatTurn(deps, frame)
+    const reply = runChatTurn(deps, frame)
       .catch((error: unknown) => {
         if (error instanceof TurnRefused) return refuse(error.code, error.detail);
         log("error", "chat turn failed", { chat_id: frame.chat_id, error: String(error) });
@@ -190,7 +214,7 @@ export class UserSession extends DurableObject<Env> {
         this.replies.end(frame.chat_id, slot);
       });
     // The reply outlives this event handler; its fetch keeps the object awake meanwhile.
-    this.ctx.waitUntil(turn);
+    this.ctx.waitUntil(reply);
   }
 
   private sendTo(socket: WebSocket, event: ServerEvent): void {

@@ -1,3 +1,4 @@
+import { createChatLog } from "./chat-log.mjs";
 import { defaultConfig, mergeConfig } from "./config.mjs";
 import { createJobStore } from "./jobs.mjs";
 import { createRouter } from "./router.mjs";
@@ -5,6 +6,7 @@ import { registerControlRoutes } from "./routes-control.mjs";
 import { registerFileRoutes } from "./routes-files.mjs";
 import { registerOpenAiRoutes } from "./routes-openai.mjs";
 import { registerRunpodRoutes } from "./routes-runpod.mjs";
+import { registerTestFileRoutes } from "./routes-test-files.mjs";
 import { createTimers } from "./timers.mjs";
 
 /**
@@ -19,11 +21,13 @@ export function createApp(knobs) {
   const jobs = createJobStore({ getConfig });
   const chatTimers = createTimers();
   const router = createRouter();
+  const chatLog = createChatLog();
 
   registerRunpodRoutes(router, { jobs, getConfig });
-  registerOpenAiRoutes(router, { getConfig, timers: chatTimers });
+  registerOpenAiRoutes(router, { getConfig, timers: chatTimers, chatLog });
   registerFileRoutes(router, { jobs });
-  registerControlRoutes(router, { jobs, settings });
+  registerTestFileRoutes(router);
+  registerControlRoutes(router, { jobs, settings, chatLog });
 
   return {
     handle: router.handle,

@@ -5,9 +5,9 @@ import { HttpError, readJsonObject, sendJson } from "./http.mjs";
  * Test and operator controls under `/_emulator`: read or change the global knobs, list jobs for
  * assertions, reset all state.
  * @param {ReturnType<import("./router.mjs").createRouter>} router
- * @param {{jobs: ReturnType<import("./jobs.mjs").createJobStore>, settings: {current: object, initial: object}}} emulator
+ * @param {{jobs: ReturnType<import("./jobs.mjs").createJobStore>, settings: {current: object, initial: object}, chatLog: ReturnType<import("./chat-log.mjs").createChatLog>}} emulator
  */
-export function registerControlRoutes(router, { jobs, settings }) {
+export function registerControlRoutes(router, { jobs, settings, chatLog }) {
   router.add("GET", "/_emulator/config", ({ res }) => sendJson(res, 200, settings.current));
 
   router.add("POST", "/_emulator/config", async ({ req, res }) => {
@@ -31,8 +31,13 @@ export function registerControlRoutes(router, { jobs, settings }) {
     sendJson(res, 200, { jobs: rows });
   });
 
+  router.add("GET", "/_emulator/chat-requests", ({ res, url }) => {
+    sendJson(res, 200, { requests: chatLog.list(url.searchParams.get("contains") ?? undefined) });
+  });
+
   router.add("POST", "/_emulator/reset", ({ res }) => {
     jobs.reset();
+    chatLog.reset();
     settings.current = settings.initial;
     sendJson(res, 200, { ok: true });
   });

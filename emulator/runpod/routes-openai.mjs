@@ -15,9 +15,9 @@ const badRequest = (message) => new HttpError(400, message, { body: openAiError(
  * An OpenAI-compatible chat API under `/openai/v1`, as RunPod's vLLM workers expose it:
  * `POST /chat/completions` (streaming or not) and `GET /models`.
  * @param {ReturnType<import("./router.mjs").createRouter>} router
- * @param {{getConfig: () => Record<string, any>, timers: ReturnType<import("./timers.mjs").createTimers>}} emulator
+ * @param {{getConfig: () => Record<string, any>, timers: ReturnType<import("./timers.mjs").createTimers>, chatLog: ReturnType<import("./chat-log.mjs").createChatLog>}} emulator
  */
-export function registerOpenAiRoutes(router, { getConfig, timers }) {
+export function registerOpenAiRoutes(router, { getConfig, timers, chatLog }) {
   const authorize = (req) =>
     requireApiKey(req, getConfig().apiKey, (message) =>
       openAiError(message, "invalid_request_error", "invalid_api_key"),
@@ -35,6 +35,7 @@ export function registerOpenAiRoutes(router, { getConfig, timers }) {
   router.add("POST", "/openai/v1/chat/completions", async ({ req, res }) => {
     authorize(req);
     const body = await readJsonObject(req);
+    chatLog.record(body);
     const { messages, userText, directives } = readChatRequest(body);
     if (directives.chat === "error") {
       throw new HttpError(500, "emulated upstream failure", {

@@ -7,6 +7,7 @@ import {
 } from "./card-extras";
 import { readCardDocument } from "./card-v2";
 import { isSameJson, isStringList, omit, ordered } from "./json";
+import { cardTooLarge, exceedsUtf8Bytes, MAX_CARD_EXTRAS_BYTES } from "./limits";
 import { normalizeTags } from "./tags";
 
 /** A card's values for the character's columns. */
@@ -67,7 +68,8 @@ function freshData(fields: CharacterCardFields): Record<string, unknown> {
  * Missing text fields become "", and `tags` keeps the first 10 usable tags (see
  * `normalizeTags`).
  *
- * @throws {CardError} naming the offending field, e.g. `data.first_mes must be a string`.
+ * @throws {CardError} naming the offending field, e.g. `data.first_mes must be a string`;
+ * {ApiError} 413 when the extras are over `MAX_CARD_EXTRAS_BYTES`.
  * @example
  * const { fields, extras } = parseCard(JSON.parse(body));
  * buildCard(fields, extras); // deep-equals the document parsed
@@ -96,6 +98,12 @@ export function parseCard(doc: unknown): { fields: CharacterCardFields; extras: 
     mirrors,
     order: { top: Object.keys(top), data: card.version === "v1" ? [] : Object.keys(data) },
   };
+  // Extras are opaque JSON kept per character: bounded, as the columns are.
+  if (exceedsUtf8Bytes(JSON.stringify({ top: extras.top, data: extras.data }), MAX_CARD_EXTRAS_BYTES)) {
+    throw cardTooLarge(
+      `The card's fields beyond the ones this API stores (extensions included) exceed ${MAX_CARD_EXTRAS_BYTES} bytes.`,
+    );
+  }
   return { fields, extras: structuredClone(extras) };
 }
 

@@ -1,9 +1,7 @@
 import { CardError } from "./errors";
 import { inflateZlib } from "./inflate";
+import { MAX_INFLATED_TEXT_BYTES } from "./limits";
 import { makeChunk, type PngChunk } from "./png-chunks";
-
-/** Upper bound for inflated text: well above any card that fits in an 8 MiB upload. */
-export const MAX_INFLATED_TEXT_BYTES = 32 * 1024 * 1024;
 
 const TEXT_CHUNK_TYPES = new Set(["tEXt", "zTXt", "iTXt"]);
 
@@ -21,7 +19,8 @@ export function textChunkKeyword(chunk: PngChunk): string | null {
  * and zTXt, UTF-8 for iTXt (identical for the ASCII of a base64 card). Bytes rather than a
  * string, because a card's text is megabytes of base64 that is decoded straight from them.
  *
- * @throws {CardError} on a malformed chunk, an unknown compression method or corrupt data.
+ * @throws {CardError} on a malformed chunk, an unknown compression method or corrupt data;
+ * {ApiError} 413 past `MAX_INFLATED_TEXT_BYTES`.
  */
 export async function textChunkBytes(chunk: PngChunk): Promise<Uint8Array> {
   const keyword = textChunkKeyword(chunk);

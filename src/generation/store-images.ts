@@ -2,6 +2,7 @@ import type { Config } from "../config";
 import type { Job, JobImage } from "../db/models";
 import type { ImageStore } from "../storage/image-store";
 import { decodeBase64, sniffImage } from "./image-bytes";
+import { allowedImageOrigins, downloadImage } from "./image-download";
 import { imageKey, imageUrl } from "./image-keys";
 import { type ImageSource, OutputError } from "./output-parser";
 
@@ -10,27 +11,19 @@ const MAX_IMAGE_BYTES = 32 * 1024 * 1024;
 const DOWNLOAD_TIMEOUT_MS = 30_000;
 
 export interface StoreImagesDeps {
-  config: Pick<Config, "IMAGE_KEY_SECRET" | "JWT_SECRET" | "IMAGE_CDN_BASE_URL" | "PUBLIC_BASE_URL">;
+  config: Pick<
+    Config,
+    | "IMAGE_KEY_SECRET"
+    | "JWT_SECRET"
+    | "IMAGE_CDN_BASE_URL"
+    | "PUBLIC_BASE_URL"
+    | "RUNPOD_API_BASE"
+    | "S3_ENDPOINT"
+  >;
   store: ImageStore;
   fetch?: typeof fetch;
-}
-
-async function download(url: string, fetcher: typeof fetch): Promise<Uint8Array> {
-  const response = await fetcher(url, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
-  if (response.status === 404 || response.status === 403) {
-    await response.body?.cancel();
-    throw new OutputError(`an output image URL answered ${response.status}`);
-  }
-  // Anything else not OK may pass (a 5xx, a throttled bucket): thrown as a transient error.
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new Error(`downloading an output image failed: HTTP ${response.status}`);
-  }
-  if (Number(response.headers.get("Content-Length") ?? 0) > MAX_IMAGE_BYTES) {
-    await response.body?.cancel();
-    throw new OutputError("an output image is too large");
-  }
-  return new Uint8Array(await response.arrayBuffer());
+  /** Largest image accepted (`MAX_IMAGE_BYTES` unless a test says otherwise). */
+  maxImageBytes?: number;
 }
 
 /**
@@ -45,12 +38,18 @@ export async function storeJobImages(
   job: Pick<Job, "id" | "params">,
   deps: StoreImagesDeps,
 ): Promise<JobImage[]> {
-  const fetcher = deps.fetch ?? ((input, init) => fetch(input, init));
+  const maxBytes = deps.maxImageBytes ?? MAX_IMAGE_BYTES;
+  const limits = {
+    allowed: allowedImageOrigins(deps.config),
+    maxBytes,
+    timeoutMs: DOWNLOAD_TIMEOUT_MS,
+    fetch: deps.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)),
+  };
   return Promise.all(
     sources.map(async (source, index) => {
       const bytes =
-        source.kind === "inline" ? decodeBase64(source.base64) : await download(source.url, fetcher);
-      if (bytes.byteLength > MAX_IMAGE_BYTES) throw new OutputError("an output image is too large");
+        source.kind === "inline" ? decodeBase64(source.base64) : await downloadImage(source.url, limits);
+      if (bytes.byteLength > maxBytes) throw new OutputError("an output image is too large");
       const sniffed = sniffImage(bytes);
       const key = await imageKey(deps.config, job.id, index, sniffed.extension);
       await deps.store.put(key, bytes, sniffed.contentType);

@@ -1,12 +1,15 @@
-import { loadConfig } from "../config";
+import { type Config, loadConfig } from "../config";
+import { openRepository } from "../db/repository";
+import { openImageStore } from "../storage";
 import { runBackup } from "./backup/nightly";
+import { deleteIdleGuests } from "./idle-guests";
 import { log } from "./log";
 import { ensureNextChatPartition } from "./partitions";
 import { reconcileSocketCounts } from "./sockets/reconcile";
 
 /**
- * The 03:00 UTC cron: the database backup, next month's chat-history partition (PostgreSQL)
- * and the socket-count reconciliation. They run side by side; a failure of one does not skip
+ * The 03:00 UTC cron: the database backup, next month's chat-history partition (PostgreSQL),
+ * the socket-count reconciliation and the deletion of idle guests. They run side by side; a failure of one does not skip
  * the others, and the cron run fails (so Workers Logs shows it as an error) when any did.
  */
 export async function nightlyMaintenance(
@@ -20,6 +23,9 @@ export async function nightlyMaintenance(
     backup: () => runBackup(env, config, at),
     "chat partition": () => ensureNextChatPartition(env, config),
     "socket reconciliation": () => reconcileSocketCounts(env),
+    // Idleness is measured against the clock, not the schedule: a cron replayed for an old
+    // or future date must not delete guests who are active now.
+    "idle guests": () => deleteIdleGuestsNow(env, config, new Date()),
   };
   const names = Object.keys(tasks);
   const results = await Promise.allSettled(Object.values(tasks).map((task) => task()));
@@ -31,4 +37,14 @@ export async function nightlyMaintenance(
   }
   if (failures.length > 0)
     throw new Error(`nightly maintenance: ${failures.map((f) => f.task).join(", ")} failed`);
+}
+
+async function deleteIdleGuestsNow(env: Env, config: Config, at: Date): Promise<void> {
+  const repo = openRepository(env, config);
+  try {
+    const deleted = await deleteIdleGuests({ repo, store: openImageStore(env, config), config }, at);
+    log.info("idle guests deleted", { deleted });
+  } finally {
+    await repo.sql.close();
+  }
 }

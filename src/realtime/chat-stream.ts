@@ -25,6 +25,7 @@ export interface TurnDeps {
     | "LLM_CONTEXT_BUDGET_CHARS"
     | "LLM_STALL_TIMEOUT_MS"
     | "LLM_REPLY_TIMEOUT_MS"
+    | "LLM_MAX_TOKENS"
   >;
   userId: string;
   /** Sends an event to every socket of the user. */
@@ -111,7 +112,13 @@ async function converse(deps: TurnDeps, frame: ChatSendFrame, early: Repository)
   if (signal.aborted) stop();
   signal.addEventListener("abort", stop, { once: true });
   const pieces = streamCompletion(
-    { baseUrl: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL, messages },
+    {
+      baseUrl: config.LLM_BASE_URL,
+      apiKey: config.LLM_API_KEY,
+      model: config.LLM_MODEL,
+      messages,
+      maxTokens: config.LLM_MAX_TOKENS,
+    },
     { stallMs: config.LLM_STALL_TIMEOUT_MS, totalMs: config.LLM_REPLY_TIMEOUT_MS, signal: upstream.signal },
   );
   const firstPiece = pieces.next();

@@ -9,5 +9,5 @@ export type ServerEvent =
   | { type: "chat.delta"; chat_id: string; message_id: string; delta: string }
   | { type: "chat.done"; chat_id: string; message: Message }
   | { type: "generation.updated"; job: PublicJob }
-  | { type: "error"; code: string; detail: string; chat_id?: string }
+  | { type: "error"; code: string; detail: string; chat_id?: string; retry_after_s?: number }
   | { type: "pong" };

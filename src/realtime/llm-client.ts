@@ -21,6 +21,8 @@ export interface CompletionRequest {
   apiKey: string | undefined;
   model: string;
   messages: PromptMessage[];
+  /** Upper bound on the reply's tokens (`LLM_MAX_TOKENS`): what one turn can cost. */
+  maxTokens: number;
 }
 
 export interface StreamLimits {
@@ -122,7 +124,12 @@ export async function* streamCompletion(
       fetch(`${request.baseUrl.replace(/\/+$/, "")}/chat/completions`, {
         method: "POST",
         headers,
-        body: JSON.stringify({ model: request.model, messages: request.messages, stream: true }),
+        body: JSON.stringify({
+          model: request.model,
+          messages: request.messages,
+          max_tokens: request.maxTokens,
+          stream: true,
+        }),
         signal: upstream.signal,
       }),
       abandoned,

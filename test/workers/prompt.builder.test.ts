@@ -4,7 +4,9 @@ import {
   buildPrompt,
   DEFAULT_SYSTEM_PROMPT,
   type HistoryMessage,
+  PROMPT_PRIORITY,
   type PromptCharacter,
+  type PromptMessage,
 } from "../../src/realtime/prompt-builder";
 
 const character: PromptCharacter = {
@@ -142,11 +144,10 @@ describe("buildPrompt", () => {
     expect(system?.content.length).toBeGreaterThan(core);
   });
 
-  it("always sends the new message, even past the budget", () => {
+  it("cuts even the new message when it alone is over the budget, so the total stays within it", () => {
     const huge = "x".repeat(5000);
     const messages = buildPrompt({ character, userName: "Ann", history, message: huge, budgetChars: 100 });
-    expect(messages).toHaveLength(2);
-    expect(messages[1]).toEqual({ role: "user", content: huge });
+    expect(messages).toEqual([{ role: "user", content: "x".repeat(100) }]);
   });
 
   it("stops at the first message that does not fit (no gaps in the history)", () => {
@@ -188,5 +189,119 @@ describe("buildPrompt", () => {
       { role: "user", content: "hi" },
       { role: "user", content: "again" },
     ]);
+  });
+});
+
+/** What the model is sent: the characters of every message's content. */
+const totalChars = (messages: PromptMessage[]) => messages.reduce((sum, m) => sum + m.content.length, 0);
+
+describe("the budget holds for any card", () => {
+  const BUDGET = 12_000;
+  const NAME = "N".repeat(80);
+  /** A field of `length` characters made only of macros, each 5-8 characters becoming the 80-character name. */
+  const macros = (length: number) =>
+    "{{char}}<bot>{{user}}<BOT>".repeat(Math.ceil(length / 26)).slice(0, length);
+  const pathological = (fieldChars: number): PromptCharacter => ({
+    name: NAME,
+    system_prompt: `{{original}}${macros(fieldChars - 12)}`,
+    description: `D${macros(fieldChars - 1)}`,
+    personality: `P${macros(fieldChars - 1)}`,
+    scenario: `S${macros(fieldChars - 1)}`,
+    example_dialogue: `E${macros(fieldChars - 1)}`,
+  });
+  const longHistory: HistoryMessage[] = Array.from({ length: 40 }, (_, i) => ({
+    role: i % 2 === 0 ? "user" : "assistant",
+    content: `${i} ${"h".repeat(400)}`,
+  }));
+
+  it.each([
+    ["a hand-made card (every field 4000 characters of macros, an 80-character name)", 4000],
+    ["an imported card (every field 20 000 characters of macros)", 20_000],
+  ])("keeps %s within LLM_CONTEXT_BUDGET_CHARS", (_name, fieldChars) => {
+    const messages = buildPrompt({
+      character: pathological(fieldChars),
+      userName: "U".repeat(40),
+      history: longHistory,
+      message: "m".repeat(4000),
+      budgetChars: BUDGET,
+    });
+    expect(totalChars(messages)).toBeLessThanOrEqual(BUDGET);
+    // The user's message is whole and last; the system prompt came first and took what was left.
+    expect(messages.at(-1)).toEqual({ role: "user", content: "m".repeat(4000) });
+    expect(messages[0]?.role).toBe("system");
+    expect(messages[0]?.content.startsWith(`Write ${NAME}'s next reply`)).toBe(true);
+    expect(messages[0]?.content.endsWith("…")).toBe(true);
+  });
+
+  it("stays within any budget, however small", () => {
+    for (const budget of [0, 1, 2, 5, 50, 300, 1000, 4001, 8000]) {
+      const messages = buildPrompt({
+        character: pathological(20_000),
+        userName: "Ann",
+        history: longHistory,
+        message: "hello there",
+        budgetChars: budget,
+      });
+      expect(totalChars(messages)).toBeLessThanOrEqual(budget);
+    }
+  });
+
+  it("drops parts in the stated order: examples, then history (oldest first), then scenario, personality, description", () => {
+    const card: PromptCharacter = {
+      name: "M",
+      system_prompt: "SYS",
+      description: "d".repeat(1000),
+      personality: "p".repeat(1000),
+      scenario: "s".repeat(1000),
+      example_dialogue: "e".repeat(1000),
+    };
+    const history: HistoryMessage[] = Array.from({ length: 5 }, (_, i) => ({
+      role: "user",
+      content: `${i}`.repeat(500),
+    }));
+    const build = (budget: number) =>
+      buildPrompt({ character: card, userName: "U", history, message: "q", budgetChars: budget });
+    const full = build(1e6);
+    const fullChars = totalChars(full);
+    const has = (messages: PromptMessage[], text: string) => messages.some((m) => m.content.includes(text));
+
+    // A little short: the examples go first, history stays whole.
+    const noExamples = build(fullChars - 1);
+    expect(has(noExamples, "eeee")).toBe(false);
+    expect(noExamples.length).toBe(full.length);
+
+    // Shorter: history goes oldest first, before any card field is cut.
+    const lessHistory = build(fullChars - 1100 - 600);
+    expect(has(lessHistory, "0000")).toBe(false);
+    expect(has(lessHistory, "4444")).toBe(true);
+    expect(lessHistory[0]?.content).toContain("s".repeat(1000));
+
+    // Shorter still: no history at all, then the scenario is cut, personality and description whole.
+    const cutScenario = build(3 + 1 + 1000 + 2 + 1000 + 20 + 2 + 500);
+    expect(cutScenario.length).toBe(2);
+    expect(cutScenario[0]?.content).toContain("p".repeat(1000));
+    expect(cutScenario[0]?.content).toContain("d".repeat(1000));
+    expect(cutScenario[0]?.content).not.toContain("s".repeat(1000));
+    expect(cutScenario[0]?.content.endsWith("…")).toBe(true);
+
+    // Only the system prompt and the message: the fields are cut in reverse of their priority.
+    expect(build(3 + 1)).toEqual([
+      { role: "system", content: "SYS" },
+      { role: "user", content: "q" },
+    ]);
+    expect(PROMPT_PRIORITY).toEqual([
+      "message",
+      "system",
+      "description",
+      "personality",
+      "scenario",
+      "history",
+      "examples",
+    ]);
+  });
+
+  it("bounds macro expansion: a huge field of <bot> costs the budget, not 16 times its size", () => {
+    const limited = applyMacros("<bot>".repeat(20_000), { char: NAME, user: "Ann" }, 1000);
+    expect(limited).toBe(NAME.repeat(13).slice(0, 1000));
   });
 });

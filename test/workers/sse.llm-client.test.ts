@@ -14,6 +14,7 @@ function request(content: string, apiKey: string | undefined = "test-llm-key") {
     baseUrl: `${env.EMULATOR_URL}/openai/v1`,
     apiKey,
     model: "emulator-chat",
+    maxTokens: 600,
     messages: [
       { role: "system" as const, content: "You are a test." },
       { role: "user" as const, content },
