@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { ready, shot } from "../lib/page-helpers.mjs";
 
 export const GENERATE_OK = "generate: the image appears when the job succeeds";
@@ -103,6 +105,189 @@ export function generateScenarios(t, ctx) {
       needs: ["guest start: a token is stored, reused after reload, and renewed when rejected"],
       timeoutMs: 60_000,
     },
+  );
+
+  t.test(
+    "generate: the live status reads Generating while the job runs (16.1)",
+    async () => {
+      const { page } = ctx.desktop;
+      await page.goto("/generate");
+      await ready(page);
+      await page.evaluate(() => {
+        window.__badges = [];
+        const box = document.querySelector("[data-testid='current-job']");
+        new MutationObserver(() => {
+          const card = box.querySelector("[data-testid='current-job-card']");
+          const text = card?.querySelector(".job__state")?.textContent.trim();
+          const entry = `${card?.dataset.jobId}:${text}`;
+          if (card && window.__badges.at(-1) !== entry) window.__badges.push(entry);
+        }).observe(box, { subtree: true, childList: true, characterData: true, attributes: true });
+      });
+      const job = await submit(page, "A glass greenhouse in the snow, morning light", {
+        width: 512,
+        height: 512,
+        steps: 10,
+      });
+      await page.waitForSelector(`${CARD}[data-status='succeeded']`, { timeout: 60_000 });
+      const seen = (await page.evaluate(() => window.__badges))
+        .filter((entry) => entry.startsWith(`${job.id}:`))
+        .map((entry) => entry.slice(job.id.length + 1));
+      assert.ok(seen.includes("Generating"), `the badge went ${seen.join(" → ")}`);
+    },
+    { needs: [GENERATE_OK], timeoutMs: 90_000 },
+  );
+
+  t.test(
+    "small things: the Create page doesn't move on submit, and the job timer stays on one line (16.11)",
+    async () => {
+      const { page } = ctx.desktop;
+      await page.goto("/generate");
+      await ready(page);
+      await page.waitForSelector("[data-testid='recent-jobs'][aria-busy='false']");
+      const where = () =>
+        page.evaluate(() => ({
+          form: Math.round(
+            document.querySelector("[data-testid='generate-form']").getBoundingClientRect().top,
+          ),
+          submit: Math.round(
+            document.querySelector("[data-testid='gen-submit']").getBoundingClientRect().top,
+          ),
+          results: Math.round(document.querySelector("#results-heading").getBoundingClientRect().top),
+          scroll: Math.round(window.scrollY),
+        }));
+      await page.evaluate(() => {
+        window.__moves = [];
+        const watch = () => {
+          const form = document.querySelector("[data-testid='generate-form']").getBoundingClientRect().top;
+          const heading = document.querySelector("#results-heading").getBoundingClientRect().top;
+          window.__moves.push(Math.round(form + window.scrollY), Math.round(heading + window.scrollY));
+        };
+        new MutationObserver(watch).observe(document.querySelector("main"), {
+          subtree: true,
+          childList: true,
+          attributes: true,
+        });
+      });
+      const before = await where();
+      await submit(page, "A tower that never finishes [[emu:job=hang]]", {
+        width: 512,
+        height: 512,
+        steps: 10,
+      });
+      await page.waitForTimeout(500);
+      const after = await where();
+      const moves = await page.evaluate(() => window.__moves);
+      assert.deepEqual(after, before, "the form or the results moved when the job was submitted");
+      const spread =
+        Math.max(...moves.filter((_, i) => i % 2 === 0)) - Math.min(...moves.filter((_, i) => i % 2 === 0));
+      assert.ok(spread <= 1, `the form jumped by ${spread} px meanwhile`);
+
+      // The longest the clock writes before the 3-minute deadline, and then some.
+      await page.evaluate(() => {
+        for (const clock of document.querySelectorAll(".job__time[data-since]"))
+          clock.dataset.since = new Date(Date.now() - (59 * 60 + 59) * 1000).toISOString();
+      });
+      await page.waitForTimeout(1300);
+      const wraps = await page.evaluate(() =>
+        [...document.querySelectorAll(".job__status")]
+          .filter((status) => status.querySelector(".job__time[data-since]"))
+          .map((status) => {
+            const badge = status.querySelector(".badge").getBoundingClientRect();
+            const time = status.querySelector(".job__time");
+            const rects = time.getClientRects();
+            return {
+              text: time.textContent,
+              lines: rects.length,
+              offset: Math.abs(rects[0].top - badge.top) > badge.height ? 1 : 0,
+            };
+          }),
+      );
+      assert.ok(wraps.length >= 1, "no running job on the page");
+      for (const wrap of wraps) {
+        assert.equal(wrap.lines, 1, `"${wrap.text}" wraps`);
+        assert.equal(wrap.offset, 0, `"${wrap.text}" sits on another line than the badge`);
+      }
+      await page.click(`${CARD} [data-testid='job-cancel']`);
+      await page.waitForSelector(`${CARD}[data-status='cancelled']`, { timeout: 20_000 });
+    },
+    { needs: [GENERATE_OK], timeoutMs: 60_000 },
+  );
+
+  t.test(
+    "small things: over the limit of images in progress, the message says the limit (16.11)",
+    async () => {
+      const { page } = ctx.desktop;
+      await page.goto("/generate");
+      await ready(page);
+      // Fill the allowance with jobs that never finish, then ask for one more from the form.
+      const ids = await page.evaluate(async () => {
+        const token = localStorage.getItem("edge-art.token");
+        const ids = [];
+        for (let i = 0; i < 12 && ids.length < 50; i++) {
+          const response = await fetch("/api/v1/generate", {
+            method: "POST",
+            headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+            body: JSON.stringify({
+              prompt: `filler ${i} [[emu:job=hang]]`,
+              width: 256,
+              height: 256,
+              steps: 1,
+            }),
+          });
+          if (response.status === 429 && (await response.json()).code === "quota_exceeded") break;
+          if (response.ok) ids.push((await response.json()).id);
+          else await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        return ids;
+      });
+      try {
+        await page.fill("[data-testid='gen-prompt']", "One too many");
+        await page.click("[data-testid='gen-submit']");
+        const error = page.locator("[data-testid='form-error']:not([hidden])");
+        await error.waitFor({ timeout: 10_000 });
+        const text = await error.textContent();
+        const limit = /MAX_ACTIVE_JOBS_PER_USER\s*=\s*"(\d+)"/.exec(
+          readFileSync(path.join(ctx.root, "wrangler.toml"), "utf8"),
+        )[1];
+        assert.match(text, new RegExp(`\\b${limit}\\b`), `the limit (${limit}) should be named: "${text}"`);
+      } finally {
+        await page.evaluate(async (list) => {
+          const token = localStorage.getItem("edge-art.token");
+          for (const id of list)
+            await fetch(`/api/v1/generations/${id}/cancel`, {
+              method: "POST",
+              headers: { Authorization: `Bearer ${token}` },
+            });
+        }, ids);
+      }
+    },
+    { needs: [GENERATE_OK] },
+  );
+
+  t.test(
+    'small things: "Create image" from a character shows the chosen character (16.11)',
+    async () => {
+      const { page } = ctx.desktop;
+      await page.goto(ctx.characterUrl ?? "/");
+      await ready(page);
+      if (!ctx.characterUrl) await page.locator("[data-testid='popular-item'] a").first().click();
+      const name = (await page.textContent("[data-testid='character-name']")).trim();
+      await page.click("[data-testid='create-image-for']");
+      await page.waitForURL(/\/generate\?character=/);
+      const select = page.locator("[data-testid='gen-character']");
+      await page.waitForFunction(
+        () => document.querySelector("[data-testid='gen-character']")?.value !== "",
+        null,
+        { timeout: 10_000 },
+      );
+      await page.waitForTimeout(300);
+      assert.ok(await select.isVisible(), "the chosen character is hidden");
+      const chosen = await select.evaluate((el) => el.selectedOptions[0]?.textContent ?? "");
+      assert.equal(chosen.trim(), name);
+      // Not tucked away: it is seen without opening the advanced settings.
+      assert.equal(await select.evaluate((el) => Boolean(el.closest("details"))), false);
+    },
+    { needs: [GENERATE_OK] },
   );
 }
 
