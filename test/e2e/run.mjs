@@ -104,11 +104,14 @@ try {
   ctx.browser = browser;
   ctx.desktop = await openPage(browser, DESKTOP, { baseUrl });
   summary = await t.run();
-  // Failed requests (the 401/404/429s the scenarios provoke, the socket while offline) are
-  // expected; anything else is news.
+  // Failed requests (the 401/404/429s the scenarios provoke, the socket while offline or while
+  // the server is down) are expected; anything else is news.
   const problems = [...ctx.desktop.problems, ...(ctx.phoneProblems ?? [])].filter(
     (problem) =>
-      !problem.includes("Failed to load resource") && !problem.includes("ERR_INTERNET_DISCONNECTED"),
+      !problem.includes("Failed to load resource") &&
+      !problem.includes("ERR_INTERNET_DISCONNECTED") &&
+      // The reconnection scenario stops the server on purpose.
+      !problem.includes("ERR_CONNECTION_REFUSED"),
   );
   if (problems.length) {
     console.log(`\nbrowser errors (${problems.length}):`);

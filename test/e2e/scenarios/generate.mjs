@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { openPage, PHONE } from "../lib/browser.mjs";
 import { ready, shot } from "../lib/page-helpers.mjs";
 
 export const GENERATE_OK = "generate: the image appears when the job succeeds";
@@ -140,78 +141,97 @@ export function generateScenarios(t, ctx) {
   t.test(
     "small things: the Create page doesn't move on submit, and the job timer stays on one line (16.11)",
     async () => {
-      const { page } = ctx.desktop;
+      // On a phone too: there the form and the results share one column.
+      const phone = await openPage(ctx.browser, PHONE, { baseUrl: ctx.baseUrl, token: ctx.token });
+      try {
+        for (const page of [ctx.desktop.page, phone.page]) await submitWithoutJump(page);
+      } finally {
+        await phone.context.close();
+      }
+    },
+    { needs: [GENERATE_OK], timeoutMs: 120_000 },
+  );
+
+  async function submitWithoutJump(page) {
+    {
       await page.goto("/generate");
       await ready(page);
       await page.waitForSelector("[data-testid='recent-jobs'][aria-busy='false']");
+      // Where things on screen are (viewport tops); what is scrolled out of view may move.
       const where = () =>
-        page.evaluate(() => ({
-          form: Math.round(
-            document.querySelector("[data-testid='generate-form']").getBoundingClientRect().top,
-          ),
-          submit: Math.round(
-            document.querySelector("[data-testid='gen-submit']").getBoundingClientRect().top,
-          ),
-          results: Math.round(document.querySelector("#results-heading").getBoundingClientRect().top),
-          scroll: Math.round(window.scrollY),
-        }));
+        page.evaluate(() => {
+          const tops = {};
+          const parts = {
+            form: "[data-testid='generate-form']",
+            submit: "[data-testid='gen-submit']",
+            results: "#results-heading",
+            first: "[data-testid='recent-jobs'] > li",
+          };
+          for (const [name, selector] of Object.entries(parts)) {
+            const top = document.querySelector(selector)?.getBoundingClientRect().top;
+            if (top !== undefined && top >= 0 && top < window.innerHeight) tops[name] = Math.round(top);
+          }
+          return tops;
+        });
       await page.evaluate(() => {
-        window.__moves = [];
-        const watch = () => {
-          const form = document.querySelector("[data-testid='generate-form']").getBoundingClientRect().top;
-          const heading = document.querySelector("#results-heading").getBoundingClientRect().top;
-          window.__moves.push(Math.round(form + window.scrollY), Math.round(heading + window.scrollY));
-        };
+        const watch = () =>
+          window.__moves?.push(
+            Math.round(document.querySelector("[data-testid='gen-submit']").getBoundingClientRect().top),
+          );
         new MutationObserver(watch).observe(document.querySelector("main"), {
           subtree: true,
           childList: true,
           attributes: true,
         });
       });
+      // Everything filled in and the button on screen first, so only the submit itself can move things.
+      const previous = await page.evaluate(
+        (selector) => document.querySelector(selector)?.dataset.jobId ?? "",
+        CARD,
+      );
+      await page.fill("[data-testid='gen-prompt']", "A tower that never finishes [[emu:job=hang]]");
+      await page.fill("[data-testid='gen-width']", "512");
+      await page.fill("[data-testid='gen-height']", "512");
+      // Mid-screen, clear of the phone's tab bar, so the click itself needs no scrolling.
+      await page.$eval("[data-testid='gen-submit']", (el) => el.scrollIntoView({ block: "center" }));
+      await page.waitForTimeout(300);
       const before = await where();
-      await submit(page, "A tower that never finishes [[emu:job=hang]]", {
-        width: 512,
-        height: 512,
-        steps: 10,
+      await page.evaluate(() => {
+        window.__moves = [];
       });
+      await page.click("[data-testid='gen-submit']");
+      await page.waitForFunction(
+        ([selector, old]) => {
+          const id = document.querySelector(selector)?.dataset.jobId;
+          return id && id !== old;
+        },
+        [CARD, previous],
+      );
       await page.waitForTimeout(500);
       const after = await where();
       const moves = await page.evaluate(() => window.__moves);
-      assert.deepEqual(after, before, "the form or the results moved when the job was submitted");
-      const spread =
-        Math.max(...moves.filter((_, i) => i % 2 === 0)) - Math.min(...moves.filter((_, i) => i % 2 === 0));
-      assert.ok(spread <= 1, `the form jumped by ${spread} px meanwhile`);
-
-      // The longest the clock writes before the 3-minute deadline, and then some.
-      await page.evaluate(() => {
-        for (const clock of document.querySelectorAll(".job__time[data-since]"))
-          clock.dataset.since = new Date(Date.now() - (59 * 60 + 59) * 1000).toISOString();
-      });
-      await page.waitForTimeout(1300);
-      const wraps = await page.evaluate(() =>
-        [...document.querySelectorAll(".job__status")]
-          .filter((status) => status.querySelector(".job__time[data-since]"))
-          .map((status) => {
-            const badge = status.querySelector(".badge").getBoundingClientRect();
-            const time = status.querySelector(".job__time");
-            const rects = time.getClientRects();
-            return {
-              text: time.textContent,
-              lines: rects.length,
-              offset: Math.abs(rects[0].top - badge.top) > badge.height ? 1 : 0,
-            };
-          }),
+      const width = await page.evaluate(() => window.innerWidth);
+      // What the user is working with must stay put; new results may push older ones down.
+      const moved = ["form", "submit"].filter((name) => name in before && after[name] !== before[name]);
+      assert.deepEqual(
+        moved,
+        [],
+        `(${width} px) things on screen moved when the job was submitted: ${JSON.stringify({ before, after })}`,
       );
-      assert.ok(wraps.length >= 1, "no running job on the page");
-      for (const wrap of wraps) {
-        assert.equal(wrap.lines, 1, `"${wrap.text}" wraps`);
-        assert.equal(wrap.offset, 0, `"${wrap.text}" sits on another line than the badge`);
-      }
-      await page.click(`${CARD} [data-testid='job-cancel']`);
-      await page.waitForSelector(`${CARD}[data-status='cancelled']`, { timeout: 20_000 });
-    },
-    { needs: [GENERATE_OK], timeoutMs: 60_000 },
-  );
+      const spread = Math.max(...moves) - Math.min(...moves);
+      assert.ok(spread <= 1, `(${width} px) the Generate button jumped by ${spread} px meanwhile`);
+
+      await clockOnOneLine(page, width);
+      // The gallery's grid has the narrowest cards.
+      const jobId = await page.evaluate((selector) => document.querySelector(selector).dataset.jobId, CARD);
+      await page.goto("/gallery");
+      await ready(page);
+      await page.waitForSelector(`[data-job-id='${jobId}'] .job__time[data-since]`);
+      await clockOnOneLine(page, width);
+      await page.click(`[data-job-id='${jobId}'] [data-testid='job-cancel']`);
+      await page.waitForSelector(`[data-job-id='${jobId}'][data-status='cancelled']`, { timeout: 20_000 });
+    }
+  }
 
   t.test(
     "small things: over the limit of images in progress, the message says the limit (16.11)",
@@ -320,4 +340,32 @@ async function submit(page, prompt, { width, height, steps }) {
   const result = await outcome.jsonValue();
   if (result.error) throw new Error(`the form showed an error instead of a job: ${result.error}`);
   return result;
+}
+
+/** Sets every running clock on the page to the longest it gets, and checks it stays on its badge's line. */
+async function clockOnOneLine(page, width) {
+  await page.evaluate(() => {
+    for (const clock of document.querySelectorAll(".job__time[data-since]"))
+      clock.dataset.since = new Date(Date.now() - (59 * 60 + 59) * 1000).toISOString();
+  });
+  await page.waitForTimeout(1300);
+  const wraps = await page.evaluate(() =>
+    [...document.querySelectorAll(".job__status")]
+      .filter((status) => status.querySelector(".job__time[data-since]"))
+      .map((status) => {
+        const badge = status.querySelector(".badge").getBoundingClientRect();
+        const time = status.querySelector(".job__time");
+        const rects = time.getClientRects();
+        return {
+          text: time.textContent,
+          lines: rects.length,
+          offset: Math.abs(rects[0].top - badge.top) > badge.height ? 1 : 0,
+        };
+      }),
+  );
+  assert.ok(wraps.length >= 1, "no running job on the page");
+  for (const wrap of wraps) {
+    assert.equal(wrap.lines, 1, `(${width} px) "${wrap.text}" wraps`);
+    assert.equal(wrap.offset, 0, `(${width} px) "${wrap.text}" sits on another line than the badge`);
+  }
 }

@@ -33,7 +33,8 @@ export function keyboardScenarios(t, ctx) {
     async () => {
       const { page } = ctx.desktop;
       const input = "[data-testid='chat-input']";
-      await page.fill(input, "Tell me a long story, please.");
+      await openChat(page, ctx.chatUrl);
+      await page.fill(input, "Tell me a long story, please. [[emu:tokens=600]]");
       await page.press(input, "Enter");
       await page.waitForSelector(STREAMING, { timeout: 20_000 });
       await page.keyboard.type("And then?");
@@ -55,7 +56,7 @@ export function keyboardScenarios(t, ctx) {
       );
       assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "chat-input");
     },
-    { needs: ["keyboard: after Start chat, typing goes into the message box (16.5)"] },
+    { needs: [CHAT_STREAM] },
   );
 
   t.test(
@@ -63,7 +64,8 @@ export function keyboardScenarios(t, ctx) {
     async () => {
       const { page } = ctx.desktop;
       const input = "[data-testid='chat-input']";
-      await page.fill(input, "Another story, if you will.");
+      await openChat(page, ctx.chatUrl);
+      await page.fill(input, "Another story, if you will. [[emu:tokens=600]]");
       await page.press(input, "Enter");
       await page.waitForSelector(STREAMING, { timeout: 20_000 });
       await page.focus("[data-testid='chat-stop']");
@@ -78,7 +80,7 @@ export function keyboardScenarios(t, ctx) {
         "chat-input",
       );
     },
-    { needs: ["keyboard: after Start chat, typing goes into the message box (16.5)"] },
+    { needs: [CHAT_STREAM] },
   );
 
   t.test(
@@ -103,19 +105,32 @@ export function keyboardScenarios(t, ctx) {
       }
       assert.equal(order.at(-1), "search", `Tab went ${order.join(" → ")}`);
 
-      // The first popular card, focused from the keyboard: its whole ring must be inside every
-      // ancestor that clips.
-      const link = page.locator("[data-testid='popular-item'] a").first();
-      await link.focus();
-      const clipped = await link.evaluate((el) => {
-        const style = getComputedStyle(el);
+      // On to the first popular card, from the keyboard (so it gets the keyboard focus ring): the
+      // whole ring must be inside every ancestor that clips.
+      for (let i = 0; i < 80; i++) {
+        await page.keyboard.press("Tab");
+        if (await page.evaluate(() => document.activeElement?.closest("[data-testid='popular-item']"))) break;
+      }
+      const clipped = await page.evaluate(() => {
+        const el = document.activeElement;
+        if (!el?.closest("[data-testid='popular-item']")) return "Tab never reached a popular card";
+        if (el !== document.querySelector("[data-testid='popular-item'] a")) return "not the first card";
+        // The ring is the element's own outline, or its ::after's when that draws it over the tile.
+        const own = getComputedStyle(el);
+        const after = getComputedStyle(el, "::after");
+        const [style, box] =
+          own.outlineStyle !== "none"
+            ? [own, el.getBoundingClientRect()]
+            : after.outlineStyle !== "none"
+              ? [after, el.offsetParent.getBoundingClientRect()]
+              : [null, null];
+        if (!style) return "no visible focus ring";
         const grow = Number.parseFloat(style.outlineWidth) + Number.parseFloat(style.outlineOffset);
-        const r = el.getBoundingClientRect();
         const ring = {
-          top: r.top - grow,
-          left: r.left - grow,
-          bottom: r.bottom + grow,
-          right: r.right + grow,
+          top: box.top - grow,
+          left: box.left - grow,
+          bottom: box.bottom + grow,
+          right: box.right + grow,
         };
         for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
           const s = getComputedStyle(a);
@@ -130,4 +145,11 @@ export function keyboardScenarios(t, ctx) {
     },
     { needs: [GUEST] },
   );
+}
+
+async function openChat(page, url) {
+  await page.goto(url);
+  await ready(page);
+  await page.waitForSelector("[data-testid='message-list'][aria-busy='false']");
+  await page.waitForSelector("[data-testid='connection-status'][data-state='online']");
 }

@@ -52,7 +52,6 @@ export function tagScenarios(t, ctx) {
       await ready(page);
       await listSettled(page);
       assert.deepEqual(await chips(), first, "the chips differ on the next visit");
-      ctx.allTags = all;
     },
     { needs: [GUEST] },
   );
@@ -61,9 +60,11 @@ export function tagScenarios(t, ctx) {
     "tags: every tag filters, science, history and exploration included (16.6)",
     async () => {
       const { page } = ctx.desktop;
-      const wanted = ["science", "history", "exploration"].filter((tag) => ctx.allTags.includes(tag));
-      assert.ok(wanted.length > 0, "the sample catalogue should have these tags");
-      for (const tag of wanted) {
+      await page.goto("/");
+      await ready(page);
+      await listSettled(page);
+      // Tags of one character each in the sample catalogue (seed/characters.json).
+      for (const tag of ["science", "history", "exploration"]) {
         const chip = page.locator(`${CHIPS}[data-tag='${tag}' i]`);
         await chip.click();
         await page.waitForFunction(
@@ -80,7 +81,7 @@ export function tagScenarios(t, ctx) {
         assert.equal(await chip.getAttribute("aria-pressed"), "true");
       }
     },
-    { needs: ["tags: the tag list is complete and stays the same across searches and visits (16.6)"] },
+    { needs: [GUEST] },
   );
 
   t.test(
@@ -104,7 +105,6 @@ export function tagScenarios(t, ctx) {
           els.map((el) => [...el.querySelectorAll("[data-testid='card-tag']")].map((a) => a.dataset.tag)),
         );
       assert.ok(tags.length >= 1);
-      // Tiles show their first few tags; each match must at least be the filtered tag's character.
       assert.equal(new URL(page.url()).searchParams.get("tag"), value);
     },
     { needs: [GUEST] },
@@ -113,4 +113,5 @@ export function tagScenarios(t, ctx) {
 
 async function listSettled(page) {
   await page.waitForSelector("[data-testid='character-list'][aria-busy='false']");
+  await page.waitForSelector("[data-testid='tag-filter'][aria-busy='false']");
 }
