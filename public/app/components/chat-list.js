@@ -123,8 +123,10 @@ function rowTime(iso) {
 function row(chat, { activeId, compact, onDelete }) {
   const title = h("span", { class: "chat-row__title" }, chat.title || "Chat");
   const face = h("span", { class: "chat-row__avatar" });
-  // Two chats with the same character differ by when they began: say it in full.
-  const sub = h("span", { class: "chat-row__sub" }, `Started ${startedAt(chat.created_at)}`);
+  // Two chats with the same character differ by when they began: say it in full. The narrow
+  // sidebar has room for one line only: the time of the last message.
+  const started = `Started ${startedAt(chat.created_at)}`;
+  const sub = h("span", { class: "chat-row__sub" }, compact ? rowTime(chat.last_message_at) : started);
   let name = chat.title || "this character";
   const fill = (character) => {
     replace(face, avatar(character, "md"));
@@ -132,7 +134,7 @@ function row(chat, { activeId, compact, onDelete }) {
     title.textContent = compact ? name : character.name;
     // The chat's own title is worth showing only when it says more than the character's name.
     const own = chat.title && chat.title !== character.name ? chat.title : "";
-    sub.textContent = [own, `Started ${startedAt(chat.created_at)}`].filter(Boolean).join(" · ");
+    if (!compact) sub.textContent = [own, started].filter(Boolean).join(" · ");
   };
   const cached = cachedCharacter(chat.character_id);
   if (cached) fill(cached);
@@ -149,10 +151,11 @@ function row(chat, { activeId, compact, onDelete }) {
         class: "chat-row",
         href: `/chats/${encodeURIComponent(chat.id)}`,
         "aria-current": chat.id === activeId ? "page" : null,
+        title: compact ? started : null,
       },
       face,
       h("span", { class: "chat-row__text" }, title, sub),
-      rowTime(chat.last_message_at),
+      compact ? null : rowTime(chat.last_message_at),
     ),
   );
   if (!compact) {

@@ -36,7 +36,7 @@ export function charactersView(_params, query, { navigate }) {
   );
   const count = h("p", { class: "muted result-count", role: "status", "data-testid": "character-count" });
   const tagBar = h("div", {
-    class: "chips",
+    class: "chips tag-filter",
     role: "group",
     "aria-label": "Filter by tag",
     "data-testid": "tag-filter",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ready } from "../lib/page-helpers.mjs";
-import { CHAT_STREAM } from "./chat.mjs";
+import { START_CHAT } from "./keyboard.mjs";
 
 /** @param {ReturnType<import("../lib/harness.mjs").createHarness>} t */
 export function chatFailureScenarios(t, ctx) {
@@ -8,7 +8,7 @@ export function chatFailureScenarios(t, ctx) {
     "failed reply: the error sits right under the failed reply, and Retry sends the message again (16.8)",
     async () => {
       const { page } = ctx.desktop;
-      await page.goto(ctx.chatUrl);
+      await page.goto(ctx.keyboardChatUrl);
       await ready(page);
       await page.waitForSelector("[data-testid='message-list'][aria-busy='false']");
       await page.waitForSelector("[data-testid='connection-status'][data-state='online']");
@@ -82,6 +82,6 @@ export function chatFailureScenarios(t, ctx) {
         "only the newest failure offers Retry",
       );
     },
-    { needs: [CHAT_STREAM], timeoutMs: 90_000 },
+    { needs: [START_CHAT], timeoutMs: 90_000 },
   );
 }

@@ -226,8 +226,9 @@ export function generateScenarios(t, ctx) {
       const jobId = await page.evaluate((selector) => document.querySelector(selector).dataset.jobId, CARD);
       await page.goto("/gallery");
       await ready(page);
-      await page.waitForSelector(`[data-job-id='${jobId}'] .job__time[data-since]`);
-      await clockOnOneLine(page, width);
+      await page.waitForSelector(`[data-job-id='${jobId}'] .job__time[data-since]`, { state: "attached" });
+      // (Small screens hide the grid's clocks; then there is nothing to wrap.)
+      await clockOnOneLine(page, width, { required: width > 720 });
       await page.click(`[data-job-id='${jobId}'] [data-testid='job-cancel']`);
       await page.waitForSelector(`[data-job-id='${jobId}'][data-status='cancelled']`, { timeout: 20_000 });
     }
@@ -343,7 +344,7 @@ async function submit(page, prompt, { width, height, steps }) {
 }
 
 /** Sets every running clock on the page to the longest it gets, and checks it stays on its badge's line. */
-async function clockOnOneLine(page, width) {
+async function clockOnOneLine(page, width, { required = true } = {}) {
   await page.evaluate(() => {
     for (const clock of document.querySelectorAll(".job__time[data-since]"))
       clock.dataset.since = new Date(Date.now() - (59 * 60 + 59) * 1000).toISOString();
@@ -351,7 +352,7 @@ async function clockOnOneLine(page, width) {
   await page.waitForTimeout(1300);
   const wraps = await page.evaluate(() =>
     [...document.querySelectorAll(".job__status")]
-      .filter((status) => status.querySelector(".job__time[data-since]"))
+      .filter((status) => status.querySelector(".job__time[data-since]")?.getClientRects().length)
       .map((status) => {
         const badge = status.querySelector(".badge").getBoundingClientRect();
         const time = status.querySelector(".job__time");
@@ -363,7 +364,7 @@ async function clockOnOneLine(page, width) {
         };
       }),
   );
-  assert.ok(wraps.length >= 1, "no running job on the page");
+  if (required) assert.ok(wraps.length >= 1, `(${width} px) no running job's clock on ${page.url()}`);
   for (const wrap of wraps) {
     assert.equal(wrap.lines, 1, `(${width} px) "${wrap.text}" wraps`);
     assert.equal(wrap.offset, 0, `(${width} px) "${wrap.text}" sits on another line than the badge`);

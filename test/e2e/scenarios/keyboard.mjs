@@ -2,13 +2,15 @@ import assert from "node:assert/strict";
 import { ready } from "../lib/page-helpers.mjs";
 import { CHAT_STREAM } from "./chat.mjs";
 
+// A chat of its own (made by the first scenario here), so the README's chat screenshot stays clean.
+export const START_CHAT = "keyboard: after Start chat, typing goes into the message box (16.5)";
 const GUEST = "guest start: a token is stored, reused after reload, and renewed when rejected";
 const STREAMING = "[data-testid='message'][data-role='assistant'][data-state='streaming']";
 
 /** @param {ReturnType<import("../lib/harness.mjs").createHarness>} t */
 export function keyboardScenarios(t, ctx) {
   t.test(
-    "keyboard: after Start chat, typing goes into the message box (16.5)",
+    START_CHAT,
     async () => {
       const { page } = ctx.desktop;
       await page.goto(ctx.characterUrl);
@@ -33,7 +35,7 @@ export function keyboardScenarios(t, ctx) {
     async () => {
       const { page } = ctx.desktop;
       const input = "[data-testid='chat-input']";
-      await openChat(page, ctx.chatUrl);
+      await openChat(page, ctx.keyboardChatUrl);
       await page.fill(input, "Tell me a long story, please. [[emu:tokens=600]]");
       await page.press(input, "Enter");
       await page.waitForSelector(STREAMING, { timeout: 20_000 });
@@ -56,7 +58,7 @@ export function keyboardScenarios(t, ctx) {
       );
       assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "chat-input");
     },
-    { needs: [CHAT_STREAM] },
+    { needs: [START_CHAT] },
   );
 
   t.test(
@@ -64,7 +66,7 @@ export function keyboardScenarios(t, ctx) {
     async () => {
       const { page } = ctx.desktop;
       const input = "[data-testid='chat-input']";
-      await openChat(page, ctx.chatUrl);
+      await openChat(page, ctx.keyboardChatUrl);
       await page.fill(input, "Another story, if you will. [[emu:tokens=600]]");
       await page.press(input, "Enter");
       await page.waitForSelector(STREAMING, { timeout: 20_000 });
@@ -80,7 +82,7 @@ export function keyboardScenarios(t, ctx) {
         "chat-input",
       );
     },
-    { needs: [CHAT_STREAM] },
+    { needs: [START_CHAT] },
   );
 
   t.test(
