@@ -52,8 +52,13 @@ export function describeProblem({ code, detail, errors = [], retryAfter, status 
       const wait = Math.max(1, Math.ceil(Number(retryAfter) || 1));
       return `Too many requests — try again in ${wait} s.`;
     }
-    case "quota_exceeded":
-      return "You already have the most images in progress that you're allowed. Wait for one to finish, or cancel one, then try again.";
+    case "quota_exceeded": {
+      // The server's sentence names its limit ("At most 4 generations ..."); say it in our words.
+      const limit = /\b(\d+)\b/.exec(detail ?? "")?.[1];
+      return limit
+        ? `You can have at most ${limit} images in progress at once. Wait for one to finish, or cancel one, then try again.`
+        : "You already have the most images in progress that you're allowed. Wait for one to finish, or cancel one, then try again.";
+    }
     case "payload_too_large":
       return "That's too big to send. Character cards can be at most 8 MB; messages at most 4,000 characters.";
     case "invalid_request":

@@ -21,12 +21,48 @@ export function timeAgo(iso) {
   let value = seconds;
   for (const [size, unit] of steps) {
     if (Math.abs(value) < size)
-      return unit === "second" && Math.abs(value) < 30
+      return unit === "second" && Math.abs(value) < 60
         ? "just now"
         : relative.format(Math.round(value), unit);
     value /= size;
   }
   return "";
+}
+
+const LIVE_TICK_MS = 20_000;
+let liveTimer = 0;
+
+/**
+ * A `<time>` that says how long ago `iso` was and keeps saying it right while it is on the page
+ * (one shared timer rewrites every such element).
+ * @param {string} iso
+ * @returns {HTMLTimeElement}
+ */
+export function liveTime(iso) {
+  const time = document.createElement("time");
+  time.dateTime = iso ?? "";
+  time.title = fullTime(iso);
+  time.dataset.live = "";
+  time.textContent = timeAgo(iso);
+  if (!liveTimer)
+    liveTimer = setInterval(() => {
+      for (const el of document.querySelectorAll("time[data-live]")) {
+        const text = timeAgo(el.dateTime);
+        if (el.textContent !== text) el.textContent = text;
+      }
+    }, LIVE_TICK_MS);
+  return time;
+}
+
+const counts = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });
+
+/**
+ * How many chats a character has had, written one way everywhere.
+ * @example
+ * chatCount(4410) // "4.4K chats"
+ */
+export function chatCount(count = 0) {
+  return `${counts.format(count)} ${count === 1 ? "chat" : "chats"}`;
 }
 
 /** Full date and time, for `title`/`datetime` attributes. */

@@ -1,5 +1,6 @@
 import { ensureSession } from "./api.js";
 import { h, replace } from "./dom.js";
+import { notify } from "./notify.js";
 import { Router } from "./router.js";
 import { characterView } from "./views/character.js";
 import { charactersView } from "./views/characters.js";
@@ -61,6 +62,8 @@ async function boot() {
   document.body.dataset.session = "ready";
 
   socket.on("status", showStatus);
+  // Each view reloads what failed meanwhile (see `whileShown(..., "reconnect")`); say it's over.
+  socket.on("reconnect", () => notify("You're back online.", { tone: "success", timeout: 4000 }));
   showStatus(socket.status);
   socket.start();
 

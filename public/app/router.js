@@ -81,6 +81,11 @@ export class Router {
     this.#onChange?.(path);
     if (focus) {
       window.scrollTo(0, 0);
+      // A view may name a better place than its heading, e.g. a chat's message box.
+      if (mounted.focus) {
+        mounted.focus();
+        return;
+      }
       const heading = this.#outlet.querySelector("h1");
       if (heading) {
         heading.tabIndex = -1;

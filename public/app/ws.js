@@ -174,3 +174,20 @@ export class RealtimeSocket extends EventTarget {
 }
 
 export const socket = new RealtimeSocket();
+
+/**
+ * Listens to socket events for as long as `element` is on the page: the first event after it
+ * has left unsubscribes (views are dropped without ceremony when the route changes).
+ * @example
+ * whileShown(list, "reconnect", () => reloadIfFailed())
+ * @param {Element} element
+ * @param {string} type
+ * @param {(detail: any) => void} listener
+ */
+export function whileShown(element, type, listener) {
+  const off = socket.on(type, (detail) => {
+    if (element.isConnected) listener(detail);
+    else off();
+  });
+  return off;
+}

@@ -1,6 +1,6 @@
 import { avatar } from "../components/avatar.js";
 import { h, icon, replace } from "../dom.js";
-import { fillPlaceholders, fullTime, timeAgo } from "../format.js";
+import { fillPlaceholders, liveTime } from "../format.js";
 import { richText } from "../rich-text.js";
 
 const OUTCOME_TEXT = { cancelled: "Stopped", failed: "Interrupted" };
@@ -17,6 +17,8 @@ export function messageLog({ onLoadOlder }) {
   const byId = new Map();
   let character = null;
   let pinned = true;
+  /** The error of the turn in progress: it stays right after that turn's last message. */
+  let turnError = null;
 
   const olderButton = h(
     "button",
@@ -92,6 +94,18 @@ export function messageLog({ onLoadOlder }) {
   function appendLast(el) {
     list.querySelector(".empty")?.remove();
     list.insertBefore(el, typing.isConnected ? typing : null);
+    placeError();
+  }
+
+  /**
+   * A failed turn's error goes right after the turn's last message, whichever arrived first: the
+   * error frame, the streamed reply, or the stored (empty) reply.
+   */
+  function placeError() {
+    if (!turnError?.isConnected) return;
+    const messages = list.querySelectorAll("[data-testid='message']");
+    const last = messages[messages.length - 1];
+    if (last && last.nextElementSibling !== turnError) last.after(turnError);
   }
 
   /**
@@ -110,6 +124,7 @@ export function messageLog({ onLoadOlder }) {
     let next = anchor ? anchor.nextElementSibling : list.firstElementChild;
     while (next?.classList.contains("chat-error")) next = next.nextElementSibling;
     list.insertBefore(el, next);
+    placeError();
   }
 
   const log = {
@@ -138,15 +153,7 @@ export function messageLog({ onLoadOlder }) {
       delete el.dataset.clientId;
       setText(el, message.content);
       const outcome = OUTCOME_TEXT[message.status];
-      setMeta(
-        el,
-        outcome ? `${outcome} · ` : null,
-        h(
-          "time",
-          { datetime: message.created_at, title: fullTime(message.created_at) },
-          timeAgo(message.created_at),
-        ),
-      );
+      setMeta(el, outcome ? `${outcome} · ` : null, liveTime(message.created_at));
       byId.set(message.id, el);
       return el;
     },
@@ -165,8 +172,9 @@ export function messageLog({ onLoadOlder }) {
       return el;
     },
 
-    /** A message of the user's that the server hasn't confirmed yet. */
+    /** A new turn begins: the previous one's error stays where it is, without its Retry. */
     addOwn(content, clientId) {
+      log.closeTurn();
       const el = bubble("user", "pending");
       el.dataset.clientId = clientId;
       setText(el, content);
@@ -240,16 +248,42 @@ export function messageLog({ onLoadOlder }) {
       log.follow();
     },
 
-    showError(text) {
-      appendLast(
-        h(
-          "li",
-          { class: "chat-error", role: "alert", "data-testid": "chat-error" },
-          icon("alert"),
-          h("span", {}, text),
-        ),
+    /**
+     * Shows why a turn failed, right after its last message, with a Retry when `onRetry` is given.
+     * @param {string} text
+     * @param {() => void} [onRetry]
+     */
+    showError(text, onRetry) {
+      log.closeTurn();
+      turnError = h(
+        "li",
+        { class: "chat-error", role: "alert", "data-testid": "chat-error" },
+        icon("alert"),
+        h("span", {}, text),
+        onRetry
+          ? h(
+              "button",
+              {
+                type: "button",
+                class: "btn btn--secondary btn--sm chat-error__retry",
+                "data-testid": "retry-reply",
+                onclick: () => {
+                  log.closeTurn();
+                  onRetry();
+                },
+              },
+              "Retry",
+            )
+          : null,
       );
+      appendLast(turnError);
       log.follow();
+    },
+
+    /** Ends the current turn's claim on its error: it keeps its place and loses its Retry. */
+    closeTurn() {
+      turnError?.querySelector(".chat-error__retry")?.remove();
+      turnError = null;
     },
 
     showEmpty(text) {

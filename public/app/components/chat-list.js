@@ -1,17 +1,23 @@
 import { request } from "../api.js";
 import { cachedCharacter, loadCharacter } from "../characters.js";
-import { h, replace } from "../dom.js";
-import { fullTime, shortName, timeAgo } from "../format.js";
+import { h, icon, replace } from "../dom.js";
+import { fullTime, liveTime, shortName } from "../format.js";
+import { notify, notifyError } from "../notify.js";
+import { whileShown } from "../ws.js";
 import { avatar } from "./avatar.js";
+import { choose } from "./dialog.js";
 
 /**
  * The caller's chats, most recent first, with "load more". Used as the Chats page and as the
- * sidebar next to an open chat.
- * @param {{activeId?: string, compact?: boolean}} [options]
+ * sidebar next to an open chat. Each row says when its last message was sent (kept current as
+ * messages arrive); the full list also lets a chat be deleted. After a dropped connection, a
+ * list that failed to load loads again.
+ * @param {{activeId?: string, compact?: boolean, onDeleted?: (id: string) => void}} [options]
  * @returns {{element: HTMLElement, refresh: () => Promise<void>}}
  */
-export function chatList({ activeId, compact = false } = {}) {
+export function chatList({ activeId, compact = false, onDeleted } = {}) {
   let cursor = null;
+  let failed = false;
   const list = h("ul", {
     class: `chat-list${compact ? " chat-list--compact" : ""}`,
     "data-testid": "chat-list",
@@ -35,48 +41,100 @@ export function chatList({ activeId, compact = false } = {}) {
     list.setAttribute("aria-busy", "true");
     try {
       const page = await request("/chats", { query: { limit: 30, cursor: append ? cursor : null } });
+      failed = false;
       cursor = page.next_cursor;
-      const rows = page.items.map((chat) => row(chat, activeId, compact));
+      const rows = page.items.map((chat) => row(chat, { activeId, compact, onDelete: remove }));
       if (append) list.append(...rows);
       else replace(list, rows);
-      if (!list.querySelector("[data-chat-id]")) {
-        replace(
-          list,
-          h(
-            "li",
-            { class: "empty" },
-            "No chats yet. ",
-            h("a", { href: "/" }, "Pick a character"),
-            " to start one.",
-          ),
-        );
-      }
+      showEmpty();
       more.hidden = !cursor;
     } catch (error) {
-      if (!append) replace(list, h("li", { class: "empty" }, error.message));
+      if (!append) {
+        failed = true;
+        replace(list, h("li", { class: "empty", role: "alert" }, error.message));
+      } else notifyError(error);
     } finally {
       more.disabled = false;
       list.setAttribute("aria-busy", "false");
     }
   }
 
+  function showEmpty() {
+    if (list.querySelector("[data-chat-id]")) return;
+    replace(
+      list,
+      h(
+        "li",
+        { class: "empty" },
+        "No chats yet. ",
+        h("a", { href: "/" }, "Pick a character"),
+        " to start one.",
+      ),
+    );
+  }
+
+  async function remove(chat, name, li) {
+    const confirmed = await choose({
+      title: `Delete this chat with ${name}?`,
+      body: "Its messages will be gone for good.",
+      actions: [{ label: "Delete chat", value: true, tone: "danger", testid: "confirm-delete" }],
+      testid: "delete-chat-dialog",
+    });
+    if (!confirmed) return;
+    try {
+      await request(`/chats/${encodeURIComponent(chat.id)}`, { method: "DELETE" });
+    } catch (error) {
+      if (error.code !== "not_found") {
+        notifyError(error);
+        return;
+      }
+    }
+    // Keep keyboard focus in the list: on the next row's delete button, else the previous one's.
+    const neighbour = li.nextElementSibling ?? li.previousElementSibling;
+    li.remove();
+    neighbour?.querySelector("[data-testid='delete-chat'], a")?.focus();
+    showEmpty();
+    notify(`Deleted the chat with ${name}.`, { tone: "success" });
+    onDeleted?.(chat.id);
+  }
+
+  // The newest message moves its chat to the top and becomes its time.
+  whileShown(element, "chat.message", ({ message }) => {
+    const li = message && list.querySelector(`[data-chat-id="${CSS.escape(message.chat_id)}"]`);
+    if (!li) return;
+    li.querySelector(".chat-row__time")?.replaceWith(rowTime(message.created_at));
+    if (list.firstElementChild !== li) list.prepend(li);
+  });
+  whileShown(element, "reconnect", () => {
+    if (failed) load(false);
+  });
+
   load(false);
   return { element, refresh: () => load(false) };
 }
 
-function row(chat, activeId, compact) {
-  const name = h("span", { class: "chat-row__title" }, chat.title || "Chat");
+function rowTime(iso) {
+  const time = liveTime(iso);
+  time.classList.add("chat-row__time");
+  time.title = `Last message ${fullTime(iso)}`;
+  return time;
+}
+
+function row(chat, { activeId, compact, onDelete }) {
+  const title = h("span", { class: "chat-row__title" }, chat.title || "Chat");
   const face = h("span", { class: "chat-row__avatar" });
-  const when = timeAgo(chat.last_message_at);
-  const sub = h("span", { class: "chat-row__sub" }, when);
+  // Two chats with the same character differ by when they began: say it in full. The narrow
+  // sidebar has room for one line only: the time of the last message.
+  const started = `Started ${startedAt(chat.created_at)}`;
+  const sub = h("span", { class: "chat-row__sub" }, compact ? rowTime(chat.last_message_at) : started);
+  let name = chat.title || "this character";
   const fill = (character) => {
     replace(face, avatar(character, "md"));
-    name.textContent = compact ? shortName(character.name) : character.name;
+    name = shortName(character.name);
+    title.textContent = compact ? name : character.name;
     // The chat's own title is worth showing only when it says more than the character's name.
-    const title = chat.title && chat.title !== character.name ? chat.title : "";
-    sub.textContent = [title, compact ? when : `started ${timeAgo(chat.created_at)}`]
-      .filter(Boolean)
-      .join(" · ");
+    const own = chat.title && chat.title !== character.name ? chat.title : "";
+    if (!compact) sub.textContent = [own, started].filter(Boolean).join(" · ");
   };
   const cached = cachedCharacter(chat.character_id);
   if (cached) fill(cached);
@@ -84,29 +142,48 @@ function row(chat, activeId, compact) {
     replace(face, avatar({ id: chat.character_id, name: chat.title || "?" }, "md"));
     loadCharacter(chat.character_id).then(fill, () => {});
   }
-  return h(
+  const li = h(
     "li",
-    { "data-testid": "chat-item", "data-chat-id": chat.id },
+    { class: "chat-item", "data-testid": "chat-item", "data-chat-id": chat.id },
     h(
       "a",
       {
         class: "chat-row",
         href: `/chats/${encodeURIComponent(chat.id)}`,
         "aria-current": chat.id === activeId ? "page" : null,
+        title: compact ? started : null,
       },
       face,
-      h("span", { class: "chat-row__text" }, name, sub),
-      compact
-        ? null
-        : h(
-            "time",
-            {
-              class: "chat-row__time",
-              datetime: chat.last_message_at,
-              title: fullTime(chat.last_message_at),
-            },
-            when,
-          ),
+      h("span", { class: "chat-row__text" }, title, sub),
+      compact ? null : rowTime(chat.last_message_at),
     ),
   );
+  if (!compact) {
+    li.append(
+      h(
+        "button",
+        {
+          type: "button",
+          class: "icon-btn chat-item__delete",
+          "data-testid": "delete-chat",
+          "aria-label": `Delete chat started ${startedAt(chat.created_at)}`,
+          title: "Delete chat",
+          onclick: () => onDelete(chat, name, li),
+        },
+        icon("trash"),
+      ),
+    );
+  }
+  return li;
+}
+
+const startFormat = new Intl.DateTimeFormat(undefined, {
+  month: "short",
+  day: "numeric",
+  hour: "numeric",
+  minute: "2-digit",
+});
+
+function startedAt(iso) {
+  return iso ? startFormat.format(new Date(iso)) : "";
 }

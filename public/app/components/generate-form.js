@@ -116,6 +116,8 @@ export function generateForm({ query, onSubmit }) {
     "form",
     { class: "card gen-form", "data-testid": "generate-form", novalidate: true, onsubmit: handleSubmit },
     field("prompt", "Prompt", prompt, "Describe the picture. Up to 2,000 characters."),
+    // In plain sight: "Create image" from a character's page arrives with that character chosen.
+    field("character_id", "Character (optional)", character, "Whose picture this is, if anyone's."),
     field("negative_prompt", "Negative prompt (optional)", negative, "What to keep out of the picture."),
     h(
       "fieldset",
@@ -141,7 +143,6 @@ export function generateForm({ query, onSubmit }) {
         field("steps", "Steps", steps, "1–100. More is slower, often finer."),
         field("guidance", "Guidance", guidance, "0–30. How closely to follow the prompt."),
         field("seed", "Seed", seed, "Leave empty for a random one."),
-        field("character_id", "Character (optional)", character),
       ),
     ),
     formError,
@@ -270,10 +271,7 @@ async function loadCharacters(select, preselect) {
     }
     const sorted = [...seen.values()].sort((a, b) => a.name.localeCompare(b.name));
     select.append(...sorted.map((c) => h("option", { value: c.id, selected: c.id === preselect }, c.name)));
-    if (preselect && seen.has(preselect)) {
-      select.value = preselect;
-      select.closest("details")?.setAttribute("open", "");
-    }
+    if (preselect && seen.has(preselect)) select.value = preselect;
   } catch {
     // Optional field: without the list the form still works.
   }

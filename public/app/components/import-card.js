@@ -1,15 +1,19 @@
-import { request } from "../api.js";
+import { getUser, request } from "../api.js";
 import { remember } from "../characters.js";
 import { h, icon } from "../dom.js";
-import { ApiError } from "../errors.js";
 import { notify, notifyError } from "../notify.js";
+import { choose } from "./dialog.js";
+import { readPngCard } from "./png-card.js";
 
 const MAX_CARD_BYTES = 8 * 1024 * 1024;
 
 /**
- * "Import card" button: a Character Card V2 as a JSON file or a PNG with the card embedded,
- * sent as-is to `POST /characters/import`.
- * @param {{onImported: (character: object) => void}} options
+ * "Import card" button: a Character Card as a JSON file or a PNG with the card embedded, sent
+ * as-is to `POST /characters/import`. The file is read here first, so a file that isn't a card
+ * gets a plain answer without a round trip, and a card the user already imported is offered
+ * back instead of quietly copied.
+ * @param {{onImported: (character: object) => void}} options `onImported` also gets the existing
+ *   character when the user chooses to open it
  */
 export function importCardButton({ onImported }) {
   const input = h("input", {
@@ -37,16 +41,39 @@ export function importCardButton({ onImported }) {
     label.classList.add("is-busy");
     status.textContent = `Importing ${file.name}…`;
     try {
-      const character = await importCard(file);
+      const parsed = await readCard(file);
+      if (parsed.problem) {
+        status.textContent = "";
+        notify(parsed.problem, { tone: "error", timeout: 12_000 });
+        return;
+      }
+      const existing = await findExisting(parsed.card).catch(() => null);
+      if (existing) {
+        const choice = await choose({
+          title: `You already have ${existing.name}`,
+          body: "You imported this card before. Open the one you have, or import it again as a separate copy?",
+          actions: [
+            { label: "Import a copy", value: "copy", testid: "import-copy" },
+            { label: `Open ${existing.name}`, value: "open", tone: "primary", testid: "open-existing" },
+          ],
+          testid: "duplicate-card",
+        });
+        status.textContent = "";
+        if (choice === "open") onImported(existing);
+        if (choice !== "copy") return;
+      }
+      const character = await upload(parsed);
       remember([character]);
       status.textContent = `Imported ${character.name}.`;
       notify(`Imported ${character.name}.`, { tone: "success" });
       onImported(character);
     } catch (error) {
       status.textContent = "";
-      // For a broken card the server's own sentence ("The card is broken: ...") says it best.
-      if (error.code === "invalid_request" && error.detail)
-        notify(`That card can't be imported. ${error.detail}`, { tone: "error", timeout: 9000 });
+      if (error.code === "invalid_request")
+        notify(
+          `“${file.name}” can't be imported: the card is incomplete or damaged${error.detail ? ` (${error.detail.replace(/[.\s]+$/, "")})` : ""}.`,
+          { tone: "error", timeout: 12_000 },
+        );
       else notifyError(error);
     } finally {
       label.classList.remove("is-busy");
@@ -55,29 +82,86 @@ export function importCardButton({ onImported }) {
   return h("div", { class: "import-card" }, label, status);
 }
 
-async function importCard(file) {
-  if (file.size > MAX_CARD_BYTES) throw new ApiError({ status: 413, code: "payload_too_large" });
-  const isPng = file.type === "image/png" || /\.png$/i.test(file.name);
-  if (isPng) {
-    return request("/characters/import", {
-      method: "POST",
-      body: file,
-      headers: { "Content-Type": "image/png" },
-    });
+/**
+ * What the file holds, or why it can't be a card, in words for people.
+ * @returns {Promise<{problem?: string, card?: any, file: File, kind?: "png" | "json", text?: string}>}
+ */
+async function readCard(file) {
+  const name = `“${file.name}”`;
+  if (file.size > MAX_CARD_BYTES)
+    return { file, problem: `${name} is too big: a character card is at most 8 MB.` };
+  const buffer = await file.arrayBuffer();
+  const png = await readPngCard(buffer);
+  if (png.isPng) {
+    if (png.card === null)
+      return {
+        file,
+        problem: `${name} is an ordinary picture: there is no character card inside it. Character cards are PNG pictures saved by character sites and chat apps, or .json files.`,
+      };
+    if (png.card === undefined)
+      return {
+        file,
+        problem: `${name} has a character card inside, but it is damaged. Try downloading it again.`,
+      };
+    return checkCard({ file, kind: "png", card: png.card }, name);
   }
-  const text = await file.text();
+  const text = new TextDecoder().decode(buffer);
+  if (!/\.json$/i.test(file.name) && !file.type.includes("json") && !text.trimStart().startsWith("{"))
+    return {
+      file,
+      problem: `${name} isn't a character card. Choose a card saved as a .png picture or a .json file.`,
+    };
   try {
-    JSON.parse(text);
+    return checkCard({ file, kind: "json", text, card: JSON.parse(text) }, name);
   } catch {
-    throw new ApiError({
-      status: 400,
-      code: "invalid_request",
-      detail: "that file isn't valid JSON. Choose a Character Card V2 .json or .png file.",
-    });
+    return {
+      file,
+      problem: `${name} can't be read: the file is damaged or incomplete. Try downloading the card again.`,
+    };
   }
-  return request("/characters/import", {
-    method: "POST",
-    body: text,
-    headers: { "Content-Type": "application/json" },
-  });
+}
+
+function checkCard(parsed, name) {
+  const data = cardData(parsed.card);
+  if (typeof data?.name !== "string" || !data.name.trim())
+    return {
+      file: parsed.file,
+      problem: `${name} isn't a character card: there is no character name in it.`,
+    };
+  return parsed;
+}
+
+/** V2/V3 cards keep the character under `data`; V1 cards at the top. */
+function cardData(card) {
+  return card && typeof card === "object" ? (card.data ?? card) : null;
+}
+
+/** One of the caller's own characters with the card's name and description, if any. */
+async function findExisting(card) {
+  const data = cardData(card);
+  const me = getUser()?.id;
+  if (!me) return null;
+  const { items } = await request("/characters", { query: { q: data.name.trim(), limit: 50 } });
+  const same = (a, b) => normalize(a).slice(0, 300) === normalize(b).slice(0, 300);
+  return (
+    items.find(
+      (c) => c.owner_id === me && c.name.trim() === data.name.trim() && same(c.description, data.description),
+    ) ?? null
+  );
+}
+
+function normalize(text) {
+  return String(text ?? "")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+function upload({ kind, file, text }) {
+  return kind === "png"
+    ? request("/characters/import", { method: "POST", body: file, headers: { "Content-Type": "image/png" } })
+    : request("/characters/import", {
+        method: "POST",
+        body: text,
+        headers: { "Content-Type": "application/json" },
+      });
 }

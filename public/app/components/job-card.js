@@ -158,7 +158,10 @@ function startClock() {
 
 function elapsed(since) {
   const seconds = Math.max(0, Math.round((Date.now() - new Date(since).getTime()) / 1000));
-  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  // "1:05" past a minute: as short as a clock, so the status line never wraps.
+  return seconds < 60
+    ? `${seconds} s`
+    : `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
 function paramsText(job) {

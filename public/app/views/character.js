@@ -2,9 +2,10 @@ import { request, requestBlob } from "../api.js";
 import { loadCharacter, remember } from "../characters.js";
 import { avatar } from "../components/avatar.js";
 import { h, icon, replace } from "../dom.js";
-import { fillPlaceholders, timeAgo } from "../format.js";
+import { chatCount, fillPlaceholders, timeAgo } from "../format.js";
 import { notifyError } from "../notify.js";
 import { richText } from "../rich-text.js";
+import { whileShown } from "../ws.js";
 
 /** `/characters/:id` — who the character is, their greeting, and the way into a chat. */
 export function characterView({ id }, _query, { navigate }) {
@@ -15,27 +16,38 @@ export function characterView({ id }, _query, { navigate }) {
     h("div", { class: "loading" }, h("span", { class: "spinner spinner--lg" }), "Loading…"),
   );
 
-  loadCharacter(id)
-    .then((character) => {
-      document.title = `${character.name} · Edge Art`;
-      replace(element, render(character, navigate));
-      element.setAttribute("aria-busy", "false");
-      element.querySelector("h1")?.focus({ preventScroll: true });
-      loadExistingChats(character, element);
-    })
-    .catch((error) => {
-      element.setAttribute("aria-busy", "false");
-      replace(
-        element,
-        h(
-          "h1",
-          { tabindex: "-1" },
-          error.code === "not_found" ? "Character not found" : "Couldn’t load this character",
-        ),
-        h("p", { class: "muted" }, error.message),
-        h("a", { href: "/", class: "btn btn--secondary" }, "Back to characters"),
-      );
-    });
+  function show() {
+    loadCharacter(id)
+      .then((character) => {
+        document.title = `${character.name} · Edge Art`;
+        replace(element, render(character, navigate));
+        element.setAttribute("aria-busy", "false");
+        element.querySelector("h1")?.focus({ preventScroll: true });
+        loadExistingChats(character, element);
+      })
+      .catch((error) => {
+        element.setAttribute("aria-busy", "false");
+        element.dataset.failed = String(error.code !== "not_found");
+        replace(
+          element,
+          h(
+            "h1",
+            { tabindex: "-1" },
+            error.code === "not_found" ? "Character not found" : "Couldn’t load this character",
+          ),
+          h("p", { class: "muted" }, error.message),
+          h("a", { href: "/", class: "btn btn--secondary" }, "Back to characters"),
+        );
+      });
+  }
+  // A page that failed for want of a connection loads once the connection is back.
+  whileShown(element, "reconnect", () => {
+    if (element.dataset.failed === "true") {
+      delete element.dataset.failed;
+      show();
+    }
+  });
+  show();
 
   return { element, title: "Character" };
 }
@@ -106,7 +118,11 @@ function render(character, navigate) {
         h(
           "p",
           { class: "character__meta muted" },
-          `${character.chat_count ?? 0} ${character.chat_count === 1 ? "chat" : "chats"}`,
+          h(
+            "span",
+            { title: `${(character.chat_count ?? 0).toLocaleString()} chats started` },
+            chatCount(character.chat_count),
+          ),
           " · ",
           character.owner_id
             ? character.is_public

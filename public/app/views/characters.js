@@ -4,17 +4,25 @@ import { characterCard } from "../components/character-card.js";
 import { importCardButton } from "../components/import-card.js";
 import { h, icon, replace } from "../dom.js";
 import { notifyError } from "../notify.js";
+import { whileShown } from "../ws.js";
 
 const PAGE_SIZE = 24;
 const SEARCH_DEBOUNCE_MS = 250;
+// The tag list is read from this many characters (pages of 100); a catalogue larger than that
+// needs a tag endpoint on the server.
+const TAG_SCAN_PAGES = 5;
 
 /**
- * `/` — popular characters, then every character with search, a tag filter and "load more".
- * The search and tag live in the URL so a reload or a shared link shows the same list.
+ * `/` — search and every tag first (so the keyboard reaches them before a row of tiles), then
+ * popular characters (only while not filtering), then every character matching, with "load
+ * more". The search and tag live in the URL so a reload or a shared link shows the same list.
+ * After a dropped connection, whatever failed to load loads again.
  */
 export function charactersView(_params, query, { navigate }) {
   const state = { q: query.get("q") ?? "", tag: query.get("tag") ?? "", cursor: null, loading: null };
-  const knownTags = new Map();
+  /** Every tag of every character the caller can see, counted once: `[tag, count][]`, busiest first. */
+  let allTags = [];
+  const failed = { popular: false, list: false, tags: false };
 
   const popularList = h(
     "ul",
@@ -28,10 +36,11 @@ export function charactersView(_params, query, { navigate }) {
   );
   const count = h("p", { class: "muted result-count", role: "status", "data-testid": "character-count" });
   const tagBar = h("div", {
-    class: "chips",
+    class: "chips tag-filter",
     role: "group",
     "aria-label": "Filter by tag",
     "data-testid": "tag-filter",
+    "aria-busy": "true",
   });
   const loadMore = h(
     "button",
@@ -60,6 +69,12 @@ export function charactersView(_params, query, { navigate }) {
     debounce = setTimeout(() => setFilter({ q: search.value.trim() }), SEARCH_DEBOUNCE_MS);
   });
 
+  const popularSection = h(
+    "section",
+    { class: "section", "aria-labelledby": "popular-heading", "data-testid": "popular-section" },
+    h("h2", { id: "popular-heading", class: "section__title" }, icon("flame"), "Popular right now"),
+    popularList,
+  );
   const element = h(
     "div",
     { class: "page page--characters" },
@@ -77,31 +92,26 @@ export function charactersView(_params, query, { navigate }) {
       }),
     ),
     h(
-      "section",
-      { class: "section", "aria-labelledby": "popular-heading", "data-testid": "popular-section" },
-      h("h2", { id: "popular-heading", class: "section__title" }, icon("flame"), "Popular right now"),
-      popularList,
+      "form",
+      {
+        role: "search",
+        class: "searchbar",
+        onsubmit: (event) => {
+          event.preventDefault();
+          clearTimeout(debounce);
+          setFilter({ q: search.value.trim() });
+        },
+      },
+      h("label", { for: "character-search", class: "visually-hidden" }, "Search characters"),
+      icon("search"),
+      search,
     ),
+    tagBar,
+    popularSection,
     h(
       "section",
       { class: "section", "aria-labelledby": "all-heading" },
       h("h2", { id: "all-heading", class: "section__title" }, "All characters"),
-      h(
-        "form",
-        {
-          role: "search",
-          class: "searchbar",
-          onsubmit: (event) => {
-            event.preventDefault();
-            clearTimeout(debounce);
-            setFilter({ q: search.value.trim() });
-          },
-        },
-        h("label", { for: "character-search", class: "visually-hidden" }, "Search characters"),
-        icon("search"),
-        search,
-      ),
-      tagBar,
       count,
       list,
       loadMore,
@@ -115,39 +125,76 @@ export function charactersView(_params, query, { navigate }) {
     if (state.tag) params.set("tag", state.tag);
     const text = params.toString();
     history.replaceState(null, "", text ? `/?${text}` : "/");
+    showPopular();
     renderTags();
     load({ append: false });
   }
 
-  function collectTags(characters) {
-    for (const character of characters) {
-      for (const tag of character.tags ?? []) knownTags.set(tag, (knownTags.get(tag) ?? 0) + 1);
+  function showPopular() {
+    popularSection.hidden = Boolean(state.q || state.tag) || popularList.dataset.empty === "true";
+  }
+
+  /** Reads the whole catalogue's tags once per visit, so the chips don't depend on what was searched. */
+  async function loadTags() {
+    const counts = new Map();
+    try {
+      let cursor = null;
+      for (let page = 0; page < TAG_SCAN_PAGES; page++) {
+        const result = await request("/characters", { query: { limit: 100, cursor } });
+        for (const character of remember(result.items)) {
+          for (const tag of character.tags ?? []) {
+            // Spellings that differ only in case are one tag; the first one seen names it.
+            const key = tag.toLowerCase();
+            const known = counts.get(key) ?? { tag, count: 0 };
+            known.count += 1;
+            counts.set(key, known);
+          }
+        }
+        cursor = result.next_cursor;
+        if (!cursor) break;
+      }
+      failed.tags = false;
+    } catch {
+      failed.tags = true;
+      return;
+    } finally {
+      tagBar.setAttribute("aria-busy", "false");
     }
+    allTags = [...counts.values()]
+      .sort((a, b) => b.count - a.count || a.tag.localeCompare(b.tag))
+      .map(({ tag, count }) => [tag, count]);
+    renderTags();
   }
 
   function renderTags() {
-    const top = [...knownTags.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 14)
-      .map(([tag]) => tag);
-    if (state.tag && !top.includes(state.tag)) top.unshift(state.tag);
-    const chip = (label, tag) =>
+    const tags = allTags.map(([tag]) => tag);
+    if (state.tag && !tags.some((tag) => tag.toLowerCase() === state.tag.toLowerCase()))
+      tags.unshift(state.tag);
+    const chip = (label, tag, title) =>
       h(
         "button",
         {
           type: "button",
           class: "chip",
-          "aria-pressed": String(state.tag === tag),
+          "aria-pressed": String(state.tag.toLowerCase() === tag.toLowerCase()),
           "data-testid": "tag-chip",
           "data-tag": tag,
-          onclick: () => setFilter({ tag: state.tag === tag ? "" : tag }),
+          title,
+          onclick: () => setFilter({ tag: state.tag.toLowerCase() === tag.toLowerCase() ? "" : tag }),
         },
         label,
       );
+    const counts = new Map(allTags);
     replace(
       tagBar,
       chip("All", ""),
-      top.map((tag) => chip(`#${tag}`, tag)),
+      tags.map((tag) =>
+        chip(
+          `#${tag}`,
+          tag,
+          counts.has(tag) ? `${counts.get(tag)} ${counts.get(tag) === 1 ? "character" : "characters"}` : null,
+        ),
+      ),
     );
   }
 
@@ -155,16 +202,18 @@ export function charactersView(_params, query, { navigate }) {
     try {
       const { items } = await request("/characters/popular", { query: { limit: 12 } });
       remember(items);
-      collectTags(items);
-      renderTags();
-      popularList.setAttribute("aria-busy", "false");
+      failed.popular = false;
       replace(
         popularList,
         items.map((c) => characterCard(c, { testid: "popular-item" })),
       );
-      if (items.length === 0) element.querySelector('[data-testid="popular-section"]').hidden = true;
+      popularList.dataset.empty = String(items.length === 0);
+      showPopular();
     } catch (error) {
-      replace(popularList, h("li", { class: "empty" }, error.message));
+      failed.popular = true;
+      replace(popularList, h("li", { class: "empty", role: "alert" }, error.message));
+    } finally {
+      popularList.setAttribute("aria-busy", "false");
     }
   }
 
@@ -181,7 +230,7 @@ export function charactersView(_params, query, { navigate }) {
         signal: controller.signal,
       });
       remember(page.items);
-      collectTags(page.items);
+      failed.list = false;
       state.cursor = page.next_cursor;
       const cards = page.items.map((c) => characterCard(c));
       if (append) list.append(...cards);
@@ -199,11 +248,15 @@ export function charactersView(_params, query, { navigate }) {
       }
       count.textContent = describeCount(shown, Boolean(page.next_cursor), state);
       loadMore.hidden = !page.next_cursor;
-      renderTags();
     } catch (error) {
       if (error.name === "AbortError") return;
       count.textContent = "";
-      notifyError(error);
+      if (append) notifyError(error);
+      else {
+        // Grey placeholders would look like loading forever: say what happened instead.
+        failed.list = true;
+        replace(list, h("li", { class: "empty", role: "alert" }, error.message));
+      }
     } finally {
       if (state.loading === controller) {
         state.loading = null;
@@ -213,7 +266,15 @@ export function charactersView(_params, query, { navigate }) {
     }
   }
 
+  whileShown(element, "reconnect", () => {
+    if (failed.popular) loadPopular();
+    if (failed.list) load({ append: false });
+    if (failed.tags) loadTags();
+  });
+
+  showPopular();
   renderTags();
+  loadTags();
   loadPopular();
   load({ append: false });
 

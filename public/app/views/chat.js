@@ -30,10 +30,13 @@ export function chatView({ id }) {
   let watchdog = 0;
   let cancelTimer = 0;
   let destroyed = false;
+  // What to load again after a dropped connection.
+  let headerLoaded = false;
+  let historyLoaded = false;
 
   const log = messageLog({ onLoadOlder: loadOlder });
   const box = composer({ onSend: send, onStop: stopReply });
-  const title = h("h1", { class: "chat-head__name", "data-testid": "chat-title" }, "Chat");
+  const title = h("h1", { id: "chat-title", class: "chat-head__name", "data-testid": "chat-title" }, "Chat");
   const headAvatar = h("span", { class: "chat-head__avatar" });
   const headSub = h("p", { class: "chat-head__sub muted" });
   const banner = h("p", {
@@ -61,7 +64,7 @@ export function chatView({ id }) {
     ),
     h(
       "section",
-      { class: "chat", "data-testid": "chat-view", "data-chat-id": id },
+      { class: "chat", "data-testid": "chat-view", "data-chat-id": id, "aria-labelledby": "chat-title" },
       header,
       banner,
       log.element,
@@ -75,7 +78,7 @@ export function chatView({ id }) {
     socket.on("chat.done", onDone),
     socket.on("error", onErrorFrame),
     socket.on("status", showConnection),
-    socket.on("reconnect", reloadLatest),
+    socket.on("reconnect", onReconnect),
     socket.on("flushed", onFlushed),
   ];
   showConnection(socket.status);
@@ -98,7 +101,10 @@ export function chatView({ id }) {
     header.setAttribute("aria-busy", "true");
     try {
       const chat = await findChat();
-      if (!chat) return;
+      if (!chat) {
+        showMissing();
+        return;
+      }
       headSub.textContent = `Started ${timeAgo(chat.created_at)}`;
       const character = await loadCharacter(chat.character_id);
       const name = shortName(character.name);
@@ -120,6 +126,7 @@ export function chatView({ id }) {
       );
       box.setPlaceholder(`Message ${name}…`);
       log.setCharacter(character);
+      headerLoaded = true;
     } catch (error) {
       // Only decoration (the conversation works without it), but worth a retry after a rate limit.
       if (attempt < 3 && !destroyed) {
@@ -140,15 +147,19 @@ export function chatView({ id }) {
   }
 
   async function loadInitial() {
+    log.setBusy(true);
     try {
       const { items, more } = await fetchMessages();
+      log.list.querySelector(".empty")?.remove();
       // Newest first from the API; the last item is the oldest on the page.
       for (const message of [...items].reverse()) log.upsert(message);
       oldestId = items.at(-1)?.id ?? null;
       log.setHasOlder(more);
       log.showEmpty("No messages yet — say hello.");
       log.scrollToBottom();
+      historyLoaded = true;
     } catch (error) {
+      if (error.status === 404) return showMissing();
       replace(log.list, h("li", { class: "empty", role: "alert" }, error.message));
     } finally {
       log.setBusy(false);
@@ -170,6 +181,36 @@ export function chatView({ id }) {
     } finally {
       log.setBusy(false);
     }
+  }
+
+  /** Back online: load what failed while we were away, and merge what we may have missed. */
+  function onReconnect() {
+    if (destroyed) return;
+    if (!headerLoaded) loadHeader();
+    if (historyLoaded) reloadLatest();
+    else loadInitial();
+  }
+
+  /** No such chat (or not ours): say so, and offer no message box to type into. */
+  function showMissing() {
+    if (destroyed || element.querySelector("[data-testid='chat-missing']")) return;
+    headerLoaded = true;
+    historyLoaded = true;
+    document.title = "Chat not found · Edge Art";
+    title.textContent = "Chat not found";
+    headSub.textContent = "";
+    box.remove();
+    banner.remove();
+    replace(
+      log.element,
+      h(
+        "div",
+        { class: "chat-missing", "data-testid": "chat-missing" },
+        h("p", { class: "lede" }, "This chat doesn't exist any more, or it was never yours."),
+        h("a", { href: "/chats", class: "btn btn--primary" }, "Your chats"),
+      ),
+    );
+    log.setBusy(false);
   }
 
   /** After a dropped socket: merge the newest page so replies finished while offline show up. */
@@ -262,7 +303,7 @@ export function chatView({ id }) {
     clearTimeout(watchdog);
     watchdog = setTimeout(() => {
       if (!reply) return;
-      log.showError("The reply stopped arriving. You can send your message again.");
+      log.showError("The reply stopped arriving.", retryLastMessage());
       finishReply({ outcome: "Stopped" });
     }, REPLY_WATCHDOG_MS);
   }
@@ -322,15 +363,30 @@ export function chatView({ id }) {
 
   function onErrorFrame(frame) {
     if (frame.chat_id ? frame.chat_id !== id : !reply && pending.size === 0) return;
-    log.showError(describeSocketError(frame));
+    let undelivered = false;
     for (const [clientId, entry] of pending) {
       if (!entry.sent) continue;
+      undelivered = true;
       pending.delete(clientId);
       log.showUndelivered(entry.el, () => {
         if (!reply) send(entry.content, entry.el);
       });
     }
+    // A message that never arrived has its own Retry; otherwise offer to ask again.
+    log.showError(describeSocketError(frame), undelivered ? undefined : retryLastMessage());
     finishReply({ outcome: "Interrupted" });
+  }
+
+  /** A Retry that sends the user's last message again, or nothing when there is none. */
+  function retryLastMessage() {
+    const own = log.list.querySelectorAll("[data-testid='message'][data-role='user'][data-content]");
+    const content = own[own.length - 1]?.dataset.content;
+    if (!content) return undefined;
+    return () => {
+      if (reply) return;
+      send(content);
+      box.focus();
+    };
   }
 
   function showConnection(status) {
@@ -344,6 +400,8 @@ export function chatView({ id }) {
   return {
     element,
     title: "Chat",
+    // Opening a chat is for writing in it: the caret goes to the message box, not the heading.
+    focus: () => box.focus(),
     destroy: () => {
       destroyed = true;
       for (const off of unsubscribe) off();

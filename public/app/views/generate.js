@@ -4,6 +4,7 @@ import { jobCard, updateJobCard } from "../components/job-card.js";
 import { h, icon, replace } from "../dom.js";
 import { cancel, subscribe, track } from "../jobs.js";
 import { notifyError } from "../notify.js";
+import { whileShown } from "../ws.js";
 
 const RECENT_COUNT = 6;
 
@@ -58,9 +59,14 @@ export function generateView(_params, query) {
     if (card) updateJobCard(card, job);
   });
 
+  let recentFailed = false;
+  whileShown(element, "reconnect", () => {
+    if (recentFailed) loadRecent();
+  });
   loadRecent();
 
   async function loadRecent() {
+    recent.setAttribute("aria-busy", "true");
     try {
       const { items } = await request("/generations", { query: { limit: RECENT_COUNT } });
       for (const job of items) {
@@ -77,7 +83,9 @@ export function generateView(_params, query) {
           ),
         );
       }
+      recentFailed = false;
     } catch (error) {
+      recentFailed = true;
       notifyError(error);
     } finally {
       recent.setAttribute("aria-busy", "false");
@@ -102,7 +110,8 @@ export function generateView(_params, query) {
       body,
       headers: { "Idempotency-Key": crypto.randomUUID() },
     });
-    track(job);
+    // The socket may already have told the tracker more (e.g. `running`) than this reply says.
+    const known = track(job);
     const previous = current.firstElementChild;
     if (previous) {
       previous.removeAttribute("data-live");
@@ -111,7 +120,7 @@ export function generateView(_params, query) {
       recent.prepend(h("li", {}, previous));
     }
     recent.querySelector(".empty")?.remove();
-    replace(current, cardFor(job, true));
+    replace(current, cardFor(known, true));
   }
 
   async function onCancelJob(job) {

@@ -1,26 +1,54 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 
 /**
- * Starts `npm run dev` (wrangler dev on :8787 plus the RunPod emulator) in its own process group,
- * so stopping it takes wrangler, workerd and the emulator down together.
- * @param {{root: string, baseUrl: string, logFile: string, timeoutMs?: number}} options
+ * Two free local ports, for the Worker and the RunPod emulator: other people on the machine may
+ * run `npm run dev` on the defaults (8787/8788) at the same time.
+ * @returns {Promise<{port: number, emulatorPort: number}>}
+ */
+export async function freePorts() {
+  const servers = [];
+  try {
+    const ports = [];
+    for (let i = 0; i < 2; i++) {
+      const server = net.createServer();
+      servers.push(server);
+      await new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", resolve);
+      });
+      ports.push(server.address().port);
+    }
+    return { port: ports[0], emulatorPort: ports[1] };
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
+
+/**
+ * Starts `npm run dev` (wrangler dev plus the RunPod emulator) on the ports given, in its own
+ * process group, so stopping it takes wrangler, workerd and the emulator down together. Calling it
+ * again with the same options after `stop()` restarts the same service (same local state).
+ * @param {{root: string, baseUrl: string, emulatorPort: number, logFile: string, timeoutMs?: number}} options
  * @returns {Promise<{stop: () => Promise<void>, log: () => string}>}
  */
-export async function startDevServer({ root, baseUrl, logFile, timeoutMs = 180_000 }) {
+export async function startDevServer({ root, baseUrl, emulatorPort, logFile, timeoutMs = 180_000 }) {
   if (await isHealthy(baseUrl)) {
     throw new Error(
       `${baseUrl} already answers; stop that server first, or set E2E_BASE_URL=${baseUrl} to test it as is`,
     );
   }
   mkdirSync(path.dirname(logFile), { recursive: true });
-  const out = openSync(logFile, "w");
-  const child = spawn("npm", ["run", "dev"], {
+  const out = openSync(logFile, "a");
+  const { port } = new URL(baseUrl);
+  // Image URLs are built from PUBLIC_BASE_URL, so it must name this server, not the default port.
+  const child = spawn("npm", ["run", "dev", "--", "--", "--var", `PUBLIC_BASE_URL:${baseUrl}`], {
     cwd: root,
     detached: true,
     stdio: ["ignore", out, out],
-    env: { ...process.env, FORCE_COLOR: "0", CI: "true" },
+    env: { ...process.env, PORT: port, EMULATOR_PORT: String(emulatorPort), FORCE_COLOR: "0", CI: "true" },
   });
   let exited = null;
   child.on("exit", (code, signal) => {

@@ -18,7 +18,9 @@ export function createHarness() {
     },
     async run() {
       const results = new Map();
+      const only = selected(tests, process.env.E2E_ONLY);
       for (const { name, fn, timeoutMs, needs } of tests) {
+        if (!only.has(name)) continue;
         const missing = needs.filter((dep) => results.get(dep) !== true);
         const started = Date.now();
         if (missing.length) {
@@ -44,6 +46,23 @@ export function createHarness() {
       return { passed, failed: results.size - passed };
     },
   };
+}
+
+/**
+ * E2E_ONLY=<regex> runs the tests whose names match it, plus what they need (for working on a
+ * few scenarios; the whole suite is the one that counts).
+ */
+function selected(tests, pattern) {
+  const byName = new Map(tests.map((test) => [test.name, test]));
+  if (!pattern) return new Set(byName.keys());
+  const wanted = new Set();
+  const add = (name) => {
+    if (wanted.has(name) || !byName.has(name)) return;
+    wanted.add(name);
+    for (const dep of byName.get(name).needs) add(dep);
+  };
+  for (const test of tests) if (new RegExp(pattern, "i").test(test.name)) add(test.name);
+  return wanted;
 }
 
 function withTimeout(promise, ms, name) {
