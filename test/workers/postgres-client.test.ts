@@ -51,7 +51,7 @@ describe("the PostgreSQL client (through the HYPERDRIVE binding)", () => {
       expect(r[0]?.one).toBe(1);
       await client.close();
     }
-  });
+  }, 60_000); // I/O-bound (many connections / parts): a busy machine is slow, never wrong
 
   it("closes a client that never connected without error", async () => {
     await expect(postgresClient(env.HYPERDRIVE.connectionString).close()).resolves.toBeUndefined();
