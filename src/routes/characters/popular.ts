@@ -1,5 +1,6 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
+import { publicReads } from "../../cache/public-reads";
 import { documentRoute } from "../../http/openapi";
 import { query } from "../../http/validate";
 import type { AppEnv } from "../../types";
@@ -25,6 +26,10 @@ documentRoute({
  */
 export const popularCharacters = new Hono<AppEnv>().get("/characters/popular", async (c) => {
   const { limit } = query(c, PopularQuery);
+  return publicReads.get(`popular:${limit}`, () => fromCache(c, limit), c.executionCtx);
+});
+
+async function fromCache(c: Context<AppEnv>, limit: number): Promise<Response> {
   const cacheKey = new Request(`https://popular-characters.cache/v1?limit=${limit}`);
   const cache = caches.default;
   const hit = await cache.match(cacheKey);
@@ -35,8 +40,9 @@ export const popularCharacters = new Hono<AppEnv>().get("/characters/popular", a
     headers: {
       "Content-Type": "application/json; charset=utf-8",
       "Cache-Control": `public, max-age=${MAX_AGE_S}`,
+      Date: new Date().toUTCString(),
     },
   });
   c.executionCtx.waitUntil(cache.put(cacheKey, response.clone()));
   return response;
-});
+}
