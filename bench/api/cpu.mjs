@@ -148,7 +148,7 @@ async function profile(inspectorPort, url, addresses, n = 18) {
   await send("Profiler.enable");
   await send("Profiler.setSamplingInterval", { interval: 100 });
   await send("Profiler.start");
-  await drive(url, { duration: Number(args["profile-s"]), addresses });
+  const loaded = await drive(url, { duration: Number(args["profile-s"]), addresses });
   const { result } = await send("Profiler.stop");
   ws.close();
   const { nodes, samples, timeDeltas } = result.profile;
@@ -169,7 +169,11 @@ async function profile(inspectorPort, url, addresses, n = 18) {
     .filter(([k]) => k !== "(idle)")
     .sort((a, b) => b[1] - a[1])
     .slice(0, n);
-  return { busyMs: busy / 1000, top: top.map(([k, us]) => ({ fn: k, share: us / busy })) };
+  return {
+    busyMs: busy / 1000,
+    requests: loaded.requests.total,
+    top: top.map(([k, us]) => ({ fn: k, share: us / busy })),
+  };
 }
 
 async function main() {
@@ -226,7 +230,9 @@ function render(rows, profiles, load, rowsRead) {
     return `| ${r.spread} | ${r.target} | \`${r.route}\` | ${r.ms.toFixed(3)} | ${bare ? `${(r.ms / bare.ms).toFixed(2)}x ${bare.target}` : "-"} | ${r.non2xx} |`;
   });
   const prof = profiles.map(
-    (p) => `### \`${p.route}\` (after), ${p.busyMs.toFixed(0)} ms of isolate CPU sampled
+    (
+      p,
+    ) => `### \`${p.route}\` (after), ${p.busyMs.toFixed(0)} ms of isolate CPU sampled over ${p.requests} requests: ${(p.busyMs / p.requests).toFixed(3)} ms per request (the Worker and, locally, the limiter object's JavaScript)
 
 | function (file:line of the bundle) | share of busy samples |
 |---|---:|
