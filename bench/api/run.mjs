@@ -1,66 +1,64 @@
-// Foundation benchmark (issue: "The edge service's foundation", item 7).
-// Loads, at 100 connections, through `wrangler dev` (the path `npm run dev` serves):
-//   1. GET /api/v1/characters/popular (warm cache) on the service as `npm run dev` runs it;
-//   2. GET /api/v1/characters on the same service;
-//   3. a bare hello-world Worker (reference for 1);
-//   4. a bare Worker running the equivalent D1 SELECT (reference for 2).
-// The service keeps its real rate limiter in the path; its limits are raised so that the
-// run measures work, not 429s. Writes bench/api/RESULTS.md.
-//   node bench/api/run.mjs [--duration 10] [--connections 100]
+// API benchmark (issue 15): the request path against the platform's own cost.
+// Through `wrangler dev` (the path `npm run dev` serves), at 100 connections, every request from
+// a random one of `--addresses` client addresses (`CF-Connecting-IP`, which wrangler dev passes
+// through), and again with `--hot` addresses:
+//   GET /api/v1/characters/popular (warm cache)  vs a bare hello-world Worker
+//   GET /api/v1/characters                       vs a bare Worker running the same D1 SELECT
+// All served in the same run, rounds alternated (forward, then reversed), 2xx only.
+// `--before <checkout>` also serves another checkout of the service (e.g. main at e36d2db) in the
+// same run, so "before" and "after" see the same machine. The service's rate limits are raised so
+// that the limiter runs its whole path and nothing is refused. Writes bench/api/RESULTS.md.
+//   node bench/api/run.mjs [--duration 10] [--rounds 3] [--connections 100] [--addresses 4096] [--hot 100] [--before DIR]
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import autocannon from "autocannon";
 import { freePort } from "../../scripts/lib/postgres.mjs";
-import {
-  load,
-  machine,
-  root,
-  startProcess,
-  startWrangler,
-  table,
-  waitFor,
-  wranglerBin,
-} from "../lib/harness.mjs";
+import { machine, root, startProcess, startWrangler, waitFor, wranglerBin } from "../lib/harness.mjs";
 
 const { values: args } = parseArgs({
-  options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "100" } },
+  options: {
+    duration: { type: "string", default: "10" },
+    rounds: { type: "string", default: "3" },
+    connections: { type: "string", default: "100" },
+    addresses: { type: "string", default: "4096" },
+    hot: { type: "string", default: "100" },
+    before: { type: "string" },
+    out: { type: "string", default: path.join(root, "bench/api/RESULTS.md") },
+  },
 });
-const duration = Number(args.duration);
-const connections = Number(args.connections);
-const ports = {
-  service: await freePort(),
-  emulator: await freePort(),
-  hello: await freePort(),
-  d1: await freePort(),
-};
+const DURATION_S = Number(args.duration);
+const ROUNDS = Number(args.rounds);
+const CONNECTIONS = Number(args.connections);
+const SPREADS = [
+  { id: "many", addresses: Number(args.addresses) },
+  { id: "hot", addresses: Number(args.hot) },
+];
+const COMMAND = `node bench/api/run.mjs --duration ${DURATION_S} --rounds ${ROUNDS} --connections ${CONNECTIONS} --addresses ${SPREADS[0].addresses} --hot ${SPREADS[1].addresses}${args.before ? ` --before ${args.before}` : ""}`;
 const scratch = mkdtempSync(path.join(os.tmpdir(), "bench-api-"));
 const procs = [];
+const base = (port) => `http://127.0.0.1:${port}`;
 
 function applyMigrations(config, persistTo) {
   const r = spawnSync(
     process.execPath,
     [wranglerBin, "d1", "migrations", "apply", "DB", "--local", "-c", config, "--persist-to", persistTo],
-    {
-      cwd: root,
-      env: { ...process.env, CI: "1" },
-      encoding: "utf8",
-    },
+    { cwd: root, env: { ...process.env, CI: "1" }, encoding: "utf8" },
   );
   if (r.status !== 0) throw new Error(`migrations failed: ${r.stderr}`);
 }
 
-async function main() {
-  const d1Config = path.join(root, "bench/reference/d1-select/wrangler.toml");
-  applyMigrations(d1Config, path.join(scratch, "d1"));
-
-  const service = startProcess(
+/** The service of checkout `dir` as `npm run dev` runs it, limits raised so nothing is refused. */
+async function startService(dir, label) {
+  const port = await freePort();
+  const proc = startProcess(
     [
-      path.join(root, "scripts/dev.mjs"),
+      path.join(dir, "scripts/dev.mjs"),
       "--",
       "--persist-to",
-      path.join(scratch, "service"),
+      path.join(scratch, label),
       "--log-level",
       "warn",
       "--var",
@@ -68,62 +66,177 @@ async function main() {
       "--var",
       "RATE_API_BURST:1000000",
     ],
-    { env: { PORT: String(ports.service), EMULATOR_PORT: String(ports.emulator) } },
+    { cwd: dir, env: { PORT: String(port), EMULATOR_PORT: String(await freePort()) } },
   );
-  procs.push(service);
-  const base = (port) => `http://127.0.0.1:${port}`;
+  procs.push(proc);
+  await waitFor(`${base(port)}/api/v1/health`, proc);
+  return base(port);
+}
+
+/** A random address of the first `n` of 10.0.0.0/8 per request. */
+function randomAddress(n) {
+  const i = Math.floor(Math.random() * n);
+  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+}
+
+/** One autocannon run; throughput counts 2xx answers only. */
+async function loadOnce(url, { addresses, durationS, connections = CONNECTIONS }) {
+  const { pathname } = new URL(url);
+  const result = await autocannon({
+    url,
+    connections,
+    duration: durationS,
+    requests: [
+      {
+        method: "GET",
+        path: pathname,
+        setupRequest: (req) => ({
+          ...req,
+          headers: { ...req.headers, "cf-connecting-ip": randomAddress(addresses) },
+        }),
+      },
+    ],
+  });
+  return {
+    rps2xx: result["2xx"] / (result.duration || durationS),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    total: result.requests.total,
+  };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
+
+async function main() {
+  const d1Config = path.join(root, "bench/reference/d1-select/wrangler.toml");
+  applyMigrations(d1Config, path.join(scratch, "d1"));
   // One at a time: wrangler instances starting together race for their helper ports.
-  await waitFor(`${base(ports.service)}/api/v1/health`, service);
+  const services = [{ label: "after", url: await startService(root, "after") }];
+  if (args.before)
+    services.unshift({ label: "before", url: await startService(path.resolve(args.before), "before") });
+  const helloPort = await freePort();
   const hello = startWrangler(
     path.join(root, "bench/reference/hello/wrangler.toml"),
-    ports.hello,
+    helloPort,
     path.join(scratch, "hello"),
   );
   procs.push(hello);
-  await waitFor(base(ports.hello), hello);
-  const d1 = startWrangler(d1Config, ports.d1, path.join(scratch, "d1"));
+  await waitFor(base(helloPort), hello);
+  const d1Port = await freePort();
+  const d1 = startWrangler(d1Config, d1Port, path.join(scratch, "d1"));
   procs.push(d1);
-  await waitFor(base(ports.d1), d1);
+  await waitFor(base(d1Port), d1);
 
   const targets = [
-    { name: "bare hello-world worker", url: base(ports.hello) },
-    {
-      name: "GET /api/v1/characters/popular (warm cache)",
-      url: `${base(ports.service)}/api/v1/characters/popular`,
-    },
-    { name: "bare worker, one D1 SELECT", url: base(ports.d1) },
-    { name: "GET /api/v1/characters", url: `${base(ports.service)}/api/v1/characters` },
+    { id: "hello", name: "bare hello-world worker", url: base(helloPort) },
+    { id: "d1", name: "bare worker, one D1 SELECT", url: base(d1Port) },
+    ...services.flatMap((s) => [
+      {
+        id: `popular-${s.label}`,
+        name: `${s.label}: GET /api/v1/characters/popular`,
+        url: `${s.url}/api/v1/characters/popular`,
+      },
+      {
+        id: `list-${s.label}`,
+        name: `${s.label}: GET /api/v1/characters`,
+        url: `${s.url}/api/v1/characters`,
+      },
+    ]),
   ];
-  const rows = [];
-  for (const target of targets) {
-    await load(target.url, { connections: 10, duration: 2 }); // warm-up: caches, JIT, D1 pages
-    const result = await load(target.url, { connections, duration });
-    rows.push({ ...target, ...result });
-    console.log(
-      `${target.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors}, non-2xx ${result.non2xx}`,
-    );
+  for (const t of targets) {
+    const res = await fetch(t.url, { headers: { "CF-Connecting-IP": "10.255.0.1" } });
+    if (!res.ok) throw new Error(`${t.url}: ${res.status} ${await res.text()}`);
+    await loadOnce(t.url, { addresses: SPREADS[0].addresses, durationS: 2, connections: 10 }); // warm-up: cache, JIT, D1 pages
   }
-  const [hw, popular, bareD1, list] = rows;
-  const ratios = [
-    `popular / hello-world throughput: ${((popular.rps / hw.rps) * 100).toFixed(0)} % (aim >= 60 %)`,
-    `popular p99 / hello-world p99: ${(popular.p99 / hw.p99).toFixed(2)}x (aim <= 1.5x)`,
-    `characters list / bare D1 worker throughput: ${((list.rps / bareD1.rps) * 100).toFixed(0)} % (aim >= 70 %)`,
-  ];
-  for (const line of ratios) console.log(line);
 
-  const report = `# Foundation benchmark
+  const rows = []; // { round, spread, target, load, ...figures }
+  const loads = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const spread of SPREADS) {
+      const order = round % 2 === 1 ? targets : [...targets].reverse();
+      for (const t of order) {
+        const loadAvg = os.loadavg()[0];
+        loads.push(loadAvg);
+        const r = await loadOnce(t.url, { addresses: spread.addresses, durationS: DURATION_S });
+        rows.push({ round, spread: spread.id, target: t.id, loadAvg, ...r });
+        console.log(
+          `round ${round} ${spread.id} ${t.id}: ${fmt(r.rps2xx)} 2xx/s p50 ${r.p50} p99 ${r.p99} errors ${r.errors} non-2xx ${r.non2xx} (load ${loadAvg.toFixed(1)})`,
+        );
+      }
+    }
+  }
+  writeFileSync(args.out, render({ targets, services, rows, loads }));
+  console.log(`wrote ${path.relative(root, args.out)}`);
+}
 
-Generated by \`npm run bench\` (\`node bench/api/run.mjs --duration ${duration} --connections ${connections}\`) on ${new Date().toISOString()}.
-Machine: ${machine()}.
-Path: every target is served by \`wrangler dev\` (the service through \`scripts/dev.mjs\`, exactly as \`npm run dev\` runs it,
-with its real rate limiter in the path and the limits raised so nothing is rejected), loaded by autocannon at
-${connections} connections for ${duration} s after a 2 s warm-up, one target at a time.
+function render({ targets, services, rows, loads }) {
+  const pick = (spread, target, field) =>
+    median(rows.filter((r) => r.spread === spread && r.target === target).map((r) => r[field]));
+  const perRound = (spread, target, ref, field) =>
+    rows
+      .filter((r) => r.spread === spread && r.target === target)
+      .map((r) => {
+        const refRow = rows.find((x) => x.spread === spread && x.target === ref && x.round === r.round);
+        return field === "rps2xx" ? r.rps2xx / refRow.rps2xx : r.p99 / refRow.p99;
+      });
+  const ratioLines = [];
+  for (const spread of SPREADS) {
+    for (const s of services) {
+      const thr = median(perRound(spread.id, `popular-${s.label}`, "hello", "rps2xx"));
+      const p99 = median(perRound(spread.id, `popular-${s.label}`, "hello", "p99"));
+      const list = median(perRound(spread.id, `list-${s.label}`, "d1", "rps2xx"));
+      const listP99 = median(perRound(spread.id, `list-${s.label}`, "d1", "p99"));
+      ratioLines.push(
+        `| ${spread.id} (${spread.addresses} addresses) | ${s.label} | ${fmt(thr, 2)} | ${fmt(p99, 2)}x | ${fmt(list, 2)} | ${fmt(listP99, 2)}x |`,
+      );
+    }
+  }
+  const figureLines = [];
+  for (const spread of SPREADS) {
+    for (const t of targets) {
+      const non2xx = rows
+        .filter((r) => r.spread === spread.id && r.target === t.id)
+        .reduce((a, r) => a + r.non2xx + r.errors, 0);
+      figureLines.push(
+        `| ${spread.id} | ${t.name} | ${fmt(pick(spread.id, t.id, "rps2xx"))} | ${fmt(pick(spread.id, t.id, "p50"))} | ${fmt(pick(spread.id, t.id, "p99"))} | ${non2xx} |`,
+      );
+    }
+  }
+  return `# API benchmark: the request path against a bare worker
 
-${table(rows)}
+Generated by \`npm run bench\` (\`${COMMAND}\`) on ${new Date().toISOString()}.
+Machine: ${machine()}; load average (1 min) during the runs: min ${fmt(Math.min(...loads), 1)}, median ${fmt(median(loads), 1)}, max ${fmt(Math.max(...loads), 1)}.
 
-- ${ratios.join("\n- ")}
+Every target is served by \`wrangler dev\` (each service through its checkout's \`scripts/dev.mjs\`, as \`npm run dev\`
+runs it, real rate limiter in the path with limits raised so nothing is refused) and loaded by autocannon at
+${CONNECTIONS} connections for ${DURATION_S} s, every request from a random client address (\`CF-Connecting-IP\`) of
+${SPREADS.map((s) => `${s.addresses} ("${s.id}")`).join(" or ")}. ${ROUNDS} rounds, targets in alternating order (forward, then
+reversed); throughput counts 2xx answers only. Ratios are taken within each round against the reference
+served in that round, then the median over rounds.
+
+| address spread | service | popular / hello-world 2xx throughput (aim >= 0.60) | popular p99 / hello-world p99 (aim <= 1.5x) | list / bare D1 2xx throughput (aim >= 0.70) | list p99 / bare D1 p99 |
+|---|---|---:|---:|---:|---:|
+${ratioLines.join("\n")}
+
+Medians over rounds:
+
+| spread | target | 2xx/s | p50 ms | p99 ms | non-2xx + errors (all rounds) |
+|---|---|---:|---:|---:|---:|
+${figureLines.join("\n")}
+
+Per run:
+
+| round | spread | target | 2xx/s | p50 ms | p99 ms | non-2xx | errors | load avg (1 min) before |
+|---:|---|---|---:|---:|---:|---:|---:|---:|
+${rows.map((r) => `| ${r.round} | ${r.spread} | ${r.target} | ${fmt(r.rps2xx)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} | ${r.loadAvg.toFixed(1)} |`).join("\n")}
 `;
-  writeFileSync(path.join(root, "bench/api/RESULTS.md"), report);
 }
 
 main()

@@ -30,6 +30,9 @@ export function clientKey(headers: Headers, headerName: string): string {
 
 /** The canonical key of one address, or `null` when it is not an IP address. */
 export function normaliseAddress(address: string): string | null {
+  // Almost every request: an address already in canonical dotted-quad form, checked without
+  // a regex or an array (this ran as 3.6 % of a cached read's isolate CPU in bench/api/CPU.md).
+  if (isCanonicalIpv4(address)) return address;
   const v4 = parseIpv4(address);
   if (v4) return v4.join(".");
   const v6 = parseIpv6(address.replace(/^\[(.*)\]$/, "$1"));
@@ -41,6 +44,28 @@ export function normaliseAddress(address: string): string | null {
     .slice(0, 4)
     .map((g) => g.toString(16))
     .join(":")}::/64`;
+}
+
+/** `a.b.c.d`, each 0..255 written without leading zeros; anything else takes the full parse. */
+function isCanonicalIpv4(text: string): boolean {
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const code = i < text.length ? text.charCodeAt(i) : 46; // a final "." closes the last octet
+    if (code === 46) {
+      if (digits === 0 || value > 255) return false;
+      parts += 1;
+      value = 0;
+      digits = 0;
+    } else if (code >= 48 && code <= 57 && digits < 3 && !(digits === 1 && value === 0)) {
+      value = value * 10 + (code - 48);
+      digits += 1;
+    } else {
+      return false;
+    }
+  }
+  return parts === 4;
 }
 
 function parseIpv4(text: string): number[] | null {

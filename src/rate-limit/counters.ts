@@ -1,8 +1,8 @@
 import { emptyCounts, type LimiterStats, type ZoneCounts } from "./protocol";
-import type { Zone } from "./zones";
+import { ZONES, type Zone } from "./zones";
 
 /**
- * A limiter instance's counters, in memory only: `allowed`/`rejected` since the instance
+ * A limiter shard's counters (all its clients), in memory only: `allowed`/`rejected` since the instance
  * loaded, and the rejections not yet reported to the global stats instance. Nothing here
  * touches storage, so counting costs nothing per request.
  */
@@ -23,20 +23,19 @@ export class ZoneCounters {
   /** Hands over the unreported rejections (and forgets them), or `null` when there are none. */
   takeUnreported(): ZoneCounts | null {
     const batch = this.unreported;
-    if (batch.api === 0 && batch.strict === 0) return null;
+    if (ZONES.every((zone) => batch[zone] === 0)) return null;
     this.unreported = emptyCounts();
     return batch;
   }
 
   /** Puts back a batch whose report failed, to go out with the next one. */
   restore(batch: ZoneCounts): void {
-    this.unreported.api += batch.api;
-    this.unreported.strict += batch.strict;
+    for (const zone of ZONES) this.unreported[zone] += batch[zone];
   }
 
   snapshot(): LimiterStats {
     return {
-      scope: "client",
+      scope: "shard",
       allowed: { ...this.allowed },
       rejected: { ...this.rejected },
       unreported: { ...this.unreported },

@@ -24,7 +24,11 @@ export const rateLimit = (zone: Zone) =>
     const config = loadConfig(c.env);
     let decision: ConsumeResult;
     try {
-      const limiter = limiterFor(c.env, clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER));
+      const limiter = limiterFor(
+        c.env,
+        clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER),
+        c.req.raw.cf?.colo,
+      );
       decision = await limiter.consume({ zone, cost: 1, ...zoneRule(config, zone) });
     } catch (error) {
       limiterUnreachable(c, zone, config.RATE_LIMIT_FAILURE_MODE, error);

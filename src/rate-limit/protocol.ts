@@ -23,25 +23,37 @@ export interface ConsumeResult {
 
 export type ZoneCounts = Record<Zone, number>;
 
-/** `stats()` of a client instance (its own counters) or of the global instance (every client's rejections). */
+/** `stats()` of a shard (its clients' counters) or of the global instance (every shard's rejections). */
 export interface LimiterStats {
-  scope: "client" | "global";
+  scope: "shard" | "global";
   allowed: ZoneCounts;
   rejected: ZoneCounts;
   /** Rejections counted here and not yet reported to the global instance. */
   unreported: ZoneCounts;
+  /** Shards only: buckets held, and evictions (all, and those of a bucket not yet full again). */
+  buckets?: { held: number; evicted: number; evictedBeforeFull: number };
 }
 
 /** Generous bounds: far past any sane configuration, well inside exact float arithmetic. */
 const MAX_RATE_PER_S = 1e9;
 const MAX_BURST = 1e9;
 const MAX_BATCH_COUNT = 1e12;
+/** Client keys are normalised addresses (`client-ip.ts`): a dotted quad, an IPv6 /64, or `unknown`. */
+const MAX_KEY_LENGTH = 64;
+
+/** Validates the client key a shard is asked about; throws a `TypeError`. */
+export function parseClientKey(input: unknown): string {
+  if (typeof input !== "string" || input.length === 0 || input.length > MAX_KEY_LENGTH) {
+    throw new TypeError(`consume: key must be a string of 1..${MAX_KEY_LENGTH} characters`);
+  }
+  return input;
+}
 
 /** Validates a `consume` argument; throws a `TypeError` naming the bad field. */
 export function parseConsumeRequest(input: unknown): ConsumeRequest {
   if (typeof input !== "object" || input === null) throw new TypeError("consume: expected an object");
   const { zone, cost, ratePerS, burst } = input as Record<string, unknown>;
-  if (!isZone(zone)) throw new TypeError("consume: zone must be one of api, strict");
+  if (!isZone(zone)) throw new TypeError(`consume: zone must be one of ${ZONES.join(", ")}`);
   if (typeof ratePerS !== "number" || !(ratePerS > 0 && ratePerS <= MAX_RATE_PER_S)) {
     throw new TypeError("consume: ratePerS must be a number in (0, 1e9]");
   }
@@ -67,8 +79,9 @@ export function parseZoneCounts(input: unknown): ZoneCounts {
   return parsed;
 }
 
+/** Zero for every zone of `zones.ts` (a zone added there is counted here without an edit). */
 export function emptyCounts(): ZoneCounts {
-  return { api: 0, strict: 0 };
+  return Object.fromEntries(ZONES.map((zone) => [zone, 0])) as ZoneCounts;
 }
 
 function isIntegerIn(value: unknown, min: number, max: number): value is number {

@@ -1,7 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RateLimiter } from "../../durable-objects/rate-limiter";
 import { loadConfig } from "../../src/config";
+import type { ClientLimiter } from "../../src/rate-limit/binding";
 import { zoneRule } from "../../src/rate-limit/zones";
 import {
   appWith,
@@ -23,7 +23,7 @@ const DEFAULT_RATES = {
   RATE_STRICT_BURST: "10",
 };
 
-const used: DurableObjectStub<RateLimiter>[] = [];
+const used: ClientLimiter[] = [];
 /** A fresh client whose limiter runs on a clock the test moves. */
 async function frozenClient() {
   const ip = uniqueIp();

@@ -1,17 +1,18 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RateLimiter } from "../../durable-objects/rate-limiter";
-import { statsLimiter } from "../../src/rate-limit/binding";
+import { type ClientLimiter, statsLimiter } from "../../src/rate-limit/binding";
 import type { ConsumeRequest } from "../../src/rate-limit/protocol";
 import { rateLimitRejections } from "../../src/rate-limit/stats";
-import { flushReports, limiterOf, ManualClock, uniqueIp, useClock } from "./rate-limit.support";
+import { flushReports, limiterOf, ManualClock, uniqueColo, uniqueIp, useClock } from "./rate-limit.support";
 
 const API: ConsumeRequest = { zone: "api", cost: 1, ratePerS: 20, burst: 40 };
 const STRICT: ConsumeRequest = { zone: "strict", cost: 1, ratePerS: 5, burst: 10 };
 
-const used: DurableObjectStub<RateLimiter>[] = [];
+const used: ClientLimiter[] = [];
+/** A fresh client at a location of its own, so its shard's counters are this test's alone. */
 function freshLimiter() {
-  const stub = limiterOf(uniqueIp());
+  const stub = limiterOf(uniqueIp(), uniqueColo());
   used.push(stub);
   return stub;
 }
@@ -19,7 +20,7 @@ afterEach(async () => {
   await flushReports(...used.splice(0));
 });
 
-async function consumeTimes(stub: DurableObjectStub<RateLimiter>, request: ConsumeRequest, n: number) {
+async function consumeTimes(stub: ClientLimiter, request: ConsumeRequest, n: number) {
   const results = [];
   for (let i = 0; i < n; i++) results.push(await stub.consume(request));
   return results;
@@ -75,8 +76,8 @@ describe("RateLimiter RPC", () => {
     [{ ...API, burst: 2.5 }, /burst/],
     [null, /object/],
   ])("rejects the invalid input %j", async (input, message) => {
-    await runInDurableObject(freshLimiter(), (instance: RateLimiter) => {
-      expect(() => instance.consume(input as ConsumeRequest)).toThrow(message);
+    await runInDurableObject(freshLimiter().shard, (instance: RateLimiter) => {
+      expect(() => instance.consume("10.0.0.1", input as ConsumeRequest)).toThrow(message);
     });
   });
 
@@ -84,9 +85,9 @@ describe("RateLimiter RPC", () => {
     const stub = freshLimiter();
     await useClock(stub, new ManualClock());
     await consumeTimes(stub, API, 30);
-    const stored = await runInDurableObject(stub, (_instance, state) => [...state.storage.kv.list()]);
+    const stored = await runInDurableObject(stub.shard, (_instance, state) => [...state.storage.kv.list()]);
     expect(stored).toEqual([]);
-    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
+    expect(await runInDurableObject(stub.shard, (_instance, state) => state.storage.getAlarm())).toBeNull();
   });
 
   it("counts rejections per zone and reports them to the stats instance from its alarm", async () => {
@@ -95,13 +96,16 @@ describe("RateLimiter RPC", () => {
     await consumeTimes(stub, API, 43);
     await consumeTimes(stub, STRICT, 12);
     expect(await stub.stats()).toEqual({
-      scope: "client",
+      scope: "shard",
       allowed: { api: 40, strict: 10 },
       rejected: { api: 3, strict: 2 },
       unreported: { api: 3, strict: 2 },
+      buckets: { held: 2, evicted: 0, evictedBeforeFull: 0 },
     });
     // One alarm for the whole batch, and nothing reported before it fires.
-    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).not.toBeNull();
+    expect(
+      await runInDurableObject(stub.shard, (_instance, state) => state.storage.getAlarm()),
+    ).not.toBeNull();
 
     const before = await rateLimitRejections(env);
     await flushReports(stub);
@@ -115,13 +119,13 @@ describe("RateLimiter RPC", () => {
   });
 
   it("accepts reports only on the stats instance, and only valid ones", async () => {
-    await runInDurableObject(freshLimiter(), (instance: RateLimiter) => {
+    await runInDurableObject(freshLimiter().shard, (instance: RateLimiter) => {
       expect(() => instance.record({ api: 1, strict: 0 })).toThrow(/only the stats instance/);
     });
     await runInDurableObject(statsLimiter(env), (instance: RateLimiter) => {
       expect(() => instance.record({ api: -1, strict: 0 })).toThrow(/non-negative/);
       expect(() => instance.record({ api: 1, strict: 0, admin: 5 } as never)).toThrow(/unknown zone/);
-      expect(() => instance.consume(API)).toThrow(/not a client/);
+      expect(() => instance.consume("10.0.0.1", API)).toThrow(/not a shard/);
     });
   });
 });

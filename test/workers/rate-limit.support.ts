@@ -7,7 +7,7 @@ import {
 } from "cloudflare:test";
 import type { RateLimiter } from "../../durable-objects/rate-limiter";
 import { createApp } from "../../src/app";
-import { limiterFor } from "../../src/rate-limit/binding";
+import { type ClientLimiter, limiterFor } from "../../src/rate-limit/binding";
 import { clientKey } from "../../src/rate-limit/client-ip";
 
 export const ORIGIN = "http://127.0.0.1:8787";
@@ -21,9 +21,16 @@ export function uniqueIp(): string {
   return `10.${fileOctet}.${Math.floor(sequence / 250)}.${1 + (sequence % 250)}`;
 }
 
-/** The limiter instance the app uses for `ip`. */
-export function limiterOf(ip: string): DurableObjectStub<RateLimiter> {
-  return limiterFor(env, clientKey(new Headers({ "CF-Connecting-IP": ip }), "CF-Connecting-IP"));
+/** The limiter the app uses for `ip` at location `colo` (requests built in a test carry no `cf`: none). */
+export function limiterOf(ip: string, colo?: string): ClientLimiter {
+  return limiterFor(env, clientKey(new Headers({ "CF-Connecting-IP": ip }), "CF-Connecting-IP"), colo);
+}
+
+let coloSequence = 0;
+/** A location no other test uses: its shards are fresh objects, whatever the clock or bound a test sets in them. */
+export function uniqueColo(): string {
+  coloSequence += 1;
+  return `T${fileOctet}X${coloSequence}`.slice(0, 8);
 }
 
 /** A clock the test moves by hand; installed in a limiter instance with `useClock`. */
@@ -34,15 +41,24 @@ export class ManualClock {
   }
 }
 
-export async function useClock(stub: DurableObjectStub<RateLimiter>, clock: ManualClock): Promise<void> {
-  await runInDurableObject(stub, (instance: RateLimiter) => {
+/** Installs `clock` in the limiter's shard (every client of that shard); `flushReports` puts the wall clock back. */
+export async function useClock(limiter: ClientLimiter, clock: ManualClock): Promise<void> {
+  await runInDurableObject(limiter.shard, (instance: RateLimiter) => {
     instance.clock = () => clock.nowMs;
   });
 }
 
-/** Runs the pending report alarm of each stub (alarms outlive a test otherwise). */
-export async function flushReports(...stubs: DurableObjectStub<RateLimiter>[]): Promise<void> {
-  for (const stub of stubs) await runDurableObjectAlarm(stub);
+/**
+ * Runs the pending report alarm of each limiter's shard (alarms outlive a test otherwise) and
+ * gives the shard back its wall clock: shards are shared by many clients, and by later tests.
+ */
+export async function flushReports(...limiters: ClientLimiter[]): Promise<void> {
+  for (const { shard } of limiters) {
+    await runDurableObjectAlarm(shard);
+    await runInDurableObject(shard, (instance: RateLimiter) => {
+      instance.clock = () => Date.now();
+    });
+  }
 }
 
 /** A `fetch` into a fresh app whose env is the test env with `overrides` (rates, failure mode, bindings). */

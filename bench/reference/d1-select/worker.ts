@@ -6,9 +6,13 @@ interface Env {
 
 export default {
   async fetch(_req, env) {
-    const { results } = await env.DB.prepare(
+    const { results, meta } = await env.DB.prepare(
       "SELECT id, owner_id, name, description, personality, scenario, greeting, system_prompt, example_dialogue, tags, avatar_url, is_public, chat_count, created_at, updated_at FROM characters WHERE is_public = 1 ORDER BY created_at DESC, id DESC LIMIT 21",
     ).all();
-    return Response.json({ items: results.slice(0, 20) });
+    // Rows read and written, for the cost model (docs/cost.md): D1 bills by these.
+    return Response.json(
+      { items: results.slice(0, 20) },
+      { headers: { "X-Rows-Read": String(meta.rows_read), "X-Rows-Written": String(meta.rows_written) } },
+    );
   },
 } satisfies ExportedHandler<Env>;

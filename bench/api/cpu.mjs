@@ -1,0 +1,280 @@
+// CPU time per request in the worker process (workerd), not through wrangler dev's proxy,
+// per route, next to a bare worker's; and a CPU profile of the service's isolate.
+// Each target is the bundle `wrangler deploy` would upload, run by Miniflare directly
+// (bench/ws/miniflare-server.mjs); clients talk to workerd's own socket. CPU is read from
+// /proc for the workerd process alone (utime + stime), before and after a fixed number of
+// requests, so the figure is CPU, not wall time, and holds up on a busy machine better
+// than throughput does. The profile comes from workerd's V8 inspector (Profiler domain,
+// 100 µs sampling) while the route is loaded; it covers JavaScript in the isolate, and
+// "(program)"/"(idle)"/"(garbage collector)" are V8's own buckets.
+//   node bench/api/cpu.mjs [--requests 4000] [--addresses 4096] [--before DIR] [--out FILE]
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import WebSocket from "ws";
+import { freePort } from "../../scripts/lib/postgres.mjs";
+import { machine, root, startProcess } from "../lib/harness.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: "string", default: "4000" },
+    addresses: { type: "string", default: "4096" },
+    hot: { type: "string", default: "100" },
+    before: { type: "string" },
+    out: { type: "string", default: path.join(root, "bench/api/CPU.md") },
+    "profile-s": { type: "string", default: "8" },
+  },
+});
+const REQUESTS = Number(args.requests);
+const SPREADS = [
+  { id: "many", addresses: Number(args.addresses) },
+  { id: "hot", addresses: Number(args.hot) },
+];
+const CONNECTIONS = 10;
+/** Routes per reference target; the services get popular and the list. */
+const ROUTES = { hello: ["/"], d1: ["/"], "hello-log": ["/log", "/log-metric"] };
+const procs = [];
+const ticksPerS = 100; // CLK_TCK on Linux
+
+/** Starts one target under Miniflare (a checkout's own miniflare-server.mjs), returns its URL and workerd pid. */
+async function startTarget(label, { checkout = root, config, vars = [], inspectorPort } = {}) {
+  const persist = path.join(os.tmpdir(), `bench-cpu-${process.pid}-${label}`);
+  const proc = startProcess(
+    [
+      path.join(checkout, "bench/ws/miniflare-server.mjs"),
+      "--port",
+      String(await freePort()),
+      "--persist",
+      persist,
+      "--config",
+      config,
+      ...vars.flatMap((v) => ["--var", v]),
+      ...(inspectorPort ? ["--inspector-port", String(inspectorPort)] : []),
+    ],
+    { cwd: checkout },
+  );
+  procs.push(proc);
+  const deadline = Date.now() + 180_000;
+  while (!/READY (\S+)/.test(proc.output())) {
+    if (proc.child.exitCode !== null) throw new Error(`${label} exited:\n${proc.output().slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`${label} did not start:\n${proc.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const url = /READY (\S+)/.exec(proc.output())[1];
+  const pid = workerdPid(proc.child.pid);
+  if (!pid) throw new Error(`${label}: no workerd process in group ${proc.child.pid}`);
+  return { label, url, pid };
+}
+
+function workerdPid(pgid) {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === pgid && comm.startsWith("workerd")) return Number(entry);
+    } catch {}
+  }
+  return null;
+}
+
+function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerS;
+}
+
+function randomAddress(n) {
+  const i = Math.floor(Math.random() * n);
+  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+}
+
+function drive(url, { amount, duration, addresses }) {
+  const { pathname } = new URL(url);
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    ...(amount ? { amount } : { duration }),
+    requests: [
+      {
+        method: "GET",
+        path: pathname,
+        setupRequest: (req) => ({
+          ...req,
+          headers: { ...req.headers, "cf-connecting-ip": randomAddress(addresses) },
+        }),
+      },
+    ],
+  });
+}
+
+/** workerd CPU ms per request over `REQUESTS` requests (after a warm-up of a quarter of that). */
+async function cpuPerRequest(target, route, addresses) {
+  const url = `${target.url}${route}`;
+  await drive(url, { amount: Math.ceil(REQUESTS / 4), addresses });
+  const before = cpuMs(target.pid);
+  const r = await drive(url, { amount: REQUESTS, addresses });
+  const used = cpuMs(target.pid) - before;
+  return { ms: used / r.requests.total, non2xx: r.non2xx + r.errors, rps: r.requests.average };
+}
+
+/** A V8 CPU profile of the isolate while `url` is loaded; self time per function, top `n`. */
+async function profile(inspectorPort, url, addresses, n = 18) {
+  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
+  const target = targets.find((t) => !/-internal|__/.test(t.title ?? "")) ?? targets[0];
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  let nextId = 0;
+  const pending = new Map();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(String(data));
+    if (msg.id !== undefined && pending.has(msg.id)) {
+      pending.get(msg.id)(msg);
+      pending.delete(msg.id);
+    }
+  });
+  const send = (method, params = {}) =>
+    new Promise((resolve) => {
+      const id = ++nextId;
+      pending.set(id, resolve);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  await send("Profiler.enable");
+  await send("Profiler.setSamplingInterval", { interval: 100 });
+  await send("Profiler.start");
+  const loaded = await drive(url, { duration: Number(args["profile-s"]), addresses });
+  const { result } = await send("Profiler.stop");
+  ws.close();
+  const { nodes, samples, timeDeltas } = result.profile;
+  const byId = new Map(nodes.map((node) => [node.id, node]));
+  const selfUs = new Map();
+  let total = 0;
+  samples.forEach((id, i) => {
+    const node = byId.get(id);
+    const f = node.callFrame;
+    const where = f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}` : "";
+    const key = `${f.functionName || "(anonymous)"} ${where}`.trim();
+    const dt = timeDeltas[i] ?? 0;
+    selfUs.set(key, (selfUs.get(key) ?? 0) + dt);
+    total += dt;
+  });
+  const busy = total - (selfUs.get("(idle)") ?? 0);
+  const top = [...selfUs.entries()]
+    .filter(([k]) => k !== "(idle)")
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n);
+  return {
+    busyMs: busy / 1000,
+    requests: loaded.requests.total,
+    top: top.map(([k, us]) => ({ fn: k, share: us / busy })),
+  };
+}
+
+async function main() {
+  const serviceVars = ["RATE_API_PER_S=1000000", "RATE_API_BURST=1000000"];
+  const inspectorPort = await freePort();
+  const targets = [];
+  targets.push(await startTarget("hello", { config: "bench/reference/hello/wrangler.toml" }));
+  targets.push(await startTarget("d1", { config: "bench/reference/d1-select/wrangler.toml" }));
+  targets.push(await startTarget("hello-log", { config: "bench/reference/hello-log/wrangler.toml" }));
+  if (args.before) {
+    targets.push(
+      await startTarget("before", {
+        checkout: path.resolve(args.before),
+        config: "wrangler.toml",
+        vars: serviceVars,
+      }),
+    );
+  }
+  targets.push(await startTarget("after", { config: "wrangler.toml", vars: serviceVars, inspectorPort }));
+  const load = os.loadavg()[0];
+
+  const rows = [];
+  for (const spread of SPREADS) {
+    for (const t of targets) {
+      const routes = ROUTES[t.label] ?? ["/api/v1/characters/popular", "/api/v1/characters"];
+      for (const route of routes) {
+        const r = await cpuPerRequest(t, route, spread.addresses);
+        rows.push({ spread: spread.id, target: t.label, route, ...r });
+        console.log(`${spread.id} ${t.label} ${route}: ${r.ms.toFixed(3)} CPU ms/req (non-2xx ${r.non2xx})`);
+      }
+    }
+  }
+  const after = targets.find((t) => t.label === "after");
+  const profiles = [];
+  for (const route of ["/api/v1/characters/popular", "/api/v1/characters"]) {
+    profiles.push({ route, ...(await profile(inspectorPort, `${after.url}${route}`, SPREADS[0].addresses)) });
+  }
+  const rowsRead = (await fetch(targets.find((t) => t.label === "d1").url)).headers.get("X-Rows-Read");
+  writeFileSync(args.out, render(rows, profiles, load, rowsRead));
+  console.log(`wrote ${path.relative(root, args.out)}`);
+}
+
+function render(rows, profiles, load, rowsRead) {
+  const ref = (spread, label) => rows.find((r) => r.spread === spread && r.target === label);
+  const lines = rows.map((r) => {
+    const bare =
+      r.target === "hello-log"
+        ? ref(r.spread, "hello")
+        : r.route === "/"
+          ? null
+          : r.route.endsWith("popular")
+            ? ref(r.spread, "hello")
+            : ref(r.spread, "d1");
+    return `| ${r.spread} | ${r.target} | \`${r.route}\` | ${r.ms.toFixed(3)} | ${bare ? `${(r.ms / bare.ms).toFixed(2)}x ${bare.target}` : "-"} | ${r.non2xx} |`;
+  });
+  const prof = profiles.map(
+    (
+      p,
+    ) => `### \`${p.route}\` (after), ${p.busyMs.toFixed(0)} ms of isolate CPU sampled over ${p.requests} requests: ${(p.busyMs / p.requests).toFixed(3)} ms per request (the Worker and, locally, the limiter object's JavaScript)
+
+| function (file:line of the bundle) | share of busy samples |
+|---|---:|
+${p.top.map((t) => `| \`${t.fn.replace(/\|/g, "\\|")}\` | ${(t.share * 100).toFixed(1)} % |`).join("\n")}
+`,
+  );
+  return `# CPU per request in the worker process
+
+Generated by \`node bench/api/cpu.mjs --requests ${REQUESTS} --addresses ${SPREADS[0].addresses} --hot ${SPREADS[1].addresses}${args.before ? ` --before ${args.before}` : ""}\` on ${new Date().toISOString()}.
+Machine: ${machine()}; load average (1 min) at the start: ${load.toFixed(1)}.
+
+Each target is the bundle \`wrangler deploy\` would upload, run by Miniflare/workerd directly (no \`wrangler dev\`
+proxy): the bare hello-world worker, the bare D1 worker, and the service (before / after). ${REQUESTS} requests
+per row at ${CONNECTIONS} connections after a warm-up of ${Math.ceil(REQUESTS / 4)}, every request from a random one of
+${SPREADS.map((s) => `${s.addresses} ("${s.id}")`).join(" or ")} addresses. CPU is the workerd process's own
+utime + stime from /proc over the row, divided by the requests: it includes workerd's HTTP handling and,
+locally, the rate limiter's Durable Object and D1 (which run in the same process); on the edge the Worker is
+billed only for its own isolate's CPU, so these figures are an upper bound of the billed CPU.
+
+| spread | target | route | workerd CPU ms / request | vs bare | non-2xx |
+|---|---|---|---:|---:|---:|
+${lines.join("\n")}
+
+\`hello-log\` is the bare worker plus exactly the request log's work (\`/log\`: the JSON line through \`console.log\`;
+\`/log-metric\`: also its Analytics Engine data point), so its difference from \`hello\` is what logging costs here.
+The list's D1 query (the bare D1 worker runs the same SELECT) reads **${rowsRead}** rows per request (\`meta.rows_read\`).
+
+## Where the time goes: V8 CPU profile of the service's isolate
+
+Taken through workerd's inspector (\`Profiler\` domain, 100 µs sampling) while autocannon loads the route for
+${args["profile-s"]} s at ${CONNECTIONS} connections (${SPREADS[0].addresses} addresses). Self time per function; the file is the
+bundle wrangler built (line numbers of \`index.js\`).
+
+${prof.join("\n")}
+`;
+}
+
+main()
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const p of procs) p.stop();
+  });

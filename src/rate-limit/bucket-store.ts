@@ -1,0 +1,57 @@
+import { type Bucket, type BucketRule, type TakeResult, take } from "./token-bucket";
+
+/** A bucket and the moment it will be full again (from then on it equals a missing bucket). */
+interface Entry extends Bucket {
+  fullAtMs: number;
+}
+
+/**
+ * The token buckets of many clients in one shard, least recently used first, at most
+ * `maxBuckets` of them. A client's bucket per zone is one entry (`zone` + key).
+ *
+ * Eviction drops the least recently used entry. A dropped bucket restarts full, exactly as
+ * a bucket did when its per-client object was evicted: the client gains at most one extra
+ * burst per eviction, and nothing at all when the dropped bucket had refilled already
+ * (`fullAtMs` passed), which is the normal case: with 20 000 entries per shard, the least
+ * recently used one has been idle far longer than a refill (2 s for `api`, 2 s for `strict`)
+ * unless more than 20 000 clients of one shard were active within that refill time.
+ * `evictedBeforeFull` counts the evictions that did cost an extra (partial) burst.
+ */
+export class BucketStore {
+  private readonly entries = new Map<string, Entry>();
+  evicted = 0;
+  evictedBeforeFull = 0;
+
+  constructor(public maxBuckets: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  take(zone: string, key: string, rule: BucketRule, cost: number, nowMs: number): TakeResult {
+    const id = `${zone}\n${key}`;
+    const previous = this.entries.get(id);
+    const { bucket, result } = take(previous, rule, cost, nowMs);
+    // Delete and re-insert: a Map iterates in insertion order, so the first entry is the LRU one.
+    if (previous) this.entries.delete(id);
+    const fullAtMs = bucket.updatedMs + ((rule.burst - bucket.tokens) / rule.ratePerS) * 1000;
+    this.entries.set(id, { tokens: bucket.tokens, updatedMs: bucket.updatedMs, fullAtMs });
+    this.evictBeyondBound(nowMs);
+    return result;
+  }
+
+  /** Whether a client's bucket of `zone` is held (tests). */
+  has(zone: string, key: string): boolean {
+    return this.entries.has(`${zone}\n${key}`);
+  }
+
+  private evictBeyondBound(nowMs: number): void {
+    while (this.entries.size > this.maxBuckets) {
+      const oldest = this.entries.entries().next().value;
+      if (!oldest) return;
+      this.entries.delete(oldest[0]);
+      this.evicted += 1;
+      if (oldest[1].fullAtMs > nowMs) this.evictedBeforeFull += 1;
+    }
+  }
+}
