@@ -15,6 +15,9 @@ export default defineConfig({
     // A passing test's logs (the Worker's JSON lines included: the pool routes workerd's
     // console through vitest) are dropped; a failing test prints its own.
     silent: "passed-only",
+    // Many tests drive real servers (workerd, PostgreSQL, the emulator) over sockets; on a
+    // loaded 2-core machine 5 s is too tight. A hung test still fails: this is a bound, not a timing.
+    testTimeout: 30_000,
     globalSetup: ["./test/setup/global-setup.ts"],
     projects: [
       {
