@@ -289,7 +289,10 @@ describe.each(backends)("accounts over HTTP on $name", ({ fetch, repo: openRepo 
       const guest = await guestOn(fetch);
       await addPasskey(fetch, guest);
       const character = await (
-        await fetch("/characters", send(guest.token, { name: "Doomed", greeting: "Farewell", tags: ["gone"] }))
+        await fetch(
+          "/characters",
+          send(guest.token, { name: "Doomed", greeting: "Farewell", tags: ["gone"] }),
+        )
       ).json<{ id: string }>();
       expect((await fetch("/chats", send(guest.token, { character_id: character.id }))).status).toBe(201);
       await fetch("/auth/passkeys/register/options", send(guest.token)); // a challenge left waiting
