@@ -77,8 +77,9 @@ export class RateLimiter extends DurableObject<Env> {
     if (!this.isGlobal) throw new Error("record: only the stats instance accepts reports");
     const counts = parseZoneCounts(batch);
     const totals = this.totals();
-    for (const zone of ZONES) totals[zone] += counts[zone];
-    this.ctx.storage.kv.put<ZoneCounts>(TOTALS_KEY, totals);
+    const sum = emptyCounts();
+    for (const zone of ZONES) sum[zone] = (totals[zone] ?? 0) + counts[zone];
+    this.ctx.storage.kv.put<ZoneCounts>(TOTALS_KEY, sum);
   }
 
   /** Reports the rejections counted since the last report to the stats instance. */

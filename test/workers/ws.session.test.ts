@@ -98,14 +98,17 @@ describe("hibernation", () => {
     socket.close();
   });
 
-  it("keeps each socket's user and connect time in its attachment, and no alarm or timer when idle", async () => {
+  it("keeps each socket's user, session and connect time in its attachment, and no alarm or timer when idle", async () => {
     const user = await newUser();
     const socket = await openSocket(user);
     const seen = await runInDurableObject(sessionOf(user), async (_instance: UserSession, state) => ({
       attachments: state.getWebSockets().map((ws) => ws.deserializeAttachment()),
       alarm: await state.storage.getAlarm(),
     }));
-    expect(seen.attachments).toEqual([{ user_id: user.user.id, connected_at: expect.any(String) }]);
+    // `sid`: the session of the token that opened it, so logout can close it (accounts.sockets.test.ts).
+    expect(seen.attachments).toEqual([
+      { user_id: user.user.id, connected_at: expect.any(String), sid: expect.stringMatching(/^ses_/) },
+    ]);
     expect(seen.alarm).toBeNull();
     socket.close();
   });
