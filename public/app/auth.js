@@ -168,7 +168,9 @@ export async function addPasskey(name = deviceName()) {
     method: "POST",
     body: { response: credentialToJSON(credential), name },
   });
-  if (result?.user) storeUser(result.user);
+  // A token from before sessions existed gets a refreshable session along with the passkey.
+  if (result?.token) storeSession(result);
+  else if (result?.user) storeUser(result.user);
   return result;
 }
 
