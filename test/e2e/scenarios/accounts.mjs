@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { DESKTOP, openPage, PHONE } from "../lib/browser.mjs";
-import { completeReplies, ready, shot, storedToken, TOKEN_KEY, waitForReply } from "../lib/page-helpers.mjs";
+import {
+  completeReplies,
+  ready,
+  settle,
+  storedToken,
+  TOKEN_KEY,
+  waitForReply,
+} from "../lib/page-helpers.mjs";
 
 export const PASSKEY_ROUND_TRIP =
   "accounts: a guest adds a passkey, clears storage, signs back in and finds their chats";
@@ -141,7 +149,7 @@ export function accountScenarios(t, ctx) {
       );
       await page.waitForSelector("[data-testid='session-list'][aria-busy='false']");
       await page.waitForSelector("[data-testid='passkey-list'][aria-busy='false']");
-      await shot(page, ctx.shotsDir, "settings-desktop");
+      await fullShot(page, ctx.shotsDir, "settings-desktop");
 
       // On a phone (a context of its own with this access token; no refresh token, so it never
       // rotates the one this page holds).
@@ -158,7 +166,7 @@ export function accountScenarios(t, ctx) {
           () => document.documentElement.scrollWidth - window.innerWidth,
         );
         assert.ok(overflow <= 0, `the settings page scrolls sideways by ${overflow} px on a phone`);
-        await shot(phone.page, ctx.shotsDir, "settings-phone");
+        await fullShot(phone.page, ctx.shotsDir, "settings-phone");
       } finally {
         await phone.context.close();
       }
@@ -310,6 +318,12 @@ export function accountScenarios(t, ctx) {
       await context.close();
     }
   });
+}
+
+/** The whole settings page, not only the viewport: its sessions and passkeys are below the fold. */
+async function fullShot(page, dir, name) {
+  await settle(page).catch(() => {});
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
 }
 
 /** The stored session of `page`. */
