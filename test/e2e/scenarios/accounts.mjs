@@ -199,6 +199,23 @@ export function accountScenarios(t, ctx) {
       const text = lines.join("\n");
       for (const id of state.chatIds) assert.ok(text.includes(id), `the export should contain chat ${id}`);
 
+      // The session is revoked elsewhere: the refresh is refused and the account is signed out
+      // here, with the way back in.
+      assert.equal((await api(page, "/api/v1/auth/logout", undefined, "POST")).status, 204);
+      await page.evaluate((key) => localStorage.setItem(key, "revoked-token"), TOKEN_KEY);
+      await page.click("[data-testid='nav-chats']");
+      await page.waitForSelector("[data-testid='signed-out']");
+      assert.match(await page.textContent("[data-testid='signed-out']"), /session has ended/);
+      await page.reload();
+      await page.waitForSelector("body[data-session='signed-out'] [data-testid='signed-out']");
+      await page.click("[data-testid='passkey-sign-in']");
+      await page.waitForURL(/\/chats$/);
+      await ready(page);
+      await page.waitForSelector("[data-testid='toast']:has-text('Signed in')");
+      await page.waitForSelector(`[data-testid='chat-item'][data-chat-id='${state.chatIds[0]}']`);
+      await page.goto("/settings");
+      await ready(page);
+
       // Delete everything, after a confirmation.
       const oldToken = await storedToken(page);
       await page.click("[data-testid='delete-data']");
