@@ -52,6 +52,8 @@ export default defineConfig({
                   RATE_API_BURST: "10000",
                   RATE_STRICT_PER_S: "10000",
                   RATE_STRICT_BURST: "10000",
+                  // Zone `identity` (sign-ins) too; accounts.http.test.ts checks its 429 with its own rate.
+                  GUEST_PER_IP_PER_HOUR: "10000",
                   // The emulator's GPU time is 200 ms: poll /status every 1-2 s, not 2-30 s.
                   GENERATION_POLL_INITIAL_S: "1",
                   GENERATION_POLL_MAX_S: "2",

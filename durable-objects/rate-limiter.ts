@@ -12,7 +12,7 @@ import {
   type ZoneCounts,
 } from "../src/rate-limit/protocol";
 import { type Bucket, take } from "../src/rate-limit/token-bucket";
-import type { Zone } from "../src/rate-limit/zones";
+import { ZONES, type Zone } from "../src/rate-limit/zones";
 
 /**
  * Rejections wait this long before they are reported to the global instance: one report per
@@ -68,10 +68,9 @@ export class RateLimiter extends DurableObject<Env> {
     if (!this.isGlobal) throw new Error("record: only the stats instance accepts reports");
     const counts = parseZoneCounts(batch);
     const totals = this.totals();
-    this.ctx.storage.kv.put<ZoneCounts>(TOTALS_KEY, {
-      api: totals.api + counts.api,
-      strict: totals.strict + counts.strict,
-    });
+    const sum = emptyCounts();
+    for (const zone of ZONES) sum[zone] = (totals[zone] ?? 0) + counts[zone];
+    this.ctx.storage.kv.put<ZoneCounts>(TOTALS_KEY, sum);
   }
 
   /** Reports the rejections counted since the last report to the stats instance. */

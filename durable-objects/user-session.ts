@@ -10,7 +10,7 @@ import type { ServerEvent } from "../src/realtime/events";
 import { type ChatSendFrame, parseClientFrame } from "../src/realtime/frames";
 import { InvalidFrameCounter } from "../src/realtime/invalid-frames";
 import { publishedFrame } from "../src/realtime/published-event";
-import { SESSION_USER_HEADER } from "../src/realtime/session-connect";
+import { SESSION_ID_HEADER, SESSION_USER_HEADER } from "../src/realtime/session-connect";
 import { readAttachment, type SocketAttachment } from "../src/realtime/socket-attachment";
 import { chatTurnRule, TurnLimiter } from "../src/realtime/turn-limiter";
 
@@ -76,7 +76,12 @@ export class UserSession extends DurableObject<Env> {
     }
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
-    const attachment: SocketAttachment = { user_id: userId, connected_at: new Date().toISOString() };
+    const sid = request.headers.get(SESSION_ID_HEADER);
+    const attachment: SocketAttachment = {
+      user_id: userId,
+      connected_at: new Date().toISOString(),
+      ...(sid ? { sid } : {}),
+    };
     server.serializeAttachment(attachment);
     this.ctx.waitUntil(reportOpenSockets(this.env, userId, "connect", this.openCount()));
     return new Response(null, { status: 101, webSocket: client });
@@ -93,6 +98,34 @@ export class UserSession extends DurableObject<Env> {
   /** Open sockets of this user (the nightly socket-count reconciliation asks). */
   openSockets(): number {
     return this.openCount();
+  }
+
+  /**
+   * Logout or revocation of one session (RPC): closes the sockets that session's tokens
+   * opened (1008, policy). Resolves to how many were closed.
+   */
+  closeSession(sid: string): number {
+    return this.closeWhere((attachment) => attachment?.sid === sid, "The session has ended.");
+  }
+
+  /** The user was deleted (RPC): closes every socket. */
+  closeAll(): number {
+    return this.closeWhere(() => true, "The user was deleted.");
+  }
+
+  private closeWhere(match: (attachment: SocketAttachment | null) => boolean, reason: string): number {
+    let closed = 0;
+    for (const socket of this.ctx.getWebSockets()) {
+      if (!match(readAttachment(socket))) continue;
+      try {
+        socket.close(1008, reason);
+        closed += 1;
+      } catch {
+        // Already closed.
+      }
+      this.reportClosed(socket);
+    }
+    return closed;
   }
 
   /** The chat is gone: stop its reply, if one is streaming, without storing it, and forget it. */

@@ -22,6 +22,8 @@ import { createGeneration } from "./routes/generations/create";
 import { readGenerations } from "./routes/generations/read";
 import { guest } from "./routes/identity/guest";
 import { me } from "./routes/identity/me";
+import { passkeys } from "./routes/identity/passkeys";
+import { sessions } from "./routes/identity/sessions";
 import { images } from "./routes/images";
 import { health } from "./routes/system/health";
 import { openapi } from "./routes/system/openapi";
@@ -68,6 +70,8 @@ export function createApp() {
     .route("/", openapi(app))
     .route("/", guest)
     .route("/", me)
+    .route("/", sessions)
+    .route("/", passkeys)
     .route("/", popularCharacters)
     .route("/", characterCards)
     .route("/", readCharacters)

@@ -6,6 +6,8 @@ import type { ImageStore } from "./storage/image-store";
 
 export interface AuthUser {
   id: string;
+  /** The session the access token was issued for; null for a legacy guest token (no `sid`). */
+  sid?: string | null;
 }
 
 /**

@@ -6,7 +6,7 @@
  * CREATE TABLE passkeys (
  *   id             TEXT PRIMARY KEY,            -- "pk_…", the public id of API.md
  *   user_id        TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
- *   credential_id  TEXT NOT NULL UNIQUE,        -- base64url, as authenticators return it
+ *   credential_id  TEXT NOT NULL,               -- base64url, as authenticators return it (indexed)
  *   public_key     TEXT NOT NULL,               -- COSE public key, base64url
  *   counter        INTEGER NOT NULL,            -- BIGINT on PostgreSQL (0..2^32-1)
  *   transports     TEXT,                        -- JSON array, e.g. ["internal","hybrid"]
@@ -20,7 +20,7 @@
  * CREATE INDEX passkeys_user_idx ON passkeys (user_id, created_at DESC);
  *
  * -- insert (false when the credential is already registered)
- * INSERT INTO passkeys (…) VALUES (…) ON CONFLICT (credential_id) DO NOTHING RETURNING id;
+ * INSERT INTO passkeys (…) SELECT … WHERE NOT EXISTS (SELECT 1 FROM passkeys WHERE credential_id = :cid) RETURNING id;
  * -- findByCredentialId
  * SELECT * FROM passkeys WHERE credential_id = ?1;
  * -- recordUse: compare-and-set on the counter, so two logins that verified against the

@@ -7,7 +7,7 @@
  * CREATE TABLE sessions (
  *   id            TEXT PRIMARY KEY,              -- "ses_…", the access token's `sid`
  *   user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
- *   refresh_hash  TEXT NOT NULL UNIQUE,          -- SHA-256 hex of the one live refresh token
+ *   refresh_hash  TEXT NOT NULL,                 -- SHA-256 of a 256-bit random token (indexed; no collision)
  *   user_agent    TEXT,                          -- at most 256 chars
  *   created_at    TEXT NOT NULL,
  *   last_used_at  TEXT NOT NULL,                 -- sign-in or last refresh

@@ -26,11 +26,16 @@ function fromRow(row: PasskeyRow): PasskeyRecord {
 export function sqlPasskeyStore(db: SqlClient): PasskeyStore {
   return {
     async insert(p) {
-      const rows =
-        await db.all(sql`INSERT INTO passkeys (${COLUMNS}) VALUES (${p.id}, ${p.user_id}, ${p.credential_id},
-        ${p.public_key}, ${p.counter}, ${p.transports === null ? null : JSON.stringify(p.transports)}, ${p.device_type},
-        ${p.backed_up ? 1 : 0}, ${p.aaguid}, ${p.name}, ${p.created_at}, ${p.last_used_at})
-        ON CONFLICT (credential_id) DO NOTHING RETURNING id`);
+      // The table indexes credential_id without a UNIQUE constraint, so the refusal of a
+      // credential registered before is this NOT EXISTS (one statement: D1 runs one at a time;
+      // on PostgreSQL two concurrent registrations of one authenticator are a client bug at worst).
+      // In a SELECT list PostgreSQL reads untyped parameters as text: the casts type them.
+      const time = sql.raw(db.dialect === "postgres" ? "TIMESTAMPTZ" : "TEXT");
+      const rows = await db.all(sql`INSERT INTO passkeys (${COLUMNS})
+        SELECT ${p.id}, ${p.user_id}, ${p.credential_id}, ${p.public_key}, CAST(${p.counter} AS INTEGER),
+        ${JSON.stringify(p.transports ?? [])}, ${p.device_type}, CAST(${p.backed_up ? 1 : 0} AS INTEGER),
+        ${p.aaguid}, ${p.name}, CAST(${p.created_at} AS ${time}), CAST(${p.last_used_at} AS ${time})
+        WHERE NOT EXISTS (SELECT 1 FROM passkeys WHERE credential_id = ${p.credential_id}) RETURNING id`);
       return rows.length > 0;
     },
     async findByCredentialId(credentialId) {
@@ -51,13 +56,22 @@ export function sqlPasskeyStore(db: SqlClient): PasskeyStore {
       return rows.map(fromRow);
     },
     async deleteUnlessLast(userId, id) {
-      // One statement: the EXISTS and the DELETE see the same rows (D1 runs one statement at a
-      // time; on PostgreSQL the route should hold the user's row lock, see passkey-store.ts).
-      const deleted = await db.all(sql`DELETE FROM passkeys WHERE id = ${id} AND user_id = ${userId}
-        AND EXISTS (SELECT 1 FROM passkeys WHERE user_id = ${userId} AND id <> ${id}) RETURNING id`);
+      const owned = async () =>
+        (await db.all(sql`SELECT 1 AS one FROM passkeys WHERE id = ${id} AND user_id = ${userId}`)).length >
+        0;
+      const deleteUnlessLast = sql`DELETE FROM passkeys WHERE id = ${id} AND user_id = ${userId}
+        AND EXISTS (SELECT 1 FROM passkeys WHERE user_id = ${userId} AND id <> ${id})`;
+      if (db.dialect === "postgres") {
+        // Under READ COMMITTED two concurrent deletes of an account's last two passkeys could
+        // both pass EXISTS; holding the user's row lock for the transaction serialises them.
+        if (!(await owned())) return "missing";
+        await db.batch([sql`SELECT 1 FROM users WHERE id = ${userId} FOR UPDATE`, deleteUnlessLast]);
+        return (await owned()) ? "last" : "deleted";
+      }
+      // D1 runs one statement at a time: the EXISTS and the DELETE see the same rows.
+      const deleted = await db.all(sql`${deleteUnlessLast} RETURNING id`);
       if (deleted.length > 0) return "deleted";
-      const kept = await db.all(sql`SELECT 1 AS one FROM passkeys WHERE id = ${id} AND user_id = ${userId}`);
-      return kept.length > 0 ? "last" : "missing";
+      return (await owned()) ? "last" : "missing";
     },
   };
 }

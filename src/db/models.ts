@@ -6,6 +6,12 @@ export interface User {
   created_at: string;
 }
 
+/** A user as API.md shows it (Accounts and sessions). */
+export interface UserProfile extends User {
+  kind: "guest" | "account";
+  persona: { name: string; description: string } | null;
+}
+
 export interface Character {
   id: string;
   name: string;

@@ -22,8 +22,11 @@ export type Auth = "user" | "optional" | "admin" | "socket";
 
 /** What a route says about itself beyond createRoute's own fields. */
 export interface RoutePolicy {
-  /** The limiter's zone (API.md, "Rate limits"), or `null` for a route that is never limited. */
-  zone: Zone | null;
+  /**
+   * The limiter's zone (API.md, "Rate limits"), several zones (each takes a token; the
+   * refusing or tighter one's headers are sent), or `null` for a route that is never limited.
+   */
+  zone: Zone | readonly Zone[] | null;
   auth?: Auth;
   /** Largest accepted body in bytes (default 64 KiB). */
   bodyLimit?: number;
@@ -107,7 +110,7 @@ export function defineRoute<const R extends RouteSpec>(spec: R) {
   return createRoute({
     ...config,
     ...(auth && auth !== "optional" ? { security: [{ bearer: [] }] } : {}),
-    ...(zone ? { "x-rate-limit-zone": zone } : {}),
+    ...(zone ? { "x-rate-limit-zone": typeof zone === "string" ? zone : zone.join(",") } : {}),
     responses: {
       ...config.responses,
       default: {

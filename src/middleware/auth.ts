@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { verifyAccessToken } from "../auth/jwt";
+import { verifySessionAccessToken } from "../accounts/access-tokens";
 import { ApiError } from "../errors/api-error";
 import type { AppEnv } from "../types";
 
@@ -13,10 +13,15 @@ export function bearerToken(req: Request): string | null {
   return null;
 }
 
+/**
+ * The token's user and session (`sid`; null for a guest token issued before sessions). A
+ * revoked session's access tokens run out within ACCESS_TOKEN_TTL_S (API.md), so requests do
+ * not look the session up; its sockets are closed at revocation instead.
+ */
 async function authenticate(token: string, secret: string) {
-  const claims = await verifyAccessToken(token, secret, Math.floor(Date.now() / 1000));
+  const claims = await verifySessionAccessToken(token, secret, Math.floor(Date.now() / 1000));
   if (!claims) throw ApiError.unauthorized("The bearer token is invalid or expired.");
-  return { id: claims.sub };
+  return { id: claims.sub, sid: claims.sid };
 }
 
 /** 401 unless the request carries a valid token; sets `c.var.user`. */

@@ -1,3 +1,4 @@
+import { deleteUserWithEverything } from "../accounts/delete-user";
 import type { Config } from "../config";
 import type { Repository } from "../db/repository";
 import type { ImageStore } from "../storage/image-store";
@@ -23,9 +24,6 @@ export interface IdleGuestDeps {
 export async function deleteIdleGuests(deps: IdleGuestDeps, now: Date): Promise<number> {
   const before = new Date(now.getTime() - deps.config.GUEST_RETENTION_DAYS * 86_400_000).toISOString();
   const ids = await deps.repo.users.idleGuests(before, IDLE_GUESTS_PER_RUN);
-  for (const id of ids) {
-    for (const key of await deps.repo.users.imageKeys(id)) await deps.store.delete(key);
-    await deps.repo.users.deleteWithEverything(id);
-  }
+  for (const id of ids) await deleteUserWithEverything(deps.repo, deps.store, id);
   return ids.length;
 }

@@ -1,3 +1,4 @@
+import { sweepAccounts } from "../accounts/sweep";
 import { type Config, loadConfig } from "../config";
 import { openRepository } from "../db/repository";
 import { openImageStore } from "../storage";
@@ -9,7 +10,8 @@ import { reconcileSocketCounts } from "./sockets/reconcile";
 
 /**
  * The 03:00 UTC cron: the database backup, next month's chat-history partition (PostgreSQL),
- * the socket-count reconciliation and the deletion of idle guests. They run side by side; a failure of one does not skip
+ * the socket-count reconciliation, the deletion of idle guests and the accounts sweep (expired
+ * challenges, old sessions). They run side by side; a failure of one does not skip
  * the others, and the cron run fails (so Workers Logs shows it as an error) when any did.
  */
 export async function nightlyMaintenance(
@@ -26,6 +28,7 @@ export async function nightlyMaintenance(
     // Idleness is measured against the clock, not the schedule: a cron replayed for an old
     // or future date must not delete guests who are active now.
     "idle guests": () => deleteIdleGuestsNow(env, config, new Date()),
+    "accounts sweep": () => sweepAccountsNow(env, config, new Date()),
   };
   const names = Object.keys(tasks);
   const results = await Promise.allSettled(Object.values(tasks).map((task) => task()));
@@ -44,6 +47,15 @@ async function deleteIdleGuestsNow(env: Env, config: Config, at: Date): Promise<
   try {
     const deleted = await deleteIdleGuests({ repo, store: openImageStore(env, config), config }, at);
     log.info("idle guests deleted", { deleted });
+  } finally {
+    await repo.sql.close();
+  }
+}
+
+async function sweepAccountsNow(env: Env, config: Config, at: Date): Promise<void> {
+  const repo = openRepository(env, config);
+  try {
+    log.info("accounts swept", await sweepAccounts(repo.sql, at));
   } finally {
     await repo.sql.close();
   }

@@ -19,28 +19,38 @@ import { type Zone, zoneRule } from "./zones";
  * @example
  * rateLimit("strict") // one route's middleware
  */
-export const rateLimit = (zone: Zone) =>
-  createMiddleware<AppEnv>(async (c, next) => {
+export const rateLimit = (zoneOrZones: Zone | readonly Zone[]) => {
+  const zones: readonly Zone[] = typeof zoneOrZones === "string" ? [zoneOrZones] : zoneOrZones;
+  return createMiddleware<AppEnv>(async (c, next) => {
     const config = loadConfig(c.env);
-    let decision: ConsumeResult;
-    try {
-      const limiter = limiterFor(c.env, clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER));
-      decision = await limiter.consume({ zone, cost: 1, ...zoneRule(config, zone) });
-    } catch (error) {
-      limiterUnreachable(c, zone, config.RATE_LIMIT_FAILURE_MODE, error);
-      return next();
+    // Several zones: each takes its token in turn; the first refusal answers, otherwise the
+    // headers are those of the zone with the fewest tokens left (the tighter one).
+    let tightest: { zone: Zone; decision: ConsumeResult } | undefined;
+    for (const zone of zones) {
+      let decision: ConsumeResult;
+      try {
+        const limiter = limiterFor(c.env, clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER));
+        decision = await limiter.consume({ zone, cost: 1, ...zoneRule(config, zone) });
+      } catch (error) {
+        limiterUnreachable(c, zone, config.RATE_LIMIT_FAILURE_MODE, error);
+        continue;
+      }
+      if (!decision.allowed) {
+        c.set("rateLimit", { zone, allowed: false, remaining: decision.remaining });
+        countEvent(c.env, "rate_limited", zone);
+        throw new ApiError(429, "rate_limited", `Too many requests; retry in ${decision.retryAfterS} s.`, {
+          headers: { ...rateLimitHeaders(decision), "Retry-After": String(decision.retryAfterS) },
+        });
+      }
+      if (!tightest || decision.remaining < tightest.decision.remaining) tightest = { zone, decision };
     }
-    c.set("rateLimit", { zone, allowed: decision.allowed, remaining: decision.remaining });
-    const headers = rateLimitHeaders(decision);
-    if (!decision.allowed) {
-      countEvent(c.env, "rate_limited", zone);
-      throw new ApiError(429, "rate_limited", `Too many requests; retry in ${decision.retryAfterS} s.`, {
-        headers: { ...headers, "Retry-After": String(decision.retryAfterS) },
-      });
-    }
+    if (!tightest) return next();
+    c.set("rateLimit", { zone: tightest.zone, allowed: true, remaining: tightest.decision.remaining });
+    const headers = rateLimitHeaders(tightest.decision);
     await next();
     setHeaders(c, headers);
   });
+};
 
 export function rateLimitHeaders(decision: ConsumeResult): Record<string, string> {
   return {

@@ -41,7 +41,7 @@ const MAX_BATCH_COUNT = 1e12;
 export function parseConsumeRequest(input: unknown): ConsumeRequest {
   if (typeof input !== "object" || input === null) throw new TypeError("consume: expected an object");
   const { zone, cost, ratePerS, burst } = input as Record<string, unknown>;
-  if (!isZone(zone)) throw new TypeError("consume: zone must be one of api, strict");
+  if (!isZone(zone)) throw new TypeError(`consume: zone must be one of ${ZONES.join(", ")}`);
   if (typeof ratePerS !== "number" || !(ratePerS > 0 && ratePerS <= MAX_RATE_PER_S)) {
     throw new TypeError("consume: ratePerS must be a number in (0, 1e9]");
   }
@@ -68,7 +68,7 @@ export function parseZoneCounts(input: unknown): ZoneCounts {
 }
 
 export function emptyCounts(): ZoneCounts {
-  return { api: 0, strict: 0 };
+  return { api: 0, strict: 0, identity: 0 };
 }
 
 function isIntegerIn(value: unknown, min: number, max: number): value is number {

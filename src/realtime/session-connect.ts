@@ -5,6 +5,8 @@
  * binding, so no client can send this request to the object directly.
  */
 export const SESSION_USER_HEADER = "X-Session-User-Id";
+/** The session (`sid`) of the token that opened the socket; absent for a legacy guest token. */
+export const SESSION_ID_HEADER = "X-Session-Id";
 
 const CONNECT_URL = "https://user-session.internal/connect";
 
@@ -13,8 +15,10 @@ const CONNECT_URL = "https://user-session.internal/connect";
  * sent (its token, any header of this name) reaches the object.
  *
  * @example
- * return stub.fetch(connectRequest(user.id));
+ * return stub.fetch(connectRequest(user.id, user.sid));
  */
-export function connectRequest(userId: string): Request {
-  return new Request(CONNECT_URL, { headers: { Upgrade: "websocket", [SESSION_USER_HEADER]: userId } });
+export function connectRequest(userId: string, sessionId?: string | null): Request {
+  const headers: Record<string, string> = { Upgrade: "websocket", [SESSION_USER_HEADER]: userId };
+  if (sessionId) headers[SESSION_ID_HEADER] = sessionId;
+  return new Request(CONNECT_URL, { headers });
 }

@@ -4,6 +4,8 @@ import { z } from "zod";
 export const SocketAttachment = z.object({
   user_id: z.string().min(1),
   connected_at: z.string(),
+  /** The session of the token that opened the socket (absent for a legacy guest token), so logout can close it. */
+  sid: z.string().min(1).optional(),
 });
 export type SocketAttachment = z.infer<typeof SocketAttachment>;
 

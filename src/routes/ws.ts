@@ -37,5 +37,5 @@ export const ws = routes().openapi(route, async (c) => {
   const user = userId(c);
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") throw new UpgradeRequired();
   const session = c.env.USER_SESSION.get(c.env.USER_SESSION.idFromName(user));
-  return session.fetch(connectRequest(user));
+  return session.fetch(connectRequest(user, c.var.user?.sid));
 });

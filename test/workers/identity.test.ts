@@ -4,16 +4,21 @@ import { signAccessToken } from "../../src/auth/jwt";
 import { api, bearer, json, newGuest, problem } from "./support/api";
 
 describe("POST /auth/guest", () => {
-  it("creates a user and a token that /me accepts", async () => {
+  it("creates a user and a short-lived token (with a refresh token) that /me accepts", async () => {
     const res = await api("/auth/guest", json({ display_name: "Ada" }));
     expect(res.status).toBe(201);
     const body = await res.json<{
       token: string;
-      user: { id: string; display_name: string };
+      refresh_token: string;
+      user: { id: string; display_name: string; kind: string; persona: unknown };
       expires_at: string;
     }>();
-    expect(body.user.display_name).toBe("Ada");
-    expect(Date.parse(body.expires_at)).toBeGreaterThan(Date.now() + 24 * 3600 * 1000);
+    expect(body.user).toMatchObject({ display_name: "Ada", kind: "guest", persona: null });
+    expect(body.refresh_token).toMatch(/^rt_/);
+    // ACCESS_TOKEN_TTL_S (900 s by default): short-lived, the refresh token renews it.
+    const ttlMs = Date.parse(body.expires_at) - Date.now();
+    expect(ttlMs).toBeGreaterThan(800_000);
+    expect(ttlMs).toBeLessThanOrEqual(900_000);
 
     const me = await api("/me", bearer(body.token));
     expect(me.status).toBe(200);

@@ -96,9 +96,9 @@ describe("RateLimiter RPC", () => {
     await consumeTimes(stub, STRICT, 12);
     expect(await stub.stats()).toEqual({
       scope: "client",
-      allowed: { api: 40, strict: 10 },
-      rejected: { api: 3, strict: 2 },
-      unreported: { api: 3, strict: 2 },
+      allowed: { api: 40, strict: 10, identity: 0 },
+      rejected: { api: 3, strict: 2, identity: 0 },
+      unreported: { api: 3, strict: 2, identity: 0 },
     });
     // One alarm for the whole batch, and nothing reported before it fires.
     expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).not.toBeNull();
@@ -110,17 +110,19 @@ describe("RateLimiter RPC", () => {
       api: 3,
       strict: 2,
     });
-    expect((await stub.stats()).unreported).toEqual({ api: 0, strict: 0 });
+    expect((await stub.stats()).unreported).toEqual({ api: 0, strict: 0, identity: 0 });
     expect((await statsLimiter(env).stats()).scope).toBe("global");
   });
 
   it("accepts reports only on the stats instance, and only valid ones", async () => {
     await runInDurableObject(freshLimiter(), (instance: RateLimiter) => {
-      expect(() => instance.record({ api: 1, strict: 0 })).toThrow(/only the stats instance/);
+      expect(() => instance.record({ api: 1, strict: 0, identity: 0 })).toThrow(/only the stats instance/);
     });
     await runInDurableObject(statsLimiter(env), (instance: RateLimiter) => {
-      expect(() => instance.record({ api: -1, strict: 0 })).toThrow(/non-negative/);
-      expect(() => instance.record({ api: 1, strict: 0, admin: 5 } as never)).toThrow(/unknown zone/);
+      expect(() => instance.record({ api: -1, strict: 0, identity: 0 })).toThrow(/non-negative/);
+      expect(() => instance.record({ api: 1, strict: 0, identity: 0, admin: 5 } as never)).toThrow(
+        /unknown zone/,
+      );
       expect(() => instance.consume(API)).toThrow(/not a client/);
     });
   });
