@@ -166,7 +166,7 @@ export function accountScenarios(t, ctx) {
           () => document.documentElement.scrollWidth - window.innerWidth,
         );
         assert.ok(overflow <= 0, `the settings page scrolls sideways by ${overflow} px on a phone`);
-        await fullShot(phone.page, ctx.shotsDir, "settings-phone");
+        await shot(phone.page, ctx.shotsDir, "settings-phone");
       } finally {
         await phone.context.close();
       }
