@@ -104,7 +104,7 @@ function profileSection(user) {
     field("settings-display-name", "Display name", displayName, "Shown on characters you share."),
     h(
       "fieldset",
-      { class: "fieldset" },
+      { class: "settings__persona" },
       h("legend", { class: "field__label" }, "Persona"),
       h(
         "p",

@@ -6,6 +6,7 @@ import {
   completeReplies,
   ready,
   settle,
+  shot,
   storedToken,
   TOKEN_KEY,
   waitForReply,
