@@ -7,11 +7,11 @@ import { relyingParty } from "../../src/accounts/relying-party";
 import { ORIGIN, passkeyFixture, RP_ID, someUser } from "./support/accounts";
 import { SoftAuthenticator } from "./support/soft-authenticator";
 
-// Storage: in-memory stand-ins until the tables exist (see support/accounts-memory-stores.ts).
+// Storage: the real passkeys and webauthn_challenges tables on D1 (support/accounts.ts).
 
 async function register(
   deps: ReturnType<typeof passkeyFixture>,
-  user: ReturnType<typeof someUser>,
+  user: Awaited<ReturnType<typeof someUser>>,
   name?: string,
 ) {
   const authenticator = await SoftAuthenticator.create();
@@ -39,7 +39,7 @@ describe("relying party", () => {
 describe("passkey registration", () => {
   it("offers options for a discoverable credential with a 5-minute single-use challenge", async () => {
     const deps = passkeyFixture();
-    const user = someUser("Ada");
+    const user = await someUser("Ada");
     const now = new Date("2026-12-02T04:00:00Z");
     const options = await registrationOptions(deps, user, now);
 
@@ -52,7 +52,7 @@ describe("passkey registration", () => {
     });
     expect(options.attestation).toBe("none");
     expect(options.pubKeyCredParams.map((p) => p.alg)).toContain(-7);
-    expect(deps.challenges.rows.get(options.challenge)).toEqual({
+    expect(await deps.challenges.rows.get(options.challenge)).toEqual({
       challenge: options.challenge,
       purpose: "registration",
       user_id: user.id,
@@ -64,7 +64,7 @@ describe("passkey registration", () => {
 
   it("verifies a real attestation and stores the credential", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
+    const user = await someUser();
     const now = new Date("2026-12-02T04:00:00Z");
     const authenticator = await SoftAuthenticator.create();
     const options = await registrationOptions(deps, user, now);
@@ -78,7 +78,7 @@ describe("passkey registration", () => {
       created_at: now.toISOString(),
       last_used_at: null,
     });
-    const stored = deps.passkeys.rows.get(passkey.id);
+    const stored = await deps.passkeys.rows.get(passkey.id);
     expect(stored).toMatchObject({
       user_id: user.id,
       credential_id: authenticator.id,
@@ -88,12 +88,12 @@ describe("passkey registration", () => {
       transports: ["internal", "hybrid"],
     });
     expect(isoBase64URL.toBuffer(stored?.public_key ?? "").length).toBeGreaterThan(64);
-    expect(deps.challenges.rows.size).toBe(0);
+    expect(await deps.challenges.rows.size()).toBe(0);
   });
 
   it("excludes the user's existing passkeys from new options", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
+    const user = await someUser();
     const { authenticator } = await register(deps, user);
     const options = await registrationOptions(deps, user);
     expect(options.excludeCredentials?.map((c) => c.id)).toEqual([authenticator.id]);
@@ -103,7 +103,7 @@ describe("passkey registration", () => {
 describe("passkey login", () => {
   it("signs in with a discoverable credential: no allowCredentials, the user comes from the passkey", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
+    const user = await someUser();
     const { authenticator, passkey } = await register(deps, user);
 
     const now = new Date("2026-12-02T04:10:00Z");
@@ -111,7 +111,7 @@ describe("passkey login", () => {
     expect(options.allowCredentials).toBeUndefined();
     expect(options.rpId).toBe(RP_ID);
     expect(options.userVerification).toBe("preferred");
-    expect(deps.challenges.rows.get(options.challenge)).toMatchObject({
+    expect(await deps.challenges.rows.get(options.challenge)).toMatchObject({
       purpose: "authentication",
       user_id: null,
     });
@@ -120,12 +120,15 @@ describe("passkey login", () => {
     const login = await verifyAuthentication(deps, response, now);
 
     expect(login).toEqual({ user_id: user.id, passkey: { ...passkey, last_used_at: now.toISOString() } });
-    expect(deps.passkeys.rows.get(passkey.id)).toMatchObject({ counter: 1, last_used_at: now.toISOString() });
+    expect(await deps.passkeys.rows.get(passkey.id)).toMatchObject({
+      counter: 1,
+      last_used_at: now.toISOString(),
+    });
   });
 
   it("signs in again and again as the counter moves forward", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
+    const user = await someUser();
     const { authenticator, passkey } = await register(deps, user);
     for (const counter of [1, 2, 7]) {
       const options = await authenticationOptions(deps);
@@ -134,13 +137,13 @@ describe("passkey login", () => {
         await authenticator.login(options, { origin: ORIGIN, counter }),
       );
       expect(login.user_id).toBe(user.id);
-      expect(deps.passkeys.rows.get(passkey.id)?.counter).toBe(counter);
+      expect((await deps.passkeys.rows.get(passkey.id))?.counter).toBe(counter);
     }
   });
 
   it("accepts synced passkeys that keep no counter (always 0)", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
+    const user = await someUser();
     const { authenticator } = await register(deps, user);
     for (let i = 0; i < 2; i++) {
       const options = await authenticationOptions(deps);
@@ -154,7 +157,7 @@ describe("passkey login", () => {
 
   it("signs the same account in from a second device's passkey", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
+    const user = await someUser();
     await register(deps, user, "Phone");
     const { authenticator: laptop } = await register(deps, user, "Laptop");
     const login = await verifyAuthentication(
@@ -169,8 +172,8 @@ describe("passkey login", () => {
 describe("passkey management", () => {
   it("lists the user's passkeys newest first and deletes one of several", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
-    const other = someUser("Bob");
+    const user = await someUser();
+    const other = await someUser("Bob");
     const first = await register(deps, user, "Phone");
     await new Promise((r) => setTimeout(r, 2));
     const second = await register(deps, user, "Laptop");

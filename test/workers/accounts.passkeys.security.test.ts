@@ -6,12 +6,13 @@ import { registrationOptions, verifyRegistration } from "../../src/accounts/pass
 import { expectApiError, ORIGIN, passkeyFixture, RP_ID, someUser } from "./support/accounts";
 import { b64url, SoftAuthenticator } from "./support/soft-authenticator";
 
-// Storage: in-memory stand-ins until the tables exist (see support/accounts-memory-stores.ts).
+// Storage: the real passkeys and webauthn_challenges tables on D1 (support/accounts.ts).
 
 type Fixture = ReturnType<typeof passkeyFixture>;
-type User = ReturnType<typeof someUser>;
+type User = Awaited<ReturnType<typeof someUser>>;
 
-async function registered(deps: Fixture, user: User = someUser()) {
+async function registered(deps: Fixture, given?: User) {
+  const user = given ?? (await someUser());
   const authenticator = await SoftAuthenticator.create();
   const options = await registrationOptions(deps, user);
   const passkey = await verifyRegistration(
@@ -26,30 +27,30 @@ async function registered(deps: Fixture, user: User = someUser()) {
 describe("passkey registration refusals", () => {
   it("refuses an attestation made for another origin (a phishing page) and stores nothing", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
+    const user = await someUser();
     const options = await registrationOptions(deps, user);
     const response = await (await SoftAuthenticator.create()).register(options, {
       origin: "https://art-example.evil",
     });
     await expectApiError(verifyRegistration(deps, user, response, undefined), 401, "unauthorized", /origin/i);
-    expect(deps.passkeys.rows.size).toBe(0);
+    expect(await deps.passkeys.rows.size()).toBe(0);
   });
 
   it("refuses an attestation scoped to another relying party", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
+    const user = await someUser();
     const options = await registrationOptions(deps, user);
     const response = await (await SoftAuthenticator.create()).register(options, {
       origin: ORIGIN,
       rpId: "evil.example",
     });
     await expectApiError(verifyRegistration(deps, user, response, undefined), 401, "unauthorized", /RP ID/i);
-    expect(deps.passkeys.rows.size).toBe(0);
+    expect(await deps.passkeys.rows.size()).toBe(0);
   });
 
   it("accepts a challenge once: the same response replayed is refused", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
+    const user = await someUser();
     const options = await registrationOptions(deps, user);
     const response = await (await SoftAuthenticator.create()).register(options, { origin: ORIGIN });
     await verifyRegistration(deps, user, response, undefined);
@@ -59,12 +60,12 @@ describe("passkey registration refusals", () => {
       "unauthorized",
       /already used/,
     );
-    expect(deps.passkeys.rows.size).toBe(1);
+    expect(await deps.passkeys.rows.size()).toBe(1);
   });
 
   it("burns the challenge even when verification fails, so a corrected retry cannot reuse it", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
+    const user = await someUser();
     const options = await registrationOptions(deps, user);
     const authenticator = await SoftAuthenticator.create();
     const wrong = await authenticator.register(options, { origin: "https://evil.example" });
@@ -80,8 +81,8 @@ describe("passkey registration refusals", () => {
 
   it("refuses a challenge issued to another user", async () => {
     const deps = passkeyFixture();
-    const alice = someUser("Alice");
-    const mallory = someUser("Mallory");
+    const alice = await someUser("Alice");
+    const mallory = await someUser("Mallory");
     const options = await registrationOptions(deps, alice);
     const response = await (await SoftAuthenticator.create()).register(options, { origin: ORIGIN });
     await expectApiError(
@@ -90,12 +91,12 @@ describe("passkey registration refusals", () => {
       "unauthorized",
       /another user/,
     );
-    expect(deps.passkeys.rows.size).toBe(0);
+    expect(await deps.passkeys.rows.size()).toBe(0);
   });
 
   it("refuses a challenge older than 5 minutes", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
+    const user = await someUser();
     const issued = new Date("2026-12-02T04:00:00Z");
     const options = await registrationOptions(deps, user, issued);
     const response = await (await SoftAuthenticator.create()).register(options, { origin: ORIGIN });
@@ -110,7 +111,7 @@ describe("passkey registration refusals", () => {
 
   it("refuses a challenge the server never issued", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
+    const user = await someUser();
     const options = await registrationOptions(deps, user);
     const forged = b64url(crypto.getRandomValues(new Uint8Array(32)));
     const response = await (await SoftAuthenticator.create()).register(options, {
@@ -122,7 +123,7 @@ describe("passkey registration refusals", () => {
 
   it("refuses a login challenge presented to registration", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
+    const user = await someUser();
     const options = await registrationOptions(deps, user);
     const login = await authenticationOptions(deps);
     const response = await (await SoftAuthenticator.create()).register(options, {
@@ -142,12 +143,12 @@ describe("passkey registration refusals", () => {
     const { authenticator, user } = await registered(deps);
     const again = await authenticator.register(await registrationOptions(deps, user), { origin: ORIGIN });
     await expectApiError(verifyRegistration(deps, user, again, undefined), 409, "conflict");
-    expect(deps.passkeys.rows.size).toBe(1);
+    expect(await deps.passkeys.rows.size()).toBe(1);
   });
 
   it("answers a response whose clientDataJSON is not client data with 400", async () => {
     const deps = passkeyFixture();
-    const user = someUser();
+    const user = await someUser();
     const options = await registrationOptions(deps, user);
     const response = await (await SoftAuthenticator.create()).register(options, { origin: ORIGIN });
     const broken: RegistrationResponseJSON = {
@@ -155,7 +156,7 @@ describe("passkey registration refusals", () => {
       response: { ...response.response, clientDataJSON: "%%%" },
     };
     await expectApiError(verifyRegistration(deps, user, broken, undefined), 400, "invalid_request");
-    expect(deps.challenges.rows.size).toBe(1);
+    expect(await deps.challenges.rows.size()).toBe(1);
   });
 });
 
@@ -167,7 +168,7 @@ describe("passkey login refusals", () => {
       origin: "https://evil.example",
     });
     await expectApiError(verifyAuthentication(deps, response), 401, "unauthorized", /origin/i);
-    expect(deps.passkeys.rows.get(passkey.id)?.last_used_at).toBeNull();
+    expect((await deps.passkeys.rows.get(passkey.id))?.last_used_at).toBeNull();
   });
 
   it("refuses an assertion scoped to another relying party", async () => {
@@ -213,7 +214,7 @@ describe("passkey login refusals", () => {
     await expectApiError(verifyAuthentication(deps, clone), 401, "unauthorized", /counter/i);
     const same = await authenticator.login(await authenticationOptions(deps), { origin: ORIGIN, counter: 5 });
     await expectApiError(verifyAuthentication(deps, same), 401, "unauthorized", /counter/i);
-    expect(deps.passkeys.rows.get(passkey.id)?.counter).toBe(5);
+    expect((await deps.passkeys.rows.get(passkey.id))?.counter).toBe(5);
   });
 
   it("refuses a credential that was never registered", async () => {
@@ -303,15 +304,15 @@ describe("passkey deletion refusals", () => {
     const deps = passkeyFixture();
     const { passkey, user } = await registered(deps);
     await expectApiError(deletePasskey(deps.passkeys, user.id, passkey.id), 409, "conflict");
-    expect(deps.passkeys.rows.has(passkey.id)).toBe(true);
+    expect(await deps.passkeys.rows.has(passkey.id)).toBe(true);
   });
 
   it("answers 404 for another user's passkey and leaves it alone", async () => {
     const deps = passkeyFixture();
-    const alice = await registered(deps, someUser("Alice"));
+    const alice = await registered(deps, await someUser("Alice"));
     await registered(deps, alice.user);
-    const bob = await registered(deps, someUser("Bob"));
+    const bob = await registered(deps, await someUser("Bob"));
     await expectApiError(deletePasskey(deps.passkeys, bob.user.id, alice.passkey.id), 404, "not_found");
-    expect(deps.passkeys.rows.has(alice.passkey.id)).toBe(true);
+    expect(await deps.passkeys.rows.has(alice.passkey.id)).toBe(true);
   });
 });

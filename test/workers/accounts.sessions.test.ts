@@ -1,41 +1,48 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { signSessionAccessToken, verifySessionAccessToken } from "../../src/accounts/access-tokens";
 import { hashOpaqueToken } from "../../src/accounts/opaque-token";
 import { listSessions, revokeSession, SESSION_IDLE_S } from "../../src/accounts/refresh-tokens";
 import { refresh, signIn, type TokenDeps } from "../../src/accounts/session-tokens";
+import { sqlSessionStore } from "../../src/accounts/sql-session-store";
 import { signAccessToken } from "../../src/auth/jwt";
 import { loadConfig } from "../../src/config";
-import { expectApiError } from "./support/accounts";
-import { MemorySessionStore } from "./support/accounts-memory-stores";
+import { d1Client } from "../../src/db/d1-client";
+import { createUsers, expectApiError, sessionRow, sessionRowsOf } from "./support/accounts";
 
-// Storage: an in-memory stand-in until the sessions tables exist (see support/accounts-memory-stores.ts).
+// Storage: the real `sessions` tables on D1 (accounts.sql-stores.test.ts runs the stores on
+// PostgreSQL too). Users are made fresh for every test, so no test sees another's sessions.
+
+let usr: Record<"a" | "b" | "alice" | "mallory", string>;
+beforeEach(async () => {
+  usr = await createUsers(["a", "b", "alice", "mallory"]);
+});
 
 const SECRET = "test-session-secret-0123456789abcdef0123";
 const nowS = (d: Date) => Math.floor(d.getTime() / 1000);
 
-function fixture(): TokenDeps & { sessions: MemorySessionStore } {
-  return { sessions: new MemorySessionStore(), jwtSecret: SECRET, accessTtlS: 900 };
+function fixture(): TokenDeps {
+  return { sessions: sqlSessionStore(d1Client(env.DB)), jwtSecret: SECRET, accessTtlS: 900 };
 }
 
 describe("sign-in", () => {
   it("issues a 15-minute access token naming the session, and a refresh token stored only as its hash", async () => {
     const deps = fixture();
     const now = new Date("2026-12-02T04:00:00Z");
-    const pair = await signIn(deps, "usr_a", "Mozilla/5.0 (X11)", now);
+    const pair = await signIn(deps, usr.a, "Mozilla/5.0 (X11)", now);
 
     expect(pair.expires_at).toBe("2026-12-02T04:15:00.000Z");
     expect(pair.refresh_token).toMatch(/^rt_[A-Za-z0-9_-]{43}$/);
     expect(await verifySessionAccessToken(pair.token, SECRET, nowS(now))).toEqual({
-      sub: "usr_a",
+      sub: usr.a,
       sid: pair.session_id,
       iat: nowS(now),
       exp: nowS(now) + 900,
     });
-    const row = deps.sessions.rows.get(pair.session_id);
-    expect(row).toMatchObject({ user_id: "usr_a", user_agent: "Mozilla/5.0 (X11)", revoked_at: null });
+    const row = await sessionRow(pair.session_id);
+    expect(row).toMatchObject({ user_id: usr.a, user_agent: "Mozilla/5.0 (X11)", revoked_at: null });
     expect(row?.refresh_hash).toBe(await hashOpaqueToken(pair.refresh_token));
-    expect(JSON.stringify([...deps.sessions.rows.values()])).not.toContain(pair.refresh_token.slice(3));
+    expect(JSON.stringify(await sessionRowsOf(usr.a))).not.toContain(pair.refresh_token.slice(3));
   });
 
   it("takes ACCESS_TOKEN_TTL_S from the configuration, 900 s by default", () => {
@@ -47,16 +54,16 @@ describe("refresh", () => {
   it("rotates: a new pair for the same session, and the old refresh token is spent", async () => {
     const deps = fixture();
     const t0 = new Date("2026-12-02T04:00:00Z");
-    const first = await signIn(deps, "usr_a", null, t0);
+    const first = await signIn(deps, usr.a, null, t0);
     const t1 = new Date("2026-12-02T04:14:00Z");
     const second = await refresh(deps, first.refresh_token, t1);
 
     expect(second.session_id).toBe(first.session_id);
-    expect(second.user_id).toBe("usr_a");
+    expect(second.user_id).toBe(usr.a);
     expect(second.refresh_token).not.toBe(first.refresh_token);
     expect(second.expires_at).toBe("2026-12-02T04:29:00.000Z");
     expect((await verifySessionAccessToken(second.token, SECRET, nowS(t1)))?.sid).toBe(first.session_id);
-    expect(deps.sessions.rows.get(first.session_id)?.last_used_at).toBe(t1.toISOString());
+    expect((await sessionRow(first.session_id))?.last_used_at).toBe(t1.toISOString());
 
     const third = await refresh(deps, second.refresh_token, new Date("2026-12-02T04:28:00Z"));
     expect(third.session_id).toBe(first.session_id);
@@ -64,19 +71,19 @@ describe("refresh", () => {
 
   it("revokes the whole session when a spent refresh token is presented again", async () => {
     const deps = fixture();
-    const stolen = await signIn(deps, "usr_a", null);
+    const stolen = await signIn(deps, usr.a, null);
     const owner = await refresh(deps, stolen.refresh_token);
 
     await expectApiError(refresh(deps, stolen.refresh_token), 401, "unauthorized");
-    expect(deps.sessions.rows.get(stolen.session_id)?.revoked_at).not.toBeNull();
+    expect((await sessionRow(stolen.session_id))?.revoked_at).not.toBeNull();
     // The family is dead: the legitimate successor stops working too.
     await expectApiError(refresh(deps, owner.refresh_token), 401, "unauthorized");
-    expect(await listSessions(deps.sessions, "usr_a", null)).toEqual([]);
+    expect(await listSessions(deps.sessions, usr.a, null)).toEqual([]);
   });
 
   it("detects reuse of a token spent several rotations ago", async () => {
     const deps = fixture();
-    const first = await signIn(deps, "usr_a", null);
+    const first = await signIn(deps, usr.a, null);
     let latest = await refresh(deps, first.refresh_token);
     latest = await refresh(deps, latest.refresh_token);
     latest = await refresh(deps, latest.refresh_token);
@@ -87,7 +94,7 @@ describe("refresh", () => {
 
   it("lets exactly one of several concurrent refreshes with the same token win", async () => {
     const deps = fixture();
-    const pair = await signIn(deps, "usr_a", null);
+    const pair = await signIn(deps, usr.a, null);
     const results = await Promise.allSettled(
       Array.from({ length: 5 }, () => refresh(deps, pair.refresh_token)),
     );
@@ -96,36 +103,36 @@ describe("refresh", () => {
     expect(won).toHaveLength(1);
     expect(results.filter((r) => r.status === "rejected")).toHaveLength(4);
     // The losers presented a spent token: by the contract that is reuse, and the session ends.
-    expect(deps.sessions.rows.get(pair.session_id)?.revoked_at).not.toBeNull();
+    expect((await sessionRow(pair.session_id))?.revoked_at).not.toBeNull();
   });
 
   it("refuses an unknown refresh token without touching any session", async () => {
     const deps = fixture();
-    const pair = await signIn(deps, "usr_a", null);
+    const pair = await signIn(deps, usr.a, null);
     await expectApiError(refresh(deps, "rt_not-a-token"), 401, "unauthorized", /refresh token/);
-    expect(deps.sessions.rows.get(pair.session_id)?.revoked_at).toBeNull();
+    expect((await sessionRow(pair.session_id))?.revoked_at).toBeNull();
     expect((await refresh(deps, pair.refresh_token)).session_id).toBe(pair.session_id);
   });
 
   it("refuses the refresh token of a session idle longer than the session lifetime", async () => {
     const deps = fixture();
     const t0 = new Date("2026-11-01T00:00:00Z");
-    const pair = await signIn(deps, "usr_a", null, t0);
+    const pair = await signIn(deps, usr.a, null, t0);
     const late = new Date(t0.getTime() + SESSION_IDLE_S * 1000);
     await expectApiError(refresh(deps, pair.refresh_token, late), 401, "unauthorized");
-    expect(await listSessions(deps.sessions, "usr_a", null, late)).toEqual([]);
+    expect(await listSessions(deps.sessions, usr.a, null, late)).toEqual([]);
   });
 });
 
 describe("logout and the list of sessions", () => {
   it("lists the user's live sessions newest first, marking the caller's", async () => {
     const deps = fixture();
-    const phone = await signIn(deps, "usr_a", "Phone", new Date("2026-12-01T10:00:00Z"));
-    const laptop = await signIn(deps, "usr_a", "Laptop", new Date("2026-12-02T10:00:00Z"));
-    await signIn(deps, "usr_b", "Bob's", new Date("2026-12-02T10:00:00Z"));
+    const phone = await signIn(deps, usr.a, "Phone", new Date("2026-12-01T10:00:00Z"));
+    const laptop = await signIn(deps, usr.a, "Laptop", new Date("2026-12-02T10:00:00Z"));
+    await signIn(deps, usr.b, "Bob's", new Date("2026-12-02T10:00:00Z"));
 
     const now = new Date("2026-12-02T11:00:00Z");
-    expect(await listSessions(deps.sessions, "usr_a", phone.session_id, now)).toEqual([
+    expect(await listSessions(deps.sessions, usr.a, phone.session_id, now)).toEqual([
       {
         id: laptop.session_id,
         created_at: "2026-12-02T10:00:00.000Z",
@@ -145,30 +152,30 @@ describe("logout and the list of sessions", () => {
 
   it("logout stops the session's refresh token at once and drops it from the list", async () => {
     const deps = fixture();
-    const pair = await signIn(deps, "usr_a", null);
-    const other = await signIn(deps, "usr_a", null);
-    await revokeSession(deps.sessions, "usr_a", pair.session_id);
+    const pair = await signIn(deps, usr.a, null);
+    const other = await signIn(deps, usr.a, null);
+    await revokeSession(deps.sessions, usr.a, pair.session_id);
 
     await expectApiError(refresh(deps, pair.refresh_token), 401, "unauthorized");
     expect(await deps.sessions.isActive(pair.session_id)).toBe(false);
-    expect((await listSessions(deps.sessions, "usr_a", null)).map((s) => s.id)).toEqual([other.session_id]);
+    expect((await listSessions(deps.sessions, usr.a, null)).map((s) => s.id)).toEqual([other.session_id]);
     expect((await refresh(deps, other.refresh_token)).session_id).toBe(other.session_id);
   });
 
   it("answers 404 for another user's session, or one already ended, and revokes nothing", async () => {
     const deps = fixture();
-    const alice = await signIn(deps, "usr_alice", null);
-    await expectApiError(revokeSession(deps.sessions, "usr_mallory", alice.session_id), 404, "not_found");
+    const alice = await signIn(deps, usr.alice, null);
+    await expectApiError(revokeSession(deps.sessions, usr.mallory, alice.session_id), 404, "not_found");
     expect(await deps.sessions.isActive(alice.session_id)).toBe(true);
 
-    await revokeSession(deps.sessions, "usr_alice", alice.session_id);
-    await expectApiError(revokeSession(deps.sessions, "usr_alice", alice.session_id), 404, "not_found");
+    await revokeSession(deps.sessions, usr.alice, alice.session_id);
+    await expectApiError(revokeSession(deps.sessions, usr.alice, alice.session_id), 404, "not_found");
   });
 
   it("keeps at most 256 characters of a user agent", async () => {
     const deps = fixture();
-    const pair = await signIn(deps, "usr_a", "x".repeat(1000));
-    expect(deps.sessions.rows.get(pair.session_id)?.user_agent).toHaveLength(256);
+    const pair = await signIn(deps, usr.a, "x".repeat(1000));
+    expect((await sessionRow(pair.session_id))?.user_agent).toHaveLength(256);
   });
 });
 
@@ -187,12 +194,12 @@ describe("access tokens", () => {
 
   it("refuses an expired, forged or malformed session token", async () => {
     const now = new Date("2026-12-02T04:00:00Z");
-    const { token } = await signSessionAccessToken("usr_a", "ses_1", 900, SECRET, now);
+    const { token } = await signSessionAccessToken(usr.a, "ses_1", 900, SECRET, now);
     expect(await verifySessionAccessToken(token, SECRET, nowS(now) + 900)).toBeNull();
     expect(await verifySessionAccessToken(token, `${SECRET}-other`, nowS(now))).toBeNull();
     const [h, , s] = token.split(".");
     const otherPayload = btoa(
-      JSON.stringify({ sub: "usr_b", sid: "ses_1", iat: nowS(now), exp: nowS(now) + 900 }),
+      JSON.stringify({ sub: usr.b, sid: "ses_1", iat: nowS(now), exp: nowS(now) + 900 }),
     )
       .replaceAll("=", "")
       .replaceAll("+", "-")
@@ -203,7 +210,7 @@ describe("access tokens", () => {
 
   it("refuses a correctly signed token whose sid is not a string", async () => {
     const iat = nowS(new Date());
-    const odd = await signAccessToken({ sub: "usr_a", iat, exp: iat + 60, sid: 42 } as never, SECRET);
+    const odd = await signAccessToken({ sub: usr.a, iat, exp: iat + 60, sid: 42 } as never, SECRET);
     expect(await verifySessionAccessToken(odd, SECRET, iat)).toBeNull();
   });
 });

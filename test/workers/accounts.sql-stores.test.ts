@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { authenticationOptions, verifyAuthentication } from "../../src/accounts/passkey-authentication";
 import { deletePasskey, listPasskeys } from "../../src/accounts/passkey-management";
 import {
@@ -17,11 +17,9 @@ import { d1Client } from "../../src/db/d1-client";
 import { postgresClient } from "../../src/db/postgres-client";
 import type { SqlClient } from "../../src/db/sql-client";
 import { expectApiError, ORIGIN, someUser } from "./support/accounts";
-import { createAccountsScratchTables } from "./support/accounts-scratch-tables";
 import { SoftAuthenticator } from "./support/soft-authenticator";
 
-// The SQL stores on real D1 and real PostgreSQL, on scratch tables until the schema declares
-// them (support/accounts-scratch-tables.ts).
+// The SQL stores on real D1 and real PostgreSQL, on the migrated tables (migration 0003).
 
 const backends: { name: string; open: () => SqlClient }[] = [
   { name: "d1", open: () => d1Client(env.DB) },
@@ -46,18 +44,13 @@ describe.each(backends)("accounts SQL stores on $name", ({ open }) => {
     rp: relyingParty({ PUBLIC_BASE_URL: ORIGIN, WEBAUTHN_RP_ID: undefined }),
   });
 
-  let dropScratchTables = async () => {};
-  beforeAll(async () => {
-    dropScratchTables = await createAccountsScratchTables(client());
-  });
   afterAll(async () => {
-    await dropScratchTables();
     await Promise.all(clients.map((c) => c.close()));
   });
 
   it("rotates refresh tokens and revokes the session when a spent one comes back", async () => {
     const deps = tokenDeps();
-    const user = someUser();
+    const user = await someUser("Ada", client());
     const first = await signIn(deps, user.id, "Phone");
     const second = await refresh(deps, first.refresh_token);
     expect(second.session_id).toBe(first.session_id);
@@ -68,7 +61,7 @@ describe.each(backends)("accounts SQL stores on $name", ({ open }) => {
   });
 
   it("lets exactly one of concurrent refreshes on separate connections win", async () => {
-    const user = someUser();
+    const user = await someUser("Ada", client());
     const pair = await signIn(tokenDeps(), user.id, null);
     const results = await Promise.allSettled(
       Array.from({ length: 4 }, () => refresh(tokenDeps(), pair.refresh_token)),
@@ -79,11 +72,15 @@ describe.each(backends)("accounts SQL stores on $name", ({ open }) => {
 
   it("logs out one session and lists the others", async () => {
     const deps = tokenDeps();
-    const user = someUser();
+    const user = await someUser("Ada", client());
     const a = await signIn(deps, user.id, "A", new Date(Date.now() - 1000));
     const b = await signIn(deps, user.id, "B");
     await revokeSession(deps.sessions, user.id, a.session_id);
-    await expectApiError(revokeSession(deps.sessions, someUser().id, b.session_id), 404, "not_found");
+    await expectApiError(
+      revokeSession(deps.sessions, (await someUser("Ada", client())).id, b.session_id),
+      404,
+      "not_found",
+    );
     expect(await listSessions(deps.sessions, user.id, b.session_id)).toEqual([
       expect.objectContaining({ id: b.session_id, user_agent: "B", current: true }),
     ]);
@@ -92,7 +89,7 @@ describe.each(backends)("accounts SQL stores on $name", ({ open }) => {
 
   it("registers a passkey, logs in, refuses a replay and a backwards counter, keeps the last passkey", async () => {
     const deps = passkeyDeps();
-    const user = someUser();
+    const user = await someUser("Ada", client());
     const authenticator = await SoftAuthenticator.create();
     const reg = await authenticator.register(await registrationOptions(deps, user), { origin: ORIGIN });
     const passkey = await verifyRegistration(deps, user, reg, "Phone");
@@ -114,7 +111,11 @@ describe.each(backends)("accounts SQL stores on $name", ({ open }) => {
       expect.objectContaining({ id: passkey.id, name: "Phone", last_used_at: expect.any(String) }),
     ]);
     await expectApiError(deletePasskey(deps.passkeys, user.id, passkey.id), 409, "conflict");
-    await expectApiError(deletePasskey(deps.passkeys, someUser().id, passkey.id), 404, "not_found");
+    await expectApiError(
+      deletePasskey(deps.passkeys, (await someUser("Ada", client())).id, passkey.id),
+      404,
+      "not_found",
+    );
   });
 
   it("hands a challenge to exactly one of concurrent takers", async () => {

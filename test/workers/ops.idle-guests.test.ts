@@ -113,6 +113,26 @@ describe.each(backends)("idle guests on $name", { timeout: 30_000 }, (backend) =
     }
   });
 
+  it("never deletes an account, however idle, nor a guest seen recently", async () => {
+    const repo = backend.repo();
+    try {
+      const account = await seedGuest(repo, { created: 400, lastMessage: 400, jobCreated: 400 });
+      await repo.sql.run(sql`UPDATE users SET kind = 'account' WHERE id = ${account.userId}`);
+      const signedInLately = await seedGuest(repo, { created: 90, lastMessage: 90, jobCreated: 90 });
+      await repo.sql.run(sql`UPDATE users SET last_seen_at = ${ago(1)} WHERE id = ${signedInLately.userId}`);
+      await deleteIdleGuests(
+        { repo, store: new R2ImageStore(env.IMAGES), config: { GUEST_RETENTION_DAYS: 30 } },
+        NOW,
+      );
+      for (const kept of [account, signedInLately]) {
+        expect(await owned(repo, kept.userId)).toEqual(ONE_EACH);
+        expect(await env.IMAGES.get(kept.imageKey)).not.toBeNull();
+      }
+    } finally {
+      await repo.sql.close();
+    }
+  });
+
   it("keeps a guest just inside the retention period", async () => {
     const repo = backend.repo();
     try {
