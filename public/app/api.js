@@ -1,19 +1,55 @@
+import { freshToken, isSignedOut, recoverSession } from "./auth.js";
 import { ApiError } from "./errors.js";
 
 /**
- * The one way the client talks HTTP to `/api/v1`: adds the guest token, parses JSON, turns
- * problem+json into an {@link ApiError} with human words, and renews an expired guest token once.
+ * The one way the client talks HTTP to `/api/v1`: adds the access token, parses JSON, turns
+ * problem+json into an {@link ApiError} with human words, and on a 401 refreshes the session
+ * (auth.js) and retries once.
  */
 
 export const API_BASE = "/api/v1";
 const TOKEN_KEY = "edge-art.token";
 const USER_KEY = "edge-art.user";
+const REFRESH_KEY = "edge-art.refresh";
+const EXPIRES_KEY = "edge-art.expires";
 
 /** @type {Promise<string> | null} a guest sign-up in flight, shared so parallel 401s create one user */
 let renewing = null;
 
 export function getToken() {
   return localStorage.getItem(TOKEN_KEY);
+}
+
+export function getRefreshToken() {
+  return localStorage.getItem(REFRESH_KEY);
+}
+
+/** When the stored access token expires (ms since the epoch), or null when unknown. */
+export function getExpiry() {
+  const value = Number(localStorage.getItem(EXPIRES_KEY));
+  return Number.isFinite(value) && value > 0 ? value : null;
+}
+
+/** Stores a sign-in response (`POST /auth/guest`, `/auth/refresh`, passkey login). */
+export function storeSession({ token, refresh_token, expires_at, user }) {
+  localStorage.setItem(TOKEN_KEY, token);
+  if (refresh_token) localStorage.setItem(REFRESH_KEY, refresh_token);
+  else localStorage.removeItem(REFRESH_KEY);
+  const expiry = expires_at ? Date.parse(expires_at) : Number.NaN;
+  if (Number.isFinite(expiry)) localStorage.setItem(EXPIRES_KEY, String(expiry));
+  else localStorage.removeItem(EXPIRES_KEY);
+  if (user) storeUser(user);
+}
+
+/** Forgets every token (the user record too). */
+export function clearSession() {
+  for (const key of [TOKEN_KEY, REFRESH_KEY, EXPIRES_KEY, USER_KEY]) localStorage.removeItem(key);
+}
+
+/** Keeps the signed-in user's record and tells the page (the account link in the top bar). */
+export function storeUser(user) {
+  localStorage.setItem(USER_KEY, JSON.stringify(user));
+  window.dispatchEvent(new CustomEvent("edge-art:user", { detail: user }));
 }
 
 export function getUser() {
@@ -25,20 +61,22 @@ export function getUser() {
 }
 
 /**
- * Makes sure a usable token is stored: reuses the stored one when `/me` accepts it, otherwise signs
- * up a new guest silently.
- * @returns {Promise<{token: string, user: object}>}
+ * Makes sure a usable token is stored: reuses the stored one when `/me` accepts it (refreshing it
+ * when expired), otherwise signs up a new guest silently. An account whose session ended stays
+ * signed out (`signedOut: true`) until the person signs in again or chooses to continue as a guest.
+ * @returns {Promise<{token: string | null, user: object | null, signedOut?: boolean}>}
  */
 export async function ensureSession() {
-  if (getToken()) {
+  if (getToken() || getRefreshToken()) {
     try {
-      const { user } = await request("/me", { renew: false });
-      localStorage.setItem(USER_KEY, JSON.stringify(user));
+      const { user } = await request("/me");
+      storeUser(user);
       return { token: getToken(), user };
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 401) throw error;
     }
   }
+  if (isSignedOut()) return { token: null, user: null, signedOut: true };
   await renewSession();
   return { token: getToken(), user: getUser() };
 }
@@ -49,8 +87,7 @@ export function renewSession() {
     try {
       const response = await send("/auth/guest", { method: "POST", body: {} }, null);
       const session = await read(response);
-      localStorage.setItem(TOKEN_KEY, session.token);
-      localStorage.setItem(USER_KEY, JSON.stringify(session.user));
+      storeSession(session);
       return session.token;
     } finally {
       renewing = null;
@@ -68,16 +105,18 @@ export function renewSession() {
  * @param {any} [options.body] JSON-encoded unless it is a Blob/ArrayBuffer (sent raw)
  * @param {Record<string, string>} [options.headers]
  * @param {Record<string, any>} [options.query] empty values are left out
- * @param {boolean} [options.renew] renew the guest token and retry once on 401 (default true)
+ * @param {boolean} [options.renew] refresh the session and retry once on 401 (default true)
+ * @param {boolean} [options.anonymous] send no token at all (sign-in and refresh calls)
  * @param {AbortSignal} [options.signal]
  * @returns {Promise<any>} the parsed JSON body (null for 204)
  */
 export async function request(path, options = {}) {
-  const { renew = true, query } = options;
+  const { renew = true, anonymous = false, query } = options;
   const url = withQuery(path, query);
-  let response = await send(url, options, getToken());
-  if (response.status === 401 && renew) {
-    await renewSession();
+  const token = anonymous ? null : await freshToken();
+  let response = await send(url, options, token);
+  if (response.status === 401 && renew && !anonymous) {
+    await recoverSession(token);
     response = await send(url, options, getToken());
   }
   return read(response);
@@ -85,9 +124,10 @@ export async function request(path, options = {}) {
 
 /** Fetches a non-JSON resource (e.g. a card download) with auth, returning the Blob. */
 export async function requestBlob(path) {
-  let response = await send(path, {}, getToken());
+  const token = await freshToken();
+  let response = await send(path, {}, token);
   if (response.status === 401) {
-    await renewSession();
+    await recoverSession(token);
     response = await send(path, {}, getToken());
   }
   if (!response.ok) await read(response);

@@ -1,4 +1,6 @@
 import { ensureSession } from "./api.js";
+import { signedOutReason, takeFlash } from "./auth.js";
+import { mountAccountLink } from "./components/passkey-cta.js";
 import { h, replace } from "./dom.js";
 import { notify } from "./notify.js";
 import { Router } from "./router.js";
@@ -9,6 +11,8 @@ import { chatsView } from "./views/chats.js";
 import { galleryView } from "./views/gallery.js";
 import { generateView } from "./views/generate.js";
 import { notFoundView } from "./views/not-found.js";
+import { settingsView } from "./views/settings.js";
+import { signedOutView } from "./views/signed-out.js";
 import { socket } from "./ws.js";
 
 /** Boots the client: a guest session first, then the socket and the router. */
@@ -39,9 +43,19 @@ function markActiveNav(path) {
   document.body.dataset.route = `${section || "home"}${detail ? "-detail" : ""}`;
 }
 
+/** An account whose session is gone sees only the way back in (see auth.js). */
+function showSignedOut(reason) {
+  socket.stop();
+  const view = signedOutView(reason);
+  outlet.replaceChildren(view.element);
+  document.title = `${view.title} · Edge Art`;
+  document.body.dataset.session = "signed-out";
+}
+
 async function boot() {
+  let session;
   try {
-    await ensureSession();
+    session = await ensureSession();
   } catch (error) {
     replace(
       outlet,
@@ -57,6 +71,14 @@ async function boot() {
         ),
       ),
     );
+    return;
+  }
+  mountAccountLink(document.getElementById("account-slot"));
+  window.addEventListener("edge-art:signed-out", (event) => showSignedOut(event.detail));
+  const flashed = takeFlash();
+  if (flashed) notify(flashed, { tone: "success", timeout: 8000 });
+  if (session.signedOut) {
+    showSignedOut(signedOutReason());
     return;
   }
   document.body.dataset.session = "ready";
@@ -77,6 +99,7 @@ async function boot() {
     .add("/chats/:id", bind(chatView))
     .add("/generate", bind(generateView))
     .add("/gallery", bind(galleryView))
+    .add("/settings", bind(settingsView))
     .start();
 
   // A handle for the end-to-end tests (e.g. to stop the socket and watch polling take over).

@@ -1,4 +1,5 @@
 import { ensureSession, getToken } from "./api.js";
+import { freshToken } from "./auth.js";
 
 /**
  * The one real-time socket (`GET /api/v1/ws?token=`): reconnects with backoff, keeps frames typed
@@ -42,6 +43,17 @@ export class RealtimeSocket extends EventTarget {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
     this.#ws?.close(1000, "bye");
+  }
+
+  /** Reconnects at once with the token stored now (after a sign-in or a fresh guest). */
+  restart() {
+    const old = this.#ws;
+    this.#ws = null; // its close event is then ignored, so it schedules no retry of its own
+    clearTimeout(this.#retryTimer);
+    old?.close(1000, "new session");
+    this.#stopped = false;
+    this.#attempt = 0;
+    this.#connect();
   }
 
   get online() {
@@ -100,7 +112,11 @@ export class RealtimeSocket extends EventTarget {
     // browsers report only as a close, so check the session before trying again.
     if (this.#attempt > 0 && !this.#lastOpened) {
       await ensureSession().catch(() => {});
+    } else {
+      // An access token that expired while the socket was up is refreshed before the upgrade.
+      await freshToken().catch(() => {});
     }
+    if (this.#stopped) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const url = `${scheme}://${location.host}/api/v1/ws?token=${encodeURIComponent(getToken() ?? "")}`;
     const ws = new WebSocket(url);

@@ -2,12 +2,16 @@
 // + RunPod emulator), drives Debian's chromium with playwright-core, writes screenshots of the main
 // screens to docs/screenshots/, and ends with one line: "N passed, N failed".
 // The service gets two free ports of its own (others may run `npm run dev` on 8787 meanwhile).
-// E2E_BASE_URL=http://127.0.0.1:8787 tests an already running service instead of starting one.
+// The page is served as http://localhost:<port> (PUBLIC_BASE_URL names it too): passkeys need a
+// relying party that is a host name, and browsers refuse an IP address such as 127.0.0.1.
+// E2E_BASE_URL=http://localhost:8787 tests an already running service instead of starting one
+// (its PUBLIC_BASE_URL must be that same origin for the passkey scenarios).
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { DESKTOP, launchBrowser, openPage } from "./lib/browser.mjs";
 import { freePorts, startDevServer } from "./lib/dev-server.mjs";
 import { createHarness } from "./lib/harness.mjs";
+import { accountScenarios } from "./scenarios/accounts.mjs";
 import { browseScenarios } from "./scenarios/browse.mjs";
 import { chatScenarios } from "./scenarios/chat.mjs";
 import { chatFailureScenarios } from "./scenarios/chat-failures.mjs";
@@ -24,7 +28,7 @@ import { tagScenarios } from "./scenarios/tags.mjs";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const ports = process.env.E2E_BASE_URL ? null : await freePorts();
-const baseUrl = process.env.E2E_BASE_URL ?? `http://127.0.0.1:${ports.port}`;
+const baseUrl = process.env.E2E_BASE_URL ?? `http://localhost:${ports.port}`;
 const emulatorUrl = process.env.E2E_EMULATOR_URL ?? `http://127.0.0.1:${ports?.emulatorPort ?? 8788}`;
 const ctx = { root, baseUrl, shotsDir: path.join(root, "docs/screenshots") };
 
@@ -39,6 +43,8 @@ generateScenarios(t, ctx);
 historyScenarios(t, ctx);
 chatListScenarios(t, ctx);
 importScenarios(t, ctx);
+// In browser contexts of their own: they delete their user at the end.
+accountScenarios(t, ctx);
 // Restarts the service: after the scenarios that need uninterrupted streams.
 reconnectScenarios(t, ctx);
 phoneScenarios(t, ctx);
