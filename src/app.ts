@@ -22,7 +22,9 @@ import { createGeneration } from "./routes/generations/create";
 import { readGenerations } from "./routes/generations/read";
 import { guest } from "./routes/identity/guest";
 import { me } from "./routes/identity/me";
+import { usage } from "./routes/identity/usage";
 import { images } from "./routes/images";
+import { clientConfig } from "./routes/system/client-config";
 import { health } from "./routes/system/health";
 import { openapi } from "./routes/system/openapi";
 import { runpodWebhook } from "./routes/webhooks/runpod";
@@ -68,6 +70,8 @@ export function createApp() {
     .route("/", openapi(app))
     .route("/", guest)
     .route("/", me)
+    .route("/", usage)
+    .route("/", clientConfig)
     .route("/", popularCharacters)
     .route("/", characterCards)
     .route("/", readCharacters)

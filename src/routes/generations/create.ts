@@ -1,3 +1,4 @@
+import { budgetExhausted } from "../../abuse/credits";
 import type { Job } from "../../db/models";
 import { ApiError } from "../../errors/api-error";
 import { toPublicJob } from "../../generation/public-job";
@@ -75,7 +76,8 @@ export const createGeneration = routes().openapi(route, async (c) => {
     completed_at: null,
     updated_at: now,
   };
-  const result = await repo.jobs.create(job, idempotency, { maxActive: config.MAX_ACTIVE_JOBS_PER_USER });
+  const result = await jobs.accept(job, idempotency);
+  if (result.kind === "budget_exhausted") throw budgetExhausted(result.cost, nowMs);
   if (result.kind === "quota_exceeded") {
     throw new ApiError(
       429,
