@@ -42,7 +42,9 @@ export interface Allowances {
   account: number;
 }
 
-export function allowances(config: Pick<Config, "DAILY_CREDITS_GUEST" | "DAILY_CREDITS_ACCOUNT">): Allowances {
+export function allowances(
+  config: Pick<Config, "DAILY_CREDITS_GUEST" | "DAILY_CREDITS_ACCOUNT">,
+): Allowances {
   return { guest: config.DAILY_CREDITS_GUEST, account: config.DAILY_CREDITS_ACCOUNT };
 }
 

@@ -114,10 +114,7 @@ export class JobService {
    * key, an error) the charge is taken back, leaving the ledger as it was: a refused request
    * changes no row. The job records its cost and day, for the refund if it fails.
    */
-  async accept(
-    job: Job,
-    idempotency?: { key: string; requestHash: string },
-  ): Promise<AcceptOutcome> {
+  async accept(job: Job, idempotency?: { key: string; requestHash: string }): Promise<AcceptOutcome> {
     const { config, credits, jobs } = this.deps;
     const nowMs = this.now();
     const cost = imageCost(job.params);
