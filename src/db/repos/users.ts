@@ -69,6 +69,7 @@ export class UsersRepo {
       sql`DELETE FROM chat_history WHERE user_id = ${userId}`,
       sql`DELETE FROM chats WHERE user_id = ${userId}`,
       sql`DELETE FROM idempotency_keys WHERE user_id = ${userId}`,
+      sql`DELETE FROM credit_usage WHERE user_id = ${userId}`,
       sql`DELETE FROM image_generation_history WHERE user_id = ${userId}`,
       sql`DELETE FROM characters WHERE owner_id = ${userId}`,
       sql`DELETE FROM users WHERE id = ${userId}`,
