@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { countSpend, REPLY_COST } from "../src/abuse/credits";
 import { type Config, loadConfig } from "../src/config";
 import { openRepository } from "../src/db/repository";
 import { reportOpenSockets } from "../src/ops/sockets/report";
@@ -210,6 +211,7 @@ export class UserSession extends DurableObject<Env> {
     const reply = chargeTurn(deps.openRepo, config, attachment.user_id, Date.now())
       .then((charged) => {
         charge = charged;
+        countSpend(this.env, "reply", charged.paid ? "charged" : "refused", attachment.user_id, REPLY_COST);
         if (charged.paid) return runChatTurn(deps, frame);
         this.sendTo(socket, {
           type: "error",

@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import type { GenerationParams } from "../db/models";
 import { ApiError } from "../errors/api-error";
+import { writeMetric } from "../ops/metrics";
 
 /** One credit of image work (API.md): a 512 x 512 image at 20 steps. */
 export const IMAGE_UNIT = { width: 512, height: 512, steps: 20 } as const;
@@ -57,4 +58,18 @@ export function budgetExhausted(cost: number, nowMs: number): ApiError {
     `Today's credits cannot pay for this (${cost} credit${cost === 1 ? "" : "s"}); they reset at 00:00 UTC, in ${retryAfter} s.`,
     { headers: { "Retry-After": String(retryAfter) } },
   );
+}
+
+/**
+ * One `credits` data point: spend per day and top spenders come from
+ * `SUM(_sample_interval * double2) ... GROUP BY blob4` (docs/operations.md, docs/abuse.md).
+ */
+export function countSpend(
+  env: Partial<Pick<Env, "METRICS">>,
+  what: "image" | "reply",
+  outcome: "charged" | "refused",
+  userId: string,
+  credits: number,
+): void {
+  writeMetric(env, "credits", [what, outcome, userId], [1, credits]);
 }

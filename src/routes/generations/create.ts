@@ -1,4 +1,4 @@
-import { budgetExhausted } from "../../abuse/credits";
+import { budgetExhausted, countSpend, imageCost } from "../../abuse/credits";
 import type { Job } from "../../db/models";
 import { ApiError } from "../../errors/api-error";
 import { toPublicJob } from "../../generation/public-job";
@@ -77,7 +77,11 @@ export const createGeneration = routes().openapi(route, async (c) => {
     updated_at: now,
   };
   const result = await jobs.accept(job, idempotency);
-  if (result.kind === "budget_exhausted") throw budgetExhausted(result.cost, nowMs);
+  if (result.kind === "budget_exhausted") {
+    countSpend(c.env, "image", "refused", owner, result.cost);
+    throw budgetExhausted(result.cost, nowMs);
+  }
+  if (result.kind === "created") countSpend(c.env, "image", "charged", owner, imageCost(job.params));
   if (result.kind === "quota_exceeded") {
     throw new ApiError(
       429,
