@@ -1,4 +1,5 @@
 import { ApiError } from "./errors.js";
+import { turnstileToken } from "./turnstile.js";
 
 /**
  * The one way the client talks HTTP to `/api/v1`: adds the guest token, parses JSON, turns
@@ -47,7 +48,9 @@ export async function ensureSession() {
 export function renewSession() {
   renewing ??= (async () => {
     try {
-      const response = await send("/auth/guest", { method: "POST", body: {} }, null);
+      const turnstile_token = await turnstileToken(API_BASE);
+      const body = turnstile_token ? { turnstile_token } : {};
+      const response = await send("/auth/guest", { method: "POST", body }, null);
       const session = await read(response);
       localStorage.setItem(TOKEN_KEY, session.token);
       localStorage.setItem(USER_KEY, JSON.stringify(session.user));

@@ -1,4 +1,5 @@
 import { ensureSession } from "./api.js";
+import { mountCreditsBadge } from "./components/credits-badge.js";
 import { h, replace } from "./dom.js";
 import { notify } from "./notify.js";
 import { Router } from "./router.js";
@@ -42,6 +43,7 @@ function markActiveNav(path) {
 async function boot() {
   try {
     await ensureSession();
+    mountCreditsBadge(document.querySelector(".topbar") ?? document.body);
   } catch (error) {
     replace(
       outlet,
