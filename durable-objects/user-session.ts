@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { countSpend, REPLY_COST } from "../src/abuse/credits";
 import { type Config, loadConfig } from "../src/config";
 import { openRepository } from "../src/db/repository";
 import { reportOpenSockets } from "../src/ops/sockets/report";
@@ -12,6 +13,7 @@ import { InvalidFrameCounter } from "../src/realtime/invalid-frames";
 import { publishedFrame } from "../src/realtime/published-event";
 import { SESSION_ID_HEADER, SESSION_USER_HEADER } from "../src/realtime/session-connect";
 import { readAttachment, type SocketAttachment } from "../src/realtime/socket-attachment";
+import { chargeTurn, type TurnCharge } from "../src/realtime/turn-credits";
 import { chatTurnRule, TurnLimiter } from "../src/realtime/turn-limiter";
 
 /** Sockets one user may hold open at once (tabs, devices); every event goes to each of them. */
@@ -237,9 +239,27 @@ export class UserSession extends DurableObject<Env> {
       signal: slot.signal,
       memory: this.memory,
     };
-    const reply = runChatTurn(deps, frame)
-      .catch((error: unknown) => {
-        if (error instanceof TurnRefused) return refuse(error.code, error.detail);
+    // Admitted by the limiter and a slot: now the turn's credit (API.md), one guarded statement.
+    let charge: TurnCharge | undefined;
+    const reply = chargeTurn(deps.openRepo, config, attachment.user_id, Date.now())
+      .then((charged) => {
+        charge = charged;
+        countSpend(this.env, "reply", charged.paid ? "charged" : "refused", attachment.user_id, REPLY_COST);
+        if (charged.paid) return runChatTurn(deps, frame);
+        this.sendTo(socket, {
+          type: "error",
+          code: "budget_exhausted",
+          detail: charged.detail,
+          chat_id: frame.chat_id,
+          retry_after_s: charged.retryAfterS,
+        });
+      })
+      .catch(async (error: unknown) => {
+        // Refused before anything was stored: the credit goes back.
+        if (error instanceof TurnRefused) {
+          if (charge?.paid) await charge.refund().catch(() => {});
+          return refuse(error.code, error.detail);
+        }
         log("error", "chat turn failed", { chat_id: frame.chat_id, error: String(error) });
         refuse("internal", "The message could not be handled; try again.");
       })

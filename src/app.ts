@@ -24,7 +24,9 @@ import { guest } from "./routes/identity/guest";
 import { me } from "./routes/identity/me";
 import { passkeys } from "./routes/identity/passkeys";
 import { sessions } from "./routes/identity/sessions";
+import { usage } from "./routes/identity/usage";
 import { images } from "./routes/images";
+import { clientConfig } from "./routes/system/client-config";
 import { health } from "./routes/system/health";
 import { openapi } from "./routes/system/openapi";
 import { runpodWebhook } from "./routes/webhooks/runpod";
@@ -72,6 +74,8 @@ export function createApp() {
     .route("/", me)
     .route("/", sessions)
     .route("/", passkeys)
+    .route("/", usage)
+    .route("/", clientConfig)
     .route("/", popularCharacters)
     .route("/", characterCards)
     .route("/", readCharacters)

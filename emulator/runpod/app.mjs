@@ -7,6 +7,7 @@ import { registerFileRoutes } from "./routes-files.mjs";
 import { registerOpenAiRoutes } from "./routes-openai.mjs";
 import { registerRunpodRoutes } from "./routes-runpod.mjs";
 import { registerTestFileRoutes } from "./routes-test-files.mjs";
+import { registerTurnstileRoutes } from "./routes-turnstile.mjs";
 import { createTimers } from "./timers.mjs";
 
 /**
@@ -27,6 +28,7 @@ export function createApp(knobs) {
   registerOpenAiRoutes(router, { getConfig, timers: chatTimers, chatLog });
   registerFileRoutes(router, { jobs });
   registerTestFileRoutes(router);
+  registerTurnstileRoutes(router);
   registerControlRoutes(router, { jobs, settings, chatLog });
 
   return {

@@ -1,5 +1,6 @@
 import { freshToken, isSignedOut, recoverSession } from "./auth.js";
 import { ApiError } from "./errors.js";
+import { turnstileToken } from "./turnstile.js";
 
 /**
  * The one way the client talks HTTP to `/api/v1`: adds the access token, parses JSON, turns
@@ -85,7 +86,9 @@ export async function ensureSession() {
 export function renewSession() {
   renewing ??= (async () => {
     try {
-      const response = await send("/auth/guest", { method: "POST", body: {} }, null);
+      const turnstile_token = await turnstileToken(API_BASE);
+      const body = turnstile_token ? { turnstile_token } : {};
+      const response = await send("/auth/guest", { method: "POST", body }, null);
       const session = await read(response);
       storeSession(session);
       return session.token;

@@ -1,3 +1,5 @@
+import { creditLimit, describeExhausted } from "./credits.js";
+
 /**
  * Turns API failures into sentences a person understands, keyed on the problem+json `code`
  * (see API.md "Conventions"). The raw `detail` is kept for the cases where it is the best words we have.
@@ -52,6 +54,14 @@ export function describeProblem({ code, detail, errors = [], retryAfter, status 
       const wait = Math.max(1, Math.ceil(Number(retryAfter) || 1));
       return `Too many requests — try again in ${wait} s.`;
     }
+    case "budget_exhausted":
+      return describeExhausted(creditLimit(), Number(retryAfter) || 0);
+    case "challenge_failed":
+      return "We couldn't confirm you're a person. Reload the page to try again.";
+    case "limit_reached":
+      return detail
+        ? `You've reached a limit: ${detail}`
+        : "You've reached the most you can keep; delete something first.";
     case "quota_exceeded": {
       // The server's sentence names its limit ("At most 4 generations ..."); say it in our words.
       const limit = /\b(\d+)\b/.exec(detail ?? "")?.[1];
@@ -124,7 +134,7 @@ export function describeSocketError(frame) {
     return "The character couldn't answer just now — the AI service is unavailable. Try sending again.";
   }
   if (frame.code === "conflict") return frame.detail || "A reply is already being written in this chat.";
-  return describeProblem({ code: frame.code, detail: frame.detail });
+  return describeProblem({ code: frame.code, detail: frame.detail, retryAfter: frame.retry_after_s });
 }
 
 function fieldName(path) {

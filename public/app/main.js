@@ -1,5 +1,6 @@
 import { ensureSession } from "./api.js";
 import { signedOutReason, takeFlash } from "./auth.js";
+import { mountCreditsBadge } from "./components/credits-badge.js";
 import { mountAccountLink } from "./components/passkey-cta.js";
 import { h, replace } from "./dom.js";
 import { notify } from "./notify.js";
@@ -56,6 +57,7 @@ async function boot() {
   let session;
   try {
     session = await ensureSession();
+    mountCreditsBadge(document.querySelector(".topbar") ?? document.body);
   } catch (error) {
     replace(
       outlet,

@@ -4,6 +4,7 @@ import { d1Client } from "./d1-client";
 import { postgresClient } from "./postgres-client";
 import { CharactersRepo } from "./repos/characters";
 import { ChatsRepo } from "./repos/chats";
+import { CreditsRepo } from "./repos/credits";
 import { JobsRepo } from "./repos/jobs";
 import { UsersRepo } from "./repos/users";
 import type { SqlClient } from "./sql-client";
@@ -15,6 +16,7 @@ export interface Repository {
   readonly characters: CharactersRepo;
   readonly chats: ChatsRepo;
   readonly jobs: JobsRepo;
+  readonly credits: CreditsRepo;
   /** Round-trips a trivial query; throws when the database is unreachable. */
   ping(): Promise<void>;
 }
@@ -26,6 +28,7 @@ export function repositoryOn(client: SqlClient): Repository {
     characters: new CharactersRepo(client),
     chats: new ChatsRepo(client),
     jobs: new JobsRepo(client),
+    credits: new CreditsRepo(client),
     async ping() {
       await client.all(sql`SELECT 1 AS ok`);
     },

@@ -10,6 +10,9 @@ export type ErrorCode =
   | "payload_too_large"
   | "unsupported_media_type"
   | "upstream_unavailable"
+  | "challenge_failed"
+  | "budget_exhausted"
+  | "limit_reached"
   | "internal";
 
 export interface FieldError {

@@ -1,4 +1,5 @@
 import { type Config, loadConfig } from "../config";
+import type { CreditsRepo } from "../db/repos/credits";
 import type { JobsRepo } from "../db/repos/jobs";
 import { openRepository, type Repository } from "../db/repository";
 import { withJobMetrics } from "../ops/job-metrics";
@@ -13,6 +14,8 @@ import { RunPodClient } from "./runpod-client";
 export interface GenerationDeps {
   config: Config;
   jobs: JobsRepo;
+  /** The credit ledger: charges when a job is accepted, refunds from the state machine. */
+  credits: CreditsRepo;
   runpod: RunPodClient;
   store: ImageStore;
   publisher: UserEventPublisher;
@@ -30,6 +33,7 @@ export function generationDeps(
   return {
     config,
     jobs: repo.jobs,
+    credits: repo.credits,
     runpod: new RunPodClient({
       baseUrl: config.RUNPOD_API_BASE,
       endpointId: config.RUNPOD_IMAGE_ENDPOINT_ID,

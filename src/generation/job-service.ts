@@ -1,4 +1,6 @@
+import { allowances, creditDay, imageCost, secondsToReset } from "../abuse/credits";
 import { ACTIVE_STATUSES, type Job, type JobStatus, TERMINAL_STATUSES } from "../db/models";
+import type { CreateJobResult } from "../db/repos/jobs";
 import { describeError, log } from "../ops/log";
 import type { GenerationDeps } from "./deps";
 import { runpodInput } from "./input-mappers";
@@ -17,6 +19,9 @@ export type ReplayOutcome =
   | { kind: "not_replayable"; job: Job }
   /** The queue refused the submit message: the job is dead-lettered as before. */
   | { kind: "enqueue_failed" };
+
+/** How a new job's acceptance ended: the repository's outcome, or an allowance that cannot pay. */
+export type AcceptOutcome = CreateJobResult | { kind: "budget_exhausted"; cost: number; retryAfterS: number };
 
 /** What the caller (a queue message, usually) should do next. */
 export type Step =
@@ -103,6 +108,37 @@ export class JobService {
   }
 
   /**
+   * Stores a new job and charges its credits (API.md, "Spend and abuse limits"): the charge
+   * first, one guarded statement that cannot overspend; then the job, guarded by the
+   * active-job quota and the idempotency key. When the job is not created (quota, a replayed
+   * key, an error) the charge is taken back, leaving the ledger as it was: a refused request
+   * changes no row. The job records its cost and day, for the refund if it fails.
+   */
+  async accept(job: Job, idempotency?: { key: string; requestHash: string }): Promise<AcceptOutcome> {
+    const { config, credits, jobs } = this.deps;
+    const nowMs = this.now();
+    const cost = imageCost(job.params);
+    const day = creditDay(nowMs);
+    if ((await credits.charge(job.user_id, day, cost, allowances(config))) === null) {
+      return { kind: "budget_exhausted", cost, retryAfterS: secondsToReset(nowMs) };
+    }
+    let result: CreateJobResult;
+    try {
+      result = await jobs.create(
+        job,
+        idempotency,
+        { maxActive: config.MAX_ACTIVE_JOBS_PER_USER },
+        { credits: cost, day },
+      );
+    } catch (error) {
+      await credits.uncharge(job.user_id, day, cost);
+      throw error;
+    }
+    if (result.kind !== "created") await credits.uncharge(job.user_id, day, cost);
+    return result;
+  }
+
+  /**
    * Sends a new job's submit message. When the queue refuses it, the job fails at once
    * (`enqueue_failed`) instead of holding the user's quota until the sweep; the caller
    * answers 503. Returns whether the message was sent. The new job itself is not published:
@@ -123,15 +159,17 @@ export class JobService {
     }
   }
 
-  /** A user's cancel: null when the job is already terminal. Cancels the upstream work too. */
+  /**
+   * A user's cancel: null when the job is already terminal. Cancels the upstream work too.
+   * A job cancelled while still `queued` spent no GPU time: its credits come back. Two CAS
+   * steps (from `queued`, else from `running`) tell which it was, race-free.
+   */
   async cancel(job: Job): Promise<Job | null> {
     const nowIso = iso(this.now());
-    const cancelled = await this.deps.jobs.transition(
-      job.id,
-      ACTIVE_STATUSES,
-      { status: "cancelled", completed_at: nowIso },
-      nowIso,
-    );
+    const patch = { status: "cancelled", completed_at: nowIso } as const;
+    const fromQueued = await this.deps.jobs.transition(job.id, ["queued"], patch, nowIso);
+    if (fromQueued) await this.refund(fromQueued);
+    const cancelled = fromQueued ?? (await this.deps.jobs.transition(job.id, ["running"], patch, nowIso));
     if (!cancelled) return null;
     // A claimer still submitting will find the job cancelled when recording and cancel its own upstream job.
     if (cancelled.upstream_id) await this.cancelUpstream(cancelled.upstream_id, job.id);
@@ -315,9 +353,20 @@ export class JobService {
       nowIso,
     );
     if (!failed) return null;
+    // Only the winner of the transition gets here: a failed job (any reason) is refunded once.
+    await this.refund(failed);
     if (options.cancelUpstream && failed.upstream_id) await this.cancelUpstream(failed.upstream_id, job.id);
     this.publish(failed);
     return failed;
+  }
+
+  /** Gives a job's credits back; a ledger failure is logged and never blocks the transition. */
+  private async refund(job: Job): Promise<void> {
+    try {
+      await this.deps.credits.refundJob(job.id);
+    } catch (error) {
+      log.error("refunding a job's credits failed", { job_id: job.id, error: describeError(error) });
+    }
   }
 
   private pastDeadline(job: Job): boolean {

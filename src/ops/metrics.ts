@@ -9,10 +9,11 @@
  * | `job`           | status, error code                        | queue ms, run ms, total ms, attempts       |
  * | `queue_message` | queue, outcome, message type              | duration ms, delivery attempt              |
  * | `socket`        | connect / disconnect                      | the user's open sockets after the change   |
+ * | `credits`       | what (image / reply), outcome (charged / refused), user id | credits                   |
  *
  * `rate_limited` and `rate_limiter_unreachable` (blob2 zone) come from `src/rate-limit/metrics.ts`.
  */
-export type MetricEvent = "request" | "job" | "queue_message" | "socket";
+export type MetricEvent = "request" | "job" | "queue_message" | "socket" | "credits";
 
 /** Analytics Engine caps a data point at 16 KB of blobs; ours are short labels. */
 const MAX_BLOB = 256;

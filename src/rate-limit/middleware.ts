@@ -8,7 +8,7 @@ import { limiterFor } from "./binding";
 import { clientKey } from "./client-ip";
 import { countEvent } from "./metrics";
 import type { ConsumeResult } from "./protocol";
-import { type Zone, zoneRule } from "./zones";
+import { failureMode, type Zone, zoneRule } from "./zones";
 
 /**
  * Per-client rate limits (API.md, "Conventions"): one RPC to the client's `RateLimiter`
@@ -36,7 +36,7 @@ export const rateLimit = (zoneOrZones: Zone | readonly Zone[]) => {
         );
         decision = await limiter.consume({ zone, cost: 1, ...zoneRule(config, zone) });
       } catch (error) {
-        limiterUnreachable(c, zone, config.RATE_LIMIT_FAILURE_MODE, error);
+        limiterUnreachable(c, zone, failureMode(config, zone), error);
         continue;
       }
       if (!decision.allowed) {
@@ -65,7 +65,7 @@ export function rateLimitHeaders(decision: ConsumeResult): Record<string, string
 }
 
 /**
- * RATE_LIMIT_FAILURE_MODE when the RPC fails (object overloaded, resetting, unreachable):
+ * The zone's failure mode (`failureMode`) when the RPC fails (object overloaded, resetting, unreachable):
  * `open` lets the request through without `RateLimit-*` headers, `closed` answers 503.
  * Either way one JSON log line and one `rate_limiter_unreachable` data point.
  */

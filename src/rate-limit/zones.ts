@@ -33,3 +33,13 @@ export function zoneRule(config: Config, zone: Zone): BucketRule {
 export function isZone(value: unknown): value is Zone {
   return typeof value === "string" && (ZONES as readonly string[]).includes(value);
 }
+
+/**
+ * What a zone does when the limiter cannot be reached: `api` lets requests through (or what
+ * RATE_LIMIT_FAILURE_MODE says: the operator's override for that zone only); every zone that
+ * guards spending (`strict`, and `identity`) fails closed, whatever the setting: an outage of
+ * the limiter must not open the door to unlimited guests or generations.
+ */
+export function failureMode(config: Pick<Config, "RATE_LIMIT_FAILURE_MODE">, zone: Zone): "open" | "closed" {
+  return zone === "api" ? config.RATE_LIMIT_FAILURE_MODE : "closed";
+}

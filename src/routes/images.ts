@@ -2,9 +2,19 @@ import { z } from "zod";
 import { ApiError } from "../errors/api-error";
 import { isImageKey } from "../generation/image-keys";
 import { defineRoute, routes } from "../http/route";
+import { RecentMisses } from "../lib/recent-misses";
 
 /** Keys never change content (API.md: stable for the life of the image). */
 const IMMUTABLE = "public, max-age=31536000, immutable";
+
+/**
+ * Keys the store lately did not have, per isolate: a flood of made-up (well-formed) keys costs
+ * one storage read per key per 10 s, not one per request. Safe because a key is only ever
+ * published (in a job's images) after its bytes are stored, so a real key is never missing.
+ */
+const missing = new RecentMisses(10_000, 2_000);
+/** Clients and the CDN may remember a 404 briefly too. */
+const NEGATIVE_CACHE_CONTROL = "public, max-age=10";
 
 /** RFC 9110 weak comparison against an `If-None-Match` list (or `*`). */
 function matchesEtag(ifNoneMatch: string | undefined, etag: string | null): boolean {
@@ -40,14 +50,17 @@ const route = defineRoute({
 export const images = routes().openapi(route, async (c) => {
   const { token, file } = c.req.valid("param");
   const key = `images/${token}/${file}`;
-  if (!isImageKey(key)) throw ApiError.notFound("image");
+  if (!isImageKey(key) || missing.has(key, Date.now())) throw imageNotFound();
   // One cache entry per key: no query string, no conditional headers.
   const cacheKey = new Request(new URL(`/${key}`, c.req.url).toString());
   const cache = caches.default;
   let response = await cache.match(cacheKey);
   if (!response) {
     const stored = await c.var.services.images.get(key);
-    if (!stored) throw ApiError.notFound("image");
+    if (!stored) {
+      missing.add(key, Date.now());
+      throw imageNotFound();
+    }
     response = new Response(stored.body, {
       headers: {
         "Content-Type": stored.contentType,
@@ -66,3 +79,9 @@ export const images = routes().openapi(route, async (c) => {
   // A copy: responses from the cache have immutable headers, and middleware adds its own.
   return new Response(response.body, response);
 });
+
+function imageNotFound(): ApiError {
+  return new ApiError(404, "not_found", "No such image.", {
+    headers: { "Cache-Control": NEGATIVE_CACHE_CONTROL },
+  });
+}

@@ -16,6 +16,7 @@ import { browseScenarios } from "./scenarios/browse.mjs";
 import { chatScenarios } from "./scenarios/chat.mjs";
 import { chatFailureScenarios } from "./scenarios/chat-failures.mjs";
 import { chatListScenarios } from "./scenarios/chat-list.mjs";
+import { creditScenarios } from "./scenarios/credits.mjs";
 import { generateScenarios } from "./scenarios/generate.mjs";
 import { historyScenarios } from "./scenarios/history.mjs";
 import { importScenarios } from "./scenarios/import.mjs";
@@ -45,6 +46,7 @@ chatListScenarios(t, ctx);
 importScenarios(t, ctx);
 // In browser contexts of their own: they delete their user at the end.
 accountScenarios(t, ctx);
+creditScenarios(t, ctx);
 // Restarts the service: after the scenarios that need uninterrupted streams.
 reconnectScenarios(t, ctx);
 phoneScenarios(t, ctx);

@@ -124,7 +124,7 @@ describe("GET /api/v1/admin/stats: the figures", () => {
     const body = await res.json<AdminStats>();
     expect(body.database).toEqual({ backend: "postgres", ok: false, latency_ms: null });
     expect(body.jobs).toBeNull();
-    expect(body.unavailable).toEqual(["jobs"]);
+    expect(body.unavailable).toEqual(["jobs", "credits"]);
     expect(body.sockets).not.toBeNull();
     expect(JSON.stringify(body)).not.toContain("secretpw");
   });
@@ -202,3 +202,26 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise
     await sleep(25);
   }
 }
+
+describe("GET /api/v1/admin/stats: spend", () => {
+  it("shows today's spend and the top spenders, and writes a credits data point per charge", async () => {
+    const points: AnalyticsEngineDataPoint[] = [];
+    const metrics = { writeDataPoint: (p: AnalyticsEngineDataPoint) => points.push(p) };
+    const h = harness({ METRICS: metrics });
+    const big = await newUser("Big spender");
+    const res = await h.fetch(big, "/generate", {
+      json: { prompt: "spend", width: 1024, height: 1024, steps: 50 },
+    });
+    expect(res.status).toBe(202);
+    const figures = await read();
+    const today = new Date().toISOString().slice(0, 10);
+    expect(figures.credits?.by_day[0]?.day).toBe(today);
+    expect(figures.credits?.by_day[0]?.credits).toBeGreaterThanOrEqual(10);
+    expect(figures.credits?.top_spenders).toContainEqual({ user_id: big.user.id, used: 10 });
+    expect(points.find((p) => p.indexes?.[0] === "credits")).toEqual({
+      indexes: ["credits"],
+      blobs: ["credits", "image", "charged", big.user.id],
+      doubles: [1, 10],
+    });
+  });
+});

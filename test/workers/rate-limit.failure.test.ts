@@ -76,6 +76,17 @@ describe("when the limiter cannot be reached", () => {
     expect(metrics.points[0]?.blobs).toEqual(["rate_limiter_unreachable", "strict", "closed"]);
   });
 
+  it("fails closed on the strict zone even with the default (open) setting", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const fetchApp = appWith({ RATE_LIMITER: brokenLimiter });
+    const before = await fetchApp("/api/v1/characters", { ip: uniqueIp() });
+    const res = await fetchApp("/api/v1/auth/guest", { method: "POST", ip: uniqueIp() });
+
+    expect(before.status).toBe(200);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ code: "upstream_unavailable" });
+  });
+
   it("keeps serving unlimited routes without asking the limiter", async () => {
     const fetchApp = appWith({ RATE_LIMITER: brokenLimiter, RATE_LIMIT_FAILURE_MODE: "closed" });
     expect((await fetchApp("/api/v1/openapi.json", { ip: uniqueIp() })).status).toBe(200);

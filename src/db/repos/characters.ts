@@ -98,6 +98,14 @@ export class CharactersRepo {
     return raw ? (JSON.parse(raw) as Record<string, unknown>) : null;
   }
 
+  /** How many characters the user owns (MAX_CHARACTERS_PER_USER). */
+  async countOwned(ownerId: string): Promise<number> {
+    const rows = await this.db.all<{ n: number | string }>(
+      sql`SELECT CAST(COUNT(*) AS INTEGER) AS n FROM characters WHERE owner_id = ${ownerId}`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async create(
     character: Omit<Character, "chat_count" | "updated_at">,
     cardExtras: Record<string, unknown> | null = null,

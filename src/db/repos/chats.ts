@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Cursor } from "../../lib/cursor";
 import type { Chat, Message } from "../models";
 import type { ChatRow } from "../schema/rows";
@@ -9,16 +9,23 @@ const CHAT_COLUMNS = sql.raw("id, character_id, title, created_at, last_message_
 type ChatListRow = Omit<ChatRow, "user_id">;
 const MESSAGE_COLUMNS = sql.raw("id, chat_id, role, content, status, created_at");
 
+/** Whether the chat (an SQL expression for its id) holds a message the user wrote. */
+export function hasUserMessage(chatId: SQL): SQL {
+  return sql`EXISTS (SELECT 1 FROM chat_history h WHERE h.chat_id = ${chatId} AND h.role = 'user')`;
+}
+
 export class ChatsRepo {
   constructor(private readonly db: SqlClient) {}
 
-  /** Creates the chat, stores the greeting as its first message, counts it for "popular". */
+  /**
+   * Creates the chat and stores the greeting as its first message. It is not counted for
+   * "popular" yet: `chat_count` counts chats with a user message (`addMessage` counts it).
+   */
   async create(chat: Chat & { user_id: string }, greeting: Message | null): Promise<Chat> {
     await this.db.batch([
       sql`INSERT INTO chats (id, user_id, character_id, title, created_at, last_message_at)
           VALUES (${chat.id}, ${chat.user_id}, ${chat.character_id}, ${chat.title}, ${chat.created_at}, ${chat.last_message_at})`,
       ...(greeting ? [this.insertMessage(greeting, chat.user_id)] : []),
-      sql`UPDATE characters SET chat_count = chat_count + 1 WHERE id = ${chat.character_id}`,
     ]);
     const { user_id: _owner, ...publicChat } = chat;
     return publicChat;
@@ -34,6 +41,14 @@ export class ChatsRepo {
     );
   }
 
+  /** How many chats the user has (MAX_CHATS_PER_USER). */
+  async countOwned(userId: string): Promise<number> {
+    const rows = await this.db.all<{ n: number | string }>(
+      sql`SELECT CAST(COUNT(*) AS INTEGER) AS n FROM chats WHERE user_id = ${userId}`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** The user's chat; null when absent or someone else's. */
   async get(id: string, userId: string): Promise<Chat | null> {
     const rows = await this.db.all<ChatListRow>(
@@ -42,18 +57,32 @@ export class ChatsRepo {
     return rows[0] ?? null;
   }
 
+  /** Deletes the chat and its messages; a chat that counted for "popular" stops counting. */
   async delete(id: string, userId: string): Promise<boolean> {
     if (!(await this.get(id, userId))) return false;
     await this.db.batch([
+      sql`UPDATE characters SET chat_count = chat_count - 1
+          WHERE id = (SELECT character_id FROM chats WHERE id = ${id} AND user_id = ${userId})
+            AND chat_count > 0 AND ${hasUserMessage(sql`${id}`)}`,
       sql`DELETE FROM chat_history WHERE chat_id = ${id} AND user_id = ${userId}`,
       sql`DELETE FROM chats WHERE id = ${id} AND user_id = ${userId}`,
     ]);
     return true;
   }
 
-  /** Stores a message and moves the chat to the top of the user's list. */
+  /**
+   * Stores a message and moves the chat to the top of the user's list. The chat's first user
+   * message counts the chat for "popular" (`chat_count`), in the same batch, before the insert.
+   */
   async addMessage(message: Message, userId: string): Promise<Message> {
     await this.db.batch([
+      ...(message.role === "user"
+        ? [
+            sql`UPDATE characters SET chat_count = chat_count + 1
+                WHERE id = (SELECT character_id FROM chats WHERE id = ${message.chat_id} AND user_id = ${userId})
+                  AND NOT ${hasUserMessage(sql`${message.chat_id}`)}`,
+          ]
+        : []),
       this.insertMessage(message, userId),
       sql`UPDATE chats SET last_message_at = ${message.created_at} WHERE id = ${message.chat_id} AND user_id = ${userId}`,
     ]);

@@ -62,19 +62,21 @@ export class JobsRepo {
    * yet terminal, checked inside the same statement. D1 runs statements one at a time, so
    * the count cannot go stale between check and insert; on PostgreSQL the batch first takes
    * a per-user transaction lock, which serialises one user's concurrent creates.
+   * `charge` records what the job was charged and the day it counts against (for refunds).
    */
   async create(
     job: Job,
     idempotency?: { key: string; requestHash: string },
     limits?: { maxActive: number },
+    charge?: { credits: number; day: string },
   ): Promise<CreateJobResult> {
     const guard = limits
       ? sql`WHERE (SELECT count(*) FROM image_generation_history
             WHERE user_id = ${job.user_id} AND status IN (${inList(ACTIVE_STATUSES)})) < ${limits.maxActive}`
       : sql``;
     const insertJob = sql`INSERT INTO image_generation_history
-      (id, user_id, character_id, status, prompt, negative_prompt, params, images, error_code, error_message, attempts, upstream_id, dead_lettered, created_at, started_at, completed_at, updated_at)
-      SELECT ${job.id}, ${job.user_id}, ${job.character_id}, ${job.status}, ${job.prompt}, ${job.negative_prompt}, ${JSON.stringify(job.params)}, '[]', NULL, NULL, 0, NULL, 0, ${job.created_at}, NULL, NULL, ${job.updated_at}
+      (id, user_id, character_id, status, prompt, negative_prompt, params, images, error_code, error_message, attempts, upstream_id, dead_lettered, created_at, started_at, completed_at, updated_at, credits, credit_day)
+      SELECT ${job.id}, ${job.user_id}, ${job.character_id}, ${job.status}, ${job.prompt}, ${job.negative_prompt}, ${JSON.stringify(job.params)}, '[]', NULL, NULL, 0, NULL, 0, ${job.created_at}, NULL, NULL, ${job.updated_at}, CAST(${charge?.credits ?? 0} AS INTEGER), ${charge?.day ?? null}
       ${guard}`;
     const statements: SQL[] = [];
     if (limits && this.db.dialect === "postgres") {

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { User, UserProfile } from "../models";
 import type { UserRow } from "../schema/rows";
 import type { SqlClient } from "../sql-client";
+import { hasUserMessage } from "./chats";
 
 export class UsersRepo {
   constructor(private readonly db: SqlClient) {}
@@ -112,10 +113,15 @@ export class UsersRepo {
    */
   async deleteWithEverything(userId: string): Promise<void> {
     await this.db.batch([
+      // Its chats with others' characters that counted for "popular" stop counting.
+      sql`UPDATE characters SET chat_count = chat_count - (SELECT COUNT(*) FROM chats c
+            WHERE c.character_id = characters.id AND c.user_id = ${userId} AND ${hasUserMessage(sql`c.id`)})
+          WHERE id IN (SELECT character_id FROM chats WHERE user_id = ${userId})`,
       sql`DELETE FROM character_tags WHERE character_id IN (SELECT id FROM characters WHERE owner_id = ${userId})`,
       sql`DELETE FROM chat_history WHERE user_id = ${userId}`,
       sql`DELETE FROM chats WHERE user_id = ${userId}`,
       sql`DELETE FROM idempotency_keys WHERE user_id = ${userId}`,
+      sql`DELETE FROM credit_usage WHERE user_id = ${userId}`,
       sql`DELETE FROM image_generation_history WHERE user_id = ${userId}`,
       sql`DELETE FROM characters WHERE owner_id = ${userId}`,
       sql`DELETE FROM credit_usage WHERE user_id = ${userId}`,

@@ -1,3 +1,4 @@
+import { creditDay } from "../../abuse/credits";
 import type { Config } from "../../config";
 import type { JobStatus } from "../../db/models";
 import type { Repository } from "../../db/repository";
@@ -19,6 +20,11 @@ export interface AdminStats {
   } | null;
   sockets: { open: number; users: number } | null;
   rate_limit: { rejections: ZoneCounts; lag_s: number } | null;
+  /** Credits spent per UTC day (the last 7, newest first) and today's top spenders. */
+  credits: {
+    by_day: { day: string; credits: number; users: number }[];
+    top_spenders: { user_id: string; used: number }[];
+  } | null;
   database: { backend: Config["DB_BACKEND"]; ok: boolean; latency_ms: number | null };
   /** Sections that could not be read this time (their value above is null). */
   unavailable: string[];
@@ -36,6 +42,19 @@ async function jobFigures(repo: Repository, now: number): Promise<NonNullable<Ad
     oldest_queued_age_s: Number.isFinite(oldest) ? Math.max(0, Math.round((now - oldest) / 1000)) : null,
     dead_lettered: queue.deadLettered,
   };
+}
+
+/** Days of spend shown, and how many of today's spenders. */
+const SPEND_DAYS = 7;
+const TOP_SPENDERS = 10;
+
+async function creditFigures(repo: Repository, now: number): Promise<NonNullable<AdminStats["credits"]>> {
+  const since = creditDay(now - (SPEND_DAYS - 1) * 86_400_000);
+  const [byDay, top] = await Promise.all([
+    repo.credits.spendByDay(since),
+    repo.credits.topSpenders(creditDay(now), TOP_SPENDERS),
+  ]);
+  return { by_day: byDay, top_spenders: top };
 }
 
 async function databaseHealth(
@@ -66,19 +85,21 @@ export async function collectStats(
   config: Pick<Config, "DB_BACKEND">,
   now = Date.now(),
 ) {
-  const [database, jobs, sockets, rejections] = await Promise.all([
+  const [database, jobs, sockets, rejections, credits] = await Promise.all([
     databaseHealth(repo, config),
     settle("jobs", () => jobFigures(repo, now)),
     settle("sockets", () => openSocketTotals(env)),
     settle("rate_limit", () => rateLimitRejections(env)),
+    settle("credits", () => creditFigures(repo, now)),
   ]);
   const stats: AdminStats = {
     generated_at: new Date(now).toISOString(),
     jobs: jobs.value,
     sockets: sockets.value ? { open: sockets.value.open, users: sockets.value.users } : null,
     rate_limit: rejections.value ? { rejections: rejections.value, lag_s: RATE_LIMIT_LAG_S } : null,
+    credits: credits.value,
     database,
-    unavailable: [jobs, sockets, rejections].filter((s) => s.value === null).map((s) => s.section),
+    unavailable: [jobs, sockets, rejections, credits].filter((s) => s.value === null).map((s) => s.section),
   };
   return stats;
 }

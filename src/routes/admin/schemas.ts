@@ -25,6 +25,12 @@ export const AdminStatsSchema = z.object({
   rate_limit: z
     .object({ rejections: z.object({ api: z.number(), strict: z.number() }), lag_s: z.number() })
     .nullable(),
+  credits: z
+    .object({
+      by_day: z.array(z.object({ day: z.string(), credits: z.number().int(), users: z.number().int() })),
+      top_spenders: z.array(z.object({ user_id: z.string(), used: z.number().int() })),
+    })
+    .nullable(),
   database: z.object({
     backend: z.enum(["d1", "postgres"]),
     ok: z.boolean(),

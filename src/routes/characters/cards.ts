@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { assertCharacterRoom } from "../../abuse/store-caps";
 import { buildCard, CardError, extractCardFromPng, parseCard } from "../../cards";
 import { ApiError } from "../../errors/api-error";
 import { defineRoute, jsonResponse, routes } from "../../http/route";
@@ -68,6 +69,9 @@ async function readCard(req: Request): Promise<unknown> {
 export const characterCards = routes()
   .openapi(importRoute, async (c) => {
     const { is_public } = c.req.valid("query");
+    // Before the card is read: a user at the cap pays for no inflation or parsing.
+    const { repo, config } = c.var.services;
+    await assertCharacterRoom(repo, userId(c), config.MAX_CHARACTERS_PER_USER);
     let parsed: ReturnType<typeof parseCard>;
     try {
       parsed = parseCard(await readCard(c.req.raw));

@@ -1,3 +1,4 @@
+import { assertCharacterRoom } from "../../abuse/store-caps";
 import { ApiError } from "../../errors/api-error";
 import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
 import { newId } from "../../lib/ids";
@@ -40,8 +41,10 @@ const remove = defineRoute({
 export const writeCharacters = routes()
   .openapi(create, async (c) => {
     const fields = c.req.valid("json");
+    const { repo, config } = c.var.services;
+    await assertCharacterRoom(repo, userId(c), config.MAX_CHARACTERS_PER_USER);
     const nowMs = Date.now();
-    const character = await c.var.services.repo.characters.create({
+    const character = await repo.characters.create({
       ...fields,
       id: newId("chr", nowMs),
       owner_id: userId(c),

@@ -1,3 +1,4 @@
+import { assertChatRoom } from "../../abuse/store-caps";
 import type { Message } from "../../db/models";
 import { ApiError } from "../../errors/api-error";
 import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
@@ -20,10 +21,11 @@ const route = defineRoute({
 export const createChat = routes().openapi(route, async (c) => {
   const { character_id } = c.req.valid("json");
   const owner = userId(c);
-  const { repo } = c.var.services;
+  const { repo, config } = c.var.services;
   const [character, user] = await Promise.all([
     repo.characters.get(character_id, owner),
     repo.users.get(owner),
+    assertChatRoom(repo, owner, config.MAX_CHATS_PER_USER),
   ]);
   if (!character) throw ApiError.notFound("character");
   if (!user) throw ApiError.unauthorized("The user of this token no longer exists.");

@@ -1,3 +1,4 @@
+import { budgetExhausted, countSpend, imageCost } from "../../abuse/credits";
 import type { Job } from "../../db/models";
 import { ApiError } from "../../errors/api-error";
 import { toPublicJob } from "../../generation/public-job";
@@ -75,7 +76,12 @@ export const createGeneration = routes().openapi(route, async (c) => {
     completed_at: null,
     updated_at: now,
   };
-  const result = await repo.jobs.create(job, idempotency, { maxActive: config.MAX_ACTIVE_JOBS_PER_USER });
+  const result = await jobs.accept(job, idempotency);
+  if (result.kind === "budget_exhausted") {
+    countSpend(c.env, "image", "refused", owner, result.cost);
+    throw budgetExhausted(result.cost, nowMs);
+  }
+  if (result.kind === "created") countSpend(c.env, "image", "charged", owner, imageCost(job.params));
   if (result.kind === "quota_exceeded") {
     throw new ApiError(
       429,

@@ -22,14 +22,28 @@ const route = defineRoute({
   },
 });
 
+/**
+ * The database check's last answer per backend, per isolate: probes and floods of anonymous
+ * calls cost at most one database round trip per second per isolate.
+ */
+const DB_CHECK_TTL_MS = 1_000;
+const lastDbCheck = new Map<string, { atMs: number; db: "ok" | "error" }>();
+
 export const health = routes().openapi(route, async (c) => {
-  const { repo, config } = c.var.services;
-  let db = "ok";
-  try {
-    await repo.ping();
-  } catch (error) {
-    db = "error";
-    log.error("health db check failed", { backend: config.DB_BACKEND, error: String(error) });
+  const { config } = c.var.services;
+  const nowMs = Date.now();
+  const cached = lastDbCheck.get(config.DB_BACKEND);
+  let db: "ok" | "error" = "ok";
+  if (cached && nowMs - cached.atMs < DB_CHECK_TTL_MS) {
+    db = cached.db;
+  } else {
+    try {
+      await c.var.services.repo.ping();
+    } catch (error) {
+      db = "error";
+      log.error("health db check failed", { backend: config.DB_BACKEND, error: String(error) });
+    }
+    lastDbCheck.set(config.DB_BACKEND, { atMs: nowMs, db });
   }
   const checks = { db, db_backend: config.DB_BACKEND, storage_backend: config.STORAGE_BACKEND };
   return db === "ok"
