@@ -124,7 +124,6 @@ export class UsersRepo {
       sql`DELETE FROM credit_usage WHERE user_id = ${userId}`,
       sql`DELETE FROM image_generation_history WHERE user_id = ${userId}`,
       sql`DELETE FROM characters WHERE owner_id = ${userId}`,
-      sql`DELETE FROM credit_usage WHERE user_id = ${userId}`,
       sql`DELETE FROM spent_refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ${userId})`,
       sql`DELETE FROM sessions WHERE user_id = ${userId}`,
       sql`DELETE FROM webauthn_challenges WHERE user_id = ${userId}`,
