@@ -3,6 +3,7 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { ApiError } from "./errors/api-error";
 import { problemResponse } from "./errors/problem";
+import { appShell, isAppPath } from "./http/app-shell";
 import { routes } from "./http/route";
 import { requestId } from "./middleware/request-id";
 import { services } from "./middleware/services";
@@ -86,9 +87,13 @@ export function createApp() {
   app.route("/api/v1", v1);
   app.route("/", images);
 
-  // No route, no limiter: the 404 costs less than the limiter's RPC would.
+  // No route, no limiter: the 404 costs less than the limiter's RPC would. Paths that are
+  // no static file reach the Worker (wrangler.toml: no SPA fallback); the client's own paths
+  // get its index.html, anything else a real 404.
   app.notFound((c) =>
-    problemResponse(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`)),
+    isAppPath(c.req.method, c.req.path)
+      ? appShell(c)
+      : problemResponse(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`)),
   );
   app.onError((err, c) => problemResponse(c, err));
   return app;

@@ -118,7 +118,11 @@ export function newUserScenarios(t, ctx) {
       await greeting.waitFor({ timeout: 15_000 });
       const text = await greeting.textContent();
       assert.doesNotMatch(text, /Guest [0-9a-z]{6}/, `the guest id stands in for a name: ${text}`);
-      assert.doesNotMatch(text, /Harlan Voss, Private Investigator/, `the title is glued to the name: ${text}`);
+      assert.doesNotMatch(
+        text,
+        /Harlan Voss, Private Investigator/,
+        `the title is glued to the name: ${text}`,
+      );
       const chatId = new URL(page.url()).pathname.split("/").pop();
       // The server's copy, as another client would read it.
       const stored = await api(page, "GET", `/api/v1/chats/${chatId}/messages?limit=5`, null);
@@ -206,7 +210,10 @@ export function restartScenarios(t, ctx) {
       assert.ok(ctx.server, "this scenario restarts the dev server; run it without E2E_BASE_URL");
       await page.goto("/generate");
       await ready(page);
-      await page.fill("[data-testid='gen-prompt']", "A lantern left burning in an empty house [[emu:job=hang]]");
+      await page.fill(
+        "[data-testid='gen-prompt']",
+        "A lantern left burning in an empty house [[emu:job=hang]]",
+      );
       await page.click("[data-testid='gen-submit']");
       await page.waitForSelector(`${CARD}[data-status='running']`, { timeout: 20_000 });
       const jobId = await page.getAttribute(CARD, "data-job-id");
