@@ -222,7 +222,7 @@ export function restartScenarios(t, ctx) {
       await page.waitForSelector(ONLINE, { timeout: 40_000 });
       // The sweep runs every minute; the job's deadline (180 s) is far off.
       await page.waitForSelector(`${CARD}[data-job-id='${jobId}'][data-status='failed']`, {
-        timeout: 130_000,
+        timeout: 110_000,
       });
       assert.match(await page.textContent(`${CARD} [data-testid='job-error']`), /lost/i);
       const job = await api(page, "GET", `/api/v1/generations/${jobId}`, null);
