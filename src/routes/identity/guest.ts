@@ -2,6 +2,7 @@ import { z } from "zod";
 import { signAccessToken } from "../../auth/jwt";
 import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
 import { newId } from "../../lib/ids";
+import { defaultGuestName } from "../../realtime/names";
 import { UserSchema } from "./schemas";
 
 /** Guest tokens live 30 days: long enough that a returning visitor keeps their history. */
@@ -26,7 +27,7 @@ export const guest = routes().openapi(route, async (c) => {
   const id = newId("usr", nowMs);
   const user = await c.var.services.repo.users.create({
     id,
-    display_name: body.display_name ?? `Guest ${id.slice(-6)}`,
+    display_name: body.display_name ?? defaultGuestName(id),
     created_at: new Date(nowMs).toISOString(),
   });
   const iat = Math.floor(nowMs / 1000);
