@@ -28,6 +28,7 @@ import { health } from "./routes/system/health";
 import { openapi } from "./routes/system/openapi";
 import { runpodWebhook } from "./routes/webhooks/runpod";
 import { ws } from "./routes/ws";
+import { wsTicket } from "./routes/ws-ticket";
 import type { AppEnv } from "./types";
 
 /**
@@ -82,6 +83,7 @@ export function createApp() {
     .route("/", readGenerations)
     .route("/", cancelGeneration)
     .route("/", runpodWebhook)
+    .route("/", wsTicket)
     .route("/", ws)
     .route("/", admin);
   app.route("/api/v1", v1);

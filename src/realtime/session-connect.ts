@@ -5,6 +5,8 @@
  * binding, so no client can send this request to the object directly.
  */
 export const SESSION_USER_HEADER = "X-Session-User-Id";
+/** A ticket's nonce and expiry (`<nonce> <exp>`), for the object to accept it once. */
+export const SESSION_TICKET_HEADER = "X-Session-Ticket";
 
 const CONNECT_URL = "https://user-session.internal/connect";
 
@@ -15,6 +17,8 @@ const CONNECT_URL = "https://user-session.internal/connect";
  * @example
  * return stub.fetch(connectRequest(user.id));
  */
-export function connectRequest(userId: string): Request {
-  return new Request(CONNECT_URL, { headers: { Upgrade: "websocket", [SESSION_USER_HEADER]: userId } });
+export function connectRequest(userId: string, ticket?: { nonce: string; exp: number }): Request {
+  const headers: Record<string, string> = { Upgrade: "websocket", [SESSION_USER_HEADER]: userId };
+  if (ticket) headers[SESSION_TICKET_HEADER] = `${ticket.nonce} ${ticket.exp}`;
+  return new Request(CONNECT_URL, { headers });
 }
