@@ -11,7 +11,11 @@ import type { ServerEvent } from "../src/realtime/events";
 import { type ChatSendFrame, parseClientFrame } from "../src/realtime/frames";
 import { InvalidFrameCounter } from "../src/realtime/invalid-frames";
 import { publishedFrame } from "../src/realtime/published-event";
-import { SESSION_ID_HEADER, SESSION_USER_HEADER } from "../src/realtime/session-connect";
+import {
+  SESSION_ID_HEADER,
+  SESSION_TICKET_HEADER,
+  SESSION_USER_HEADER,
+} from "../src/realtime/session-connect";
 import { readAttachment, type SocketAttachment } from "../src/realtime/socket-attachment";
 import { chargeTurn, type TurnCharge } from "../src/realtime/turn-credits";
 import { chatTurnRule, TurnLimiter } from "../src/realtime/turn-limiter";
@@ -58,6 +62,23 @@ export class UserSession extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
+  /**
+   * A WebSocket ticket opens one socket: its nonce is remembered until it expires (one object
+   * per user, one request at a time, so no two upgrades can both spend it). No header: a token.
+   */
+  private spendTicket(header: string | null): boolean {
+    if (header === null) return true;
+    const [nonce, exp] = header.split(" ");
+    const nowS = Date.now() / 1000;
+    const spent = this.ctx.storage.kv;
+    if (!nonce || spent.get(`ticket:${nonce}`) !== undefined) return false;
+    for (const [key, expiry] of spent.list<number>({ prefix: "ticket:" })) {
+      if (expiry <= nowS) spent.delete(key);
+    }
+    spent.put(`ticket:${nonce}`, Number(exp) || nowS + 60);
+    return true;
+  }
+
   /** Accepts a WebSocket upgrade the Worker has authenticated (see `session-connect.ts`). */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
@@ -67,6 +88,9 @@ export class UserSession extends DurableObject<Env> {
     const ownName = this.ctx.id.name;
     if (!userId || (ownName !== undefined && ownName !== userId)) {
       return problem(403, "forbidden", "Forbidden", "This session belongs to another user.");
+    }
+    if (!this.spendTicket(request.headers.get(SESSION_TICKET_HEADER))) {
+      return problem(401, "unauthorized", "Unauthorized", "This ticket was used already; ask for a new one.");
     }
     if (this.ctx.getWebSockets().length >= MAX_SOCKETS_PER_USER) {
       return problem(

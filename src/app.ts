@@ -3,6 +3,7 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { ApiError } from "./errors/api-error";
 import { problemResponse } from "./errors/problem";
+import { appShell, isAppPath } from "./http/app-shell";
 import { routes } from "./http/route";
 import { requestId } from "./middleware/request-id";
 import { services } from "./middleware/services";
@@ -31,6 +32,7 @@ import { health } from "./routes/system/health";
 import { openapi } from "./routes/system/openapi";
 import { runpodWebhook } from "./routes/webhooks/runpod";
 import { ws } from "./routes/ws";
+import { wsTicket } from "./routes/ws-ticket";
 import type { AppEnv } from "./types";
 
 /**
@@ -89,14 +91,19 @@ export function createApp() {
     .route("/", readGenerations)
     .route("/", cancelGeneration)
     .route("/", runpodWebhook)
+    .route("/", wsTicket)
     .route("/", ws)
     .route("/", admin);
   app.route("/api/v1", v1);
   app.route("/", images);
 
-  // No route, no limiter: the 404 costs less than the limiter's RPC would.
+  // No route, no limiter: the 404 costs less than the limiter's RPC would. Paths that are
+  // no static file reach the Worker (wrangler.toml: no SPA fallback); the client's own paths
+  // get its index.html, anything else a real 404.
   app.notFound((c) =>
-    problemResponse(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`)),
+    isAppPath(c.req.method, c.req.path)
+      ? appShell(c)
+      : problemResponse(c, new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`)),
   );
   app.onError((err, c) => problemResponse(c, err));
   return app;

@@ -221,6 +221,23 @@ export function createJobStore({ getConfig }) {
     return rows;
   }
 
+  /**
+   * Forgets the jobs whose prompt contains `promptContains` (all when empty), as a restarted
+   * RunPod worker or emulator would: `/status` answers 404 for them. Their timers stop with them.
+   * @returns how many were forgotten
+   */
+  function forget(promptContains = "") {
+    let removed = 0;
+    for (const [id, job] of jobs) {
+      if (promptContains && !job.request.prompt.includes(promptContains)) continue;
+      timers.cancel(job.phaseTimer);
+      timers.cancel(job.deadlineTimer);
+      jobs.delete(id);
+      removed++;
+    }
+    return removed;
+  }
+
   /** Looks a job up by id alone, for files served on its behalf. */
   function find(id) {
     return jobs.get(id) ?? null;
@@ -264,6 +281,7 @@ export function createJobStore({ getConfig }) {
     waitForTerminal,
     health,
     list,
+    forget,
     reset,
     close: stop,
   };

@@ -3,7 +3,7 @@ import { HttpError, readJsonObject, sendJson } from "./http.mjs";
 
 /**
  * Test and operator controls under `/_emulator`: read or change the global knobs, list jobs for
- * assertions, reset all state.
+ * assertions, forget jobs (a restarted worker), reset all state.
  * @param {ReturnType<import("./router.mjs").createRouter>} router
  * @param {{jobs: ReturnType<import("./jobs.mjs").createJobStore>, settings: {current: object, initial: object}, chatLog: ReturnType<import("./chat-log.mjs").createChatLog>}} emulator
  */
@@ -33,6 +33,11 @@ export function registerControlRoutes(router, { jobs, settings, chatLog }) {
 
   router.add("GET", "/_emulator/chat-requests", ({ res, url }) => {
     sendJson(res, 200, { requests: chatLog.list(url.searchParams.get("contains") ?? undefined) });
+  });
+
+  // As if the GPU worker restarted: the matching jobs are gone and /status answers 404.
+  router.add("POST", "/_emulator/forget", ({ res, url }) => {
+    sendJson(res, 200, { forgotten: jobs.forget(url.searchParams.get("prompt_contains") ?? "") });
   });
 
   router.add("POST", "/_emulator/reset", ({ res }) => {

@@ -159,7 +159,7 @@ async function read(response) {
   const type = response.headers.get("Content-Type") ?? "";
   const body = type.includes("json") ? await response.json().catch(() => null) : null;
   if (response.ok) return body;
-  throw new ApiError({
+  const error = new ApiError({
     status: response.status,
     code: body?.code ?? codeForStatus(response.status),
     detail: body?.detail,
@@ -167,6 +167,9 @@ async function read(response) {
     retryAfter: Number(response.headers.get("Retry-After")) || undefined,
     requestId: response.headers.get("X-Request-Id") ?? undefined,
   });
+  // The whole problem body, for its extension members (e.g. a conflict's `existing_id`).
+  error.problem = body;
+  throw error;
 }
 
 // For answers without a problem body (e.g. a proxy's 502), guess the code from the status.

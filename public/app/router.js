@@ -1,6 +1,6 @@
 /**
- * History-API router. The Worker's assets binding answers every unknown path with index.html
- * (`not_found_handling = "single-page-application"`), so deep links and reloads just work.
+ * History-API router. The Worker answers the app's own paths with index.html
+ * (src/http/app-shell.ts lists the paths that get index.html), so deep links and reloads just work.
  *
  * A route's view is `(params, query) => {element, title, destroy?}`; the router mounts it into the
  * outlet, moves focus to its heading for screen-reader and keyboard users, and calls `destroy` on

@@ -1,8 +1,8 @@
-import { ensureSession, getToken } from "./api.js";
+import { ensureSession, request } from "./api.js";
 import { freshToken } from "./auth.js";
 
 /**
- * The one real-time socket (`GET /api/v1/ws?token=`): reconnects with backoff, keeps frames typed
+ * The one real-time socket (`GET /api/v1/ws?ticket=`, a ticket from `POST /ws/ticket`): reconnects with backoff, keeps frames typed
  * while offline in an outbox, and tells listeners when it came back so they can reload what they
  * may have missed.
  *
@@ -117,9 +117,20 @@ export class RealtimeSocket extends EventTarget {
       await freshToken().catch(() => {});
     }
     if (this.#stopped) return;
+    // A single-use 30 s ticket, not the token: URLs end up in logs and the console.
+    const pending = { readyState: WebSocket.CONNECTING, closed: false, close: () => (pending.closed = true) };
+    this.#ws = pending;
+    const ticket = await request("/ws/ticket", { method: "POST" }).then(
+      (body) => body?.ticket ?? null,
+      () => null,
+    );
+    if (this.#ws !== pending) return;
+    if (!ticket || pending.closed || this.#stopped) {
+      this.#onClose(pending);
+      return;
+    }
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const url = `${scheme}://${location.host}/api/v1/ws?token=${encodeURIComponent(getToken() ?? "")}`;
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(`${scheme}://${location.host}/api/v1/ws?ticket=${encodeURIComponent(ticket)}`);
     this.#ws = ws;
     this.#lastOpened = false;
     ws.addEventListener("open", () => this.#onOpen(ws));

@@ -72,3 +72,15 @@ export function embedCardInPng(png: Uint8Array, card: unknown): Uint8Array {
   chunks.splice(chunks.length - 1, 0, cardChunk);
   return writePngChunks(chunks);
 }
+
+const TEXT_CHUNKS = new Set(["tEXt", "iTXt", "zTXt"]);
+
+/**
+ * The picture of a PNG card without its text chunks: the card (and any other metadata) stays
+ * out of the portrait that is served as the character's avatar.
+ *
+ * @throws {CardError} when the bytes are not a PNG.
+ */
+export function stripTextChunks(png: Uint8Array): Uint8Array {
+  return writePngChunks(readPngChunks(png).filter((chunk) => !TEXT_CHUNKS.has(chunk.type)));
+}

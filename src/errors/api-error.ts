@@ -45,7 +45,12 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: ErrorCode,
     readonly detail: string,
-    readonly extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    readonly extra: {
+      errors?: FieldError[];
+      headers?: Record<string, string>;
+      /** Extension members of the problem body (RFC 9457 §3.2), e.g. a conflict's `existing_id`. */
+      members?: Record<string, string>;
+    } = {},
   ) {
     super(detail);
     this.name = "ApiError";
@@ -64,8 +69,8 @@ export class ApiError extends Error {
   static notFound(what: string) {
     return new ApiError(404, "not_found", `No such ${what}.`);
   }
-  static conflict(detail: string) {
-    return new ApiError(409, "conflict", detail);
+  static conflict(detail: string, members?: Record<string, string>) {
+    return new ApiError(409, "conflict", detail, { members });
   }
   static tooLarge(limitBytes: number) {
     return new ApiError(413, "payload_too_large", `The request body exceeds ${limitBytes} bytes.`);

@@ -55,6 +55,7 @@ export function problemResponse(c: Context, err: unknown): Response {
     detail: apiError?.detail ?? "Something went wrong on our side; the request id identifies it in our logs.",
     code: apiError?.code ?? "internal",
     ...(apiError?.extra.errors ? { errors: apiError.extra.errors } : {}),
+    ...apiError?.extra.members,
     request_id: c.get("requestId"),
   };
   const headers = new Headers(apiError?.extra.headers);

@@ -275,7 +275,10 @@ export class JobService {
     }
     switch (upstream?.status) {
       case undefined:
-        await this.fail(job, { code: "upstream_lost", message: "RunPod no longer knows the job." });
+        await this.fail(job, {
+          code: "upstream_lost",
+          message: "The GPU worker lost the job (RunPod no longer knows it, e.g. after a restart).",
+        });
         return DONE;
       case "COMPLETED":
         await this.succeed(job, upstream.output);

@@ -6,12 +6,19 @@ const SWEEP_LIMIT = 100;
 /** A job `queued` this long has lost its submit message (queue delays are seconds, not minutes). */
 const QUEUED_RESEND_AFTER_S = 600;
 const IDEMPOTENCY_TTL_S = 24 * 3600;
+/**
+ * A `running` job untouched this long gets one `/status` from the sweep, well before its
+ * deadline: its poll messages may be gone (a restarted `npm run dev` loses the local queue,
+ * and the restarted emulator the job), and a job RunPod no longer knows must fail now with
+ * `upstream_lost`, not wait out GENERATION_TIMEOUT_S. A job that is fine is only polled once more.
+ */
+const RUNNING_CHECK_AFTER_S = 60;
 
 /**
  * The cron safety net for jobs whose messages were lost:
- * - `running` jobs untouched for GENERATION_TIMEOUT_S are past their deadline: one more
- *   `/status` finishes them if RunPod did, otherwise they fail with `timeout` and are
- *   cancelled upstream;
+ * - `running` jobs untouched for a minute get one `/status`: RunPod done finishes them, RunPod
+ *   not knowing them fails them with `upstream_lost`, and past GENERATION_TIMEOUT_S they fail
+ *   with `timeout` and are cancelled upstream;
  * - `queued` jobs older than 10 min get their submit message again (the claim is a CAS, so a
  *   message that was only slow, not lost, does no harm);
  * - idempotency keys older than 24 h are forgotten.
@@ -22,7 +29,7 @@ export async function sweepGenerations(env: Env, ctx: ExecutionContext): Promise
     const now = Date.now();
     const overdue = await deps.jobs.listStale(
       "running",
-      new Date(now - deps.config.GENERATION_TIMEOUT_S * 1000).toISOString(),
+      new Date(now - Math.min(RUNNING_CHECK_AFTER_S, deps.config.GENERATION_TIMEOUT_S) * 1000).toISOString(),
       SWEEP_LIMIT,
     );
     for (const job of overdue) {

@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { verifySessionAccessToken } from "../accounts/access-tokens";
 import { ApiError } from "../errors/api-error";
+import { verifyTicket } from "../realtime/ws-ticket";
 import type { AppEnv } from "../types";
 
 /** The `Authorization: Bearer` token of a request (`?token=` on WebSocket upgrades is read by routes/ws.ts). */
@@ -40,10 +41,19 @@ export const optionalUser = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
- * For WebSocket upgrades, which browsers cannot give headers: the token from
- * `Authorization` or else `?token=`; 401 unless valid; sets `c.var.user`.
+ * For WebSocket upgrades, which browsers cannot give headers: a `?ticket=` (POST /ws/ticket),
+ * else the token from `Authorization` or `?token=`; 401 unless valid; sets `c.var.user`.
  */
 export const requireSocketUser = createMiddleware<AppEnv>(async (c, next) => {
+  const ticket = c.req.query("ticket");
+  if (ticket !== undefined) {
+    // A ticket (POST /ws/ticket): signature and expiry here, single use in the user's session.
+    const claims = await verifyTicket(c.var.services.config.JWT_SECRET, ticket, Date.now());
+    if (!claims) throw ApiError.unauthorized("The ticket is invalid or expired; ask for a new one.");
+    c.set("user", { id: claims.sub });
+    await next();
+    return;
+  }
   const token = bearerToken(c.req.raw) ?? c.req.query("token") ?? "";
   if (!token) throw ApiError.unauthorized();
   c.set("user", await authenticate(token, c.var.services.config.JWT_SECRET));

@@ -1,5 +1,6 @@
 import type { Chat, Message } from "../db/models";
 import type { Repository } from "../db/repository";
+import { userCallName } from "./names";
 import type { HistoryMessage, PromptCharacter } from "./prompt-builder";
 
 /** A `chat.send` refused before anything was stored; `code` goes into the `error` frame. */
@@ -72,7 +73,7 @@ export async function loadTurnContext(
   return {
     chat,
     character,
-    userName: user?.display_name ?? "User",
+    userName: userCallName(user),
     history: history.map((message) => ({ role: message.role, content: message.content })),
   };
 }

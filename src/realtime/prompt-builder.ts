@@ -1,5 +1,6 @@
 import type { Character, MessageRole } from "../db/models";
 import { applyMacros, type MacroNames } from "./macros";
+import { characterCallName } from "./names";
 
 /** One message of an OpenAI-compatible `/chat/completions` request. */
 export interface PromptMessage {
@@ -156,7 +157,7 @@ function fitHistory(history: readonly HistoryMessage[], room: number): PromptMes
  */
 export function buildPrompt(input: PromptInput): PromptMessage[] {
   const { character, userName, budgetChars } = input;
-  const names = { char: character.name, user: userName };
+  const names = { char: characterCallName(character.name), user: userName };
   const sections = cardSections(character, names);
   let room = Math.max(0, budgetChars);
   let message = input.message;

@@ -2,6 +2,7 @@ import { ApiError } from "../errors/api-error";
 import { defineRoute, routes } from "../http/route";
 import { userId } from "../middleware/auth";
 import { connectRequest } from "../realtime/session-connect";
+import { verifyTicket } from "../realtime/ws-ticket";
 
 class UpgradeRequired extends ApiError {
   constructor() {
@@ -18,7 +19,7 @@ const route = defineRoute({
   method: "get",
   path: "/ws",
   summary:
-    "The real-time session (WebSocket): chat.send / chat.cancel / ping in; chat.message, chat.delta, chat.done, generation.updated, error out. Token in Authorization or ?token=",
+    "The real-time session (WebSocket): chat.send / chat.cancel / ping in; chat.message, chat.delta, chat.done, generation.updated, error out. A ticket (POST /ws/ticket) in ?ticket=, or the token in Authorization or ?token=",
   tags: ["realtime"],
   zone: "api",
   auth: "socket",
@@ -37,5 +38,8 @@ export const ws = routes().openapi(route, async (c) => {
   const user = userId(c);
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") throw new UpgradeRequired();
   const session = c.env.USER_SESSION.get(c.env.USER_SESSION.idFromName(user));
-  return session.fetch(connectRequest(user, c.var.user?.sid));
+  const ticket = c.req.query("ticket");
+  const claims =
+    ticket === undefined ? null : await verifyTicket(c.var.services.config.JWT_SECRET, ticket, Date.now());
+  return session.fetch(connectRequest(user, c.var.user?.sid, claims ?? undefined));
 });

@@ -21,6 +21,7 @@ import { generateScenarios } from "./scenarios/generate.mjs";
 import { historyScenarios } from "./scenarios/history.mjs";
 import { importScenarios } from "./scenarios/import.mjs";
 import { keyboardScenarios } from "./scenarios/keyboard.mjs";
+import { newUserScenarios, restartScenarios } from "./scenarios/new-user.mjs";
 import { phoneScenarios } from "./scenarios/phone.mjs";
 import { rateLimitScenarios } from "./scenarios/rate-limit.mjs";
 import { reconnectScenarios } from "./scenarios/reconnect.mjs";
@@ -47,8 +48,10 @@ importScenarios(t, ctx);
 // In browser contexts of their own: they delete their user at the end.
 accountScenarios(t, ctx);
 creditScenarios(t, ctx);
+newUserScenarios(t, ctx);
 // Restarts the service: after the scenarios that need uninterrupted streams.
 reconnectScenarios(t, ctx);
+restartScenarios(t, ctx);
 phoneScenarios(t, ctx);
 // Last: it empties the strict rate-limit bucket on purpose.
 rateLimitScenarios(t, ctx);

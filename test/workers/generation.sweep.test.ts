@@ -29,6 +29,47 @@ describe("scheduled sweep", { timeout: 30_000 }, () => {
     expect((await emulatorJobs(tag))[0]).toMatchObject({ cancelled: true, status: "CANCELLED" });
   });
 
+  it("fails a running job RunPod forgot (a restarted dev server) with upstream_lost long before its deadline (16.9)", async () => {
+    const h = harness({ GENERATION_TIMEOUT_S: "180" });
+    const user = await newUser();
+    const tag = uniqueTag();
+    const job = await createJob(user, { prompt: `restarted ${tag} ${directive({ job: "hang" })}` }, h.fetch);
+    await h.deliverSent();
+    h.queue.take(); // the local queue is gone with the restart...
+    await waitForEmulatorJob(tag, (j) => j.status === "IN_PROGRESS");
+    const forgot = await fetch(`${env.EMULATOR_URL}/_emulator/forget?prompt_contains=${tag}`, {
+      method: "POST",
+    });
+    expect(await forgot.json()).toEqual({ forgotten: 1 }); // ...and so is the emulator's job
+    // Last touched 90 s ago: past the sweep's minute, half-way to the 180 s deadline.
+    const ninetySecondsAgo = new Date(Date.now() - 90_000).toISOString();
+    await env.DB.prepare("UPDATE image_generation_history SET updated_at = ?, started_at = ? WHERE id = ?")
+      .bind(ninetySecondsAgo, ninetySecondsAgo, job.id)
+      .run();
+
+    await h.scheduled();
+    const failed = await getJob(user, job.id, h.fetch);
+    expect(failed).toMatchObject({ status: "failed", error: { code: "upstream_lost" } });
+    expect(failed.error?.message).toMatch(/GPU worker lost the job/);
+  });
+
+  it("leaves a running job RunPod still works on running, well inside its deadline", async () => {
+    const h = harness({ GENERATION_TIMEOUT_S: "180" });
+    const user = await newUser();
+    const tag = uniqueTag();
+    const job = await createJob(user, { prompt: `busy ${tag} ${directive({ job: "hang" })}` }, h.fetch);
+    await h.deliverSent();
+    h.queue.take();
+    await waitForEmulatorJob(tag, (j) => j.status === "IN_PROGRESS");
+    const ninetySecondsAgo = new Date(Date.now() - 90_000).toISOString();
+    await env.DB.prepare("UPDATE image_generation_history SET updated_at = ?, started_at = ? WHERE id = ?")
+      .bind(ninetySecondsAgo, ninetySecondsAgo, job.id)
+      .run();
+    await h.scheduled();
+    expect((await getJob(user, job.id, h.fetch)).status).toBe("running");
+    await fetch(`${env.EMULATOR_URL}/_emulator/forget?prompt_contains=${tag}`, { method: "POST" });
+  });
+
   it("finishes instead of failing a job RunPod completed while its messages were lost", async () => {
     const h = harness({ GENERATION_TIMEOUT_S: "1" });
     const user = await newUser();

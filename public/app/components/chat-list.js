@@ -103,6 +103,8 @@ export function chatList({ activeId, compact = false, onDeleted } = {}) {
     const li = message && list.querySelector(`[data-chat-id="${CSS.escape(message.chat_id)}"]`);
     if (!li) return;
     li.querySelector(".chat-row__time")?.replaceWith(rowTime(message.created_at));
+    const preview = li.querySelector(".chat-row__preview");
+    if (preview && message.content) preview.textContent = previewText(message.content);
     if (list.firstElementChild !== li) list.prepend(li);
   });
   whileShown(element, "reconnect", () => {
@@ -118,6 +120,12 @@ function rowTime(iso) {
   time.classList.add("chat-row__time");
   time.title = `Last message ${fullTime(iso)}`;
   return time;
+}
+
+/** One line of the last message (GET /chats sends its first 120 characters). */
+function previewText(content) {
+  const text = content.replace(/\s+/g, " ").trim();
+  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }
 
 function row(chat, { activeId, compact, onDelete }) {
@@ -154,7 +162,20 @@ function row(chat, { activeId, compact, onDelete }) {
         title: compact ? started : null,
       },
       face,
-      h("span", { class: "chat-row__text" }, title, sub),
+      h(
+        "span",
+        { class: "chat-row__text" },
+        title,
+        // What was said last tells two chats with the same character apart.
+        compact
+          ? null
+          : h(
+              "span",
+              { class: "chat-row__preview", "data-testid": "chat-preview" },
+              previewText(chat.last_message_preview ?? ""),
+            ),
+        sub,
+      ),
       compact ? null : rowTime(chat.last_message_at),
     ),
   );

@@ -1,4 +1,4 @@
-import { getUser, request } from "../api.js";
+import { request } from "../api.js";
 import { remember } from "../characters.js";
 import { h, icon } from "../dom.js";
 import { notify, notifyError } from "../notify.js";
@@ -10,8 +10,8 @@ const MAX_CARD_BYTES = 8 * 1024 * 1024;
 /**
  * "Import card" button: a Character Card as a JSON file or a PNG with the card embedded, sent
  * as-is to `POST /characters/import`. The file is read here first, so a file that isn't a card
- * gets a plain answer without a round trip, and a card the user already imported is offered
- * back instead of quietly copied.
+ * gets a plain answer without a round trip; a card the user already imported (the server
+ * answers 409 with its id) is offered back instead of quietly copied.
  * @param {{onImported: (character: object) => void}} options `onImported` also gets the existing
  *   character when the user chooses to open it
  */
@@ -47,8 +47,14 @@ export function importCardButton({ onImported }) {
         notify(parsed.problem, { tone: "error", timeout: 12_000 });
         return;
       }
-      const existing = await findExisting(parsed.card).catch(() => null);
-      if (existing) {
+      let character = await upload(parsed).catch((error) => {
+        if (error.status === 409 && error.problem?.existing_id)
+          return { existingId: error.problem.existing_id };
+        throw error;
+      });
+      if (character.existingId) {
+        // The server knows the caller imported this card before (same name and description).
+        const existing = await request(`/characters/${encodeURIComponent(character.existingId)}`);
         const choice = await choose({
           title: `You already have ${existing.name}`,
           body: "You imported this card before. Open the one you have, or import it again as a separate copy?",
@@ -61,8 +67,8 @@ export function importCardButton({ onImported }) {
         status.textContent = "";
         if (choice === "open") onImported(existing);
         if (choice !== "copy") return;
+        character = await upload(parsed, { duplicate: true });
       }
-      const character = await upload(parsed);
       remember([character]);
       status.textContent = `Imported ${character.name}.`;
       notify(`Imported ${character.name}.`, { tone: "success" });
@@ -136,31 +142,18 @@ function cardData(card) {
   return card && typeof card === "object" ? (card.data ?? card) : null;
 }
 
-/** One of the caller's own characters with the card's name and description, if any. */
-async function findExisting(card) {
-  const data = cardData(card);
-  const me = getUser()?.id;
-  if (!me) return null;
-  const { items } = await request("/characters", { query: { q: data.name.trim(), limit: 50 } });
-  const same = (a, b) => normalize(a).slice(0, 300) === normalize(b).slice(0, 300);
-  return (
-    items.find(
-      (c) => c.owner_id === me && c.name.trim() === data.name.trim() && same(c.description, data.description),
-    ) ?? null
-  );
-}
-
-function normalize(text) {
-  return String(text ?? "")
-    .replace(/\s+/g, " ")
-    .trim();
-}
-
-function upload({ kind, file, text }) {
+function upload({ kind, file, text }, { duplicate = false } = {}) {
+  const query = duplicate ? { duplicate: "true" } : undefined;
   return kind === "png"
-    ? request("/characters/import", { method: "POST", body: file, headers: { "Content-Type": "image/png" } })
+    ? request("/characters/import", {
+        method: "POST",
+        query,
+        body: file,
+        headers: { "Content-Type": "image/png" },
+      })
     : request("/characters/import", {
         method: "POST",
+        query,
         body: text,
         headers: { "Content-Type": "application/json" },
       });

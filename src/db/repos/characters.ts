@@ -36,12 +36,27 @@ export interface ListCharactersQuery {
 export class CharactersRepo {
   constructor(private readonly db: SqlClient) {}
 
+  /** One of the owner's characters with exactly this name and description (a card imported before). */
+  async findOwnedCopy(
+    ownerId: string,
+    name: string,
+    description: string,
+  ): Promise<{ id: string; name: string } | null> {
+    const rows = await this.db.all<{ id: string; name: string }>(
+      sql`SELECT id, name FROM characters WHERE owner_id = ${ownerId} AND name = ${name} AND description = ${description}
+          ORDER BY created_at LIMIT 1`,
+    );
+    return rows[0] ?? null;
+  }
+
   /** Public characters plus the viewer's own, newest first. */
   async list(query: ListCharactersQuery): Promise<Character[]> {
     const where: SQL[] = [
       query.viewerId ? sql`(is_public = 1 OR owner_id = ${query.viewerId})` : sql`is_public = 1`,
     ];
-    if (query.tag) where.push(sql`id IN (SELECT character_id FROM character_tags WHERE tag = ${query.tag})`);
+    // Tags are indexed lower-case (tagRows), so every spelling of a tag filters alike.
+    if (query.tag)
+      where.push(sql`id IN (SELECT character_id FROM character_tags WHERE tag = ${query.tag.toLowerCase()})`);
     if (query.q) {
       const pattern = likePattern(query.q);
       where.push(
@@ -168,7 +183,7 @@ export class CharactersRepo {
   }
 
   private tagRows(characterId: string, tags: string[]): SQL[] {
-    return [...new Set(tags)].map(
+    return [...new Set(tags.map((tag) => tag.toLowerCase()))].map(
       (tag) =>
         sql`INSERT INTO character_tags (tag, character_id) VALUES (${tag}, ${characterId}) ON CONFLICT DO NOTHING`,
     );

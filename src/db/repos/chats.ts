@@ -7,7 +7,19 @@ import type { SqlClient } from "../sql-client";
 const CHAT_COLUMNS = sql.raw("id, character_id, title, created_at, last_message_at");
 /** A chat row as CHAT_COLUMNS selects it: the API's `Chat` (the owner stays in the database). */
 type ChatListRow = Omit<ChatRow, "user_id">;
+/** A row of the chat list: the chat and the start of its last message (null: none yet). */
+export type ChatListItem = Chat & { last_message_preview: string | null };
 const MESSAGE_COLUMNS = sql.raw("id, chat_id, role, content, status, created_at");
+/** Characters of the last message a chat list row shows. */
+export const PREVIEW_CHARS = 120;
+/**
+ * The newest message with text, cut to PREVIEW_CHARS: one index probe per listed chat
+ * (chat_history_chat_created_idx), so the list stays one query and no column must be kept
+ * in step with every stored, edited or deleted message.
+ */
+const LAST_MESSAGE_PREVIEW = sql.raw(
+  `(SELECT substr(h.content, 1, ${PREVIEW_CHARS}) FROM chat_history h WHERE h.chat_id = chats.id AND h.content <> '' ORDER BY h.created_at DESC, h.id DESC LIMIT 1) AS last_message_preview`,
+);
 
 /** Whether the chat (an SQL expression for its id) holds a message the user wrote. */
 export function hasUserMessage(chatId: SQL): SQL {
@@ -31,12 +43,12 @@ export class ChatsRepo {
     return publicChat;
   }
 
-  async list(userId: string, limit: number, cursor?: Cursor): Promise<Chat[]> {
+  async list(userId: string, limit: number, cursor?: Cursor): Promise<ChatListItem[]> {
     const after = cursor
       ? sql`AND (last_message_at < ${cursor.sort} OR (last_message_at = ${cursor.sort} AND id < ${cursor.id}))`
       : sql``;
-    return this.db.all<ChatListRow>(
-      sql`SELECT ${CHAT_COLUMNS} FROM chats WHERE user_id = ${userId} ${after}
+    return this.db.all<ChatListItem>(
+      sql`SELECT ${CHAT_COLUMNS}, ${LAST_MESSAGE_PREVIEW} FROM chats WHERE user_id = ${userId} ${after}
           ORDER BY last_message_at DESC, id DESC LIMIT ${limit + 1}`,
     );
   }

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { assertCharacterRoom } from "../../abuse/store-caps";
-import { buildCard, CardError, extractCardFromPng, parseCard } from "../../cards";
+import { buildCard, CardError, extractCardFromPng, parseCard, stripTextChunks } from "../../cards";
 import { ApiError } from "../../errors/api-error";
+import { imageKey, imageUrl } from "../../generation/image-keys";
 import { defineRoute, jsonResponse, routes } from "../../http/route";
 import { newId } from "../../lib/ids";
 import { userId } from "../../middleware/auth";
@@ -39,7 +40,13 @@ const importRoute = defineRoute({
       },
     },
   },
-  responses: { 201: jsonResponse(CharacterSchema, "The imported character") },
+  responses: {
+    201: jsonResponse(CharacterSchema, "The imported character"),
+    409: {
+      description:
+        "The caller already has a character from this card (same name and description): `existing_id` names it; `?duplicate=true` imports a copy anyway",
+    },
+  },
 });
 
 const exportRoute = defineRoute({
@@ -53,12 +60,16 @@ const exportRoute = defineRoute({
   responses: { 200: jsonResponse(CardDocument, "Character Card V2") },
 });
 
-async function readCard(req: Request): Promise<unknown> {
+/** The card's JSON, and for a PNG card its bytes: the picture is the character's portrait. */
+async function readCard(req: Request): Promise<{ card: unknown; png: Uint8Array | null }> {
   const type = (req.headers.get("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase();
-  if (type === "image/png") return extractCardFromPng(new Uint8Array(await req.arrayBuffer()));
+  if (type === "image/png") {
+    const png = new Uint8Array(await req.arrayBuffer());
+    return { card: await extractCardFromPng(png), png };
+  }
   if (type === "application/json") {
     try {
-      return JSON.parse(await req.text());
+      return { card: JSON.parse(await req.text()), png: null };
     } catch {
       throw ApiError.invalid("The card is not valid JSON.");
     }
@@ -68,13 +79,16 @@ async function readCard(req: Request): Promise<unknown> {
 
 export const characterCards = routes()
   .openapi(importRoute, async (c) => {
-    const { is_public } = c.req.valid("query");
+    const { is_public, duplicate } = c.req.valid("query");
     // Before the card is read: a user at the cap pays for no inflation or parsing.
-    const { repo, config } = c.var.services;
+    const { repo, config, images } = c.var.services;
     await assertCharacterRoom(repo, userId(c), config.MAX_CHARACTERS_PER_USER);
     let parsed: ReturnType<typeof parseCard>;
+    let png: Uint8Array | null;
     try {
-      parsed = parseCard(await readCard(c.req.raw));
+      const read = await readCard(c.req.raw);
+      png = read.png;
+      parsed = parseCard(read.card);
     } catch (error) {
       if (error instanceof CardError) {
         throw ApiError.invalid(`The card is broken: ${error.message}`, [
@@ -83,13 +97,38 @@ export const characterCards = routes()
       }
       throw error;
     }
+    const owner = userId(c);
+    if (duplicate !== "true") {
+      // The same card imported twice: same name and description among the caller's own.
+      const existing = await repo.characters.findOwnedCopy(
+        owner,
+        parsed.fields.name,
+        parsed.fields.description,
+      );
+      if (existing) {
+        throw ApiError.conflict(
+          `You already have ${existing.name} from this card; add ?duplicate=true to import a copy.`,
+          {
+            existing_id: existing.id,
+          },
+        );
+      }
+    }
     const nowMs = Date.now();
-    const character = await c.var.services.repo.characters.create(
+    const id = newId("chr", nowMs);
+    let avatarUrl: string | null = null;
+    if (png) {
+      // A PNG card is the character's picture: stored like any image, without the card's text.
+      const key = await imageKey(config, id, 0, "png");
+      await images.put(key, stripTextChunks(png), "image/png");
+      avatarUrl = imageUrl(config, key);
+    }
+    const character = await repo.characters.create(
       {
         ...parsed.fields,
-        id: newId("chr", nowMs),
-        owner_id: userId(c),
-        avatar_url: null,
+        id,
+        owner_id: owner,
+        avatar_url: avatarUrl,
         is_public: is_public === "true",
         created_at: new Date(nowMs).toISOString(),
       },

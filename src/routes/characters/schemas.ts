@@ -70,4 +70,8 @@ export const CharacterListQuery = ListQuery.extend({
 
 export const PopularQuery = z.object({ limit: z.coerce.number().int().min(1).max(50).default(12) });
 
-export const ImportQuery = z.object({ is_public: z.enum(["true", "false"]).default("false") });
+export const ImportQuery = z.object({
+  is_public: z.enum(["true", "false"]).default("false"),
+  /** `true` imports a card the caller already imported as a second, separate character. */
+  duplicate: z.enum(["true", "false"]).default("false"),
+});

@@ -5,6 +5,7 @@ import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route
 import { newId } from "../../lib/ids";
 import { userId } from "../../middleware/auth";
 import { applyMacros } from "../../realtime/macros";
+import { characterCallName, userCallName } from "../../realtime/names";
 import { ChatCreate, ChatSchema } from "./schemas";
 
 const route = defineRoute({
@@ -33,7 +34,10 @@ export const createChat = routes().openapi(route, async (c) => {
   const nowMs = Date.now();
   const now = new Date(nowMs).toISOString();
   const chatId = newId("cht", nowMs);
-  const greetingText = applyMacros(character.greeting, { char: character.name, user: user.display_name });
+  const greetingText = applyMacros(character.greeting, {
+    char: characterCallName(character.name),
+    user: userCallName(user),
+  });
   const greeting: Message | null = greetingText.trim()
     ? {
         id: newId("msg", nowMs),

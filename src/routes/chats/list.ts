@@ -2,7 +2,7 @@ import { defineRoute, jsonResponse, routes } from "../../http/route";
 import { ListQuery, Page } from "../../http/schemas";
 import { decodeCursor, page } from "../../lib/cursor";
 import { userId } from "../../middleware/auth";
-import { ChatSchema } from "./schemas";
+import { ChatListItemSchema } from "./schemas";
 
 const route = defineRoute({
   method: "get",
@@ -12,7 +12,9 @@ const route = defineRoute({
   zone: "api",
   auth: "user",
   request: { query: ListQuery },
-  responses: { 200: jsonResponse(Page(ChatSchema), "A page of chats") },
+  responses: {
+    200: jsonResponse(Page(ChatListItemSchema), "A page of chats, each with a preview of its last message"),
+  },
 });
 
 export const listChats = routes().openapi(route, async (c) => {

@@ -13,6 +13,11 @@ export const ChatSchema = z.object({
   last_message_at: z.string(),
 });
 
+/** A row of GET /chats: the chat and the first 120 characters of its last message. */
+export const ChatListItemSchema = ChatSchema.extend({
+  last_message_preview: z.string().max(120).nullable(),
+});
+
 export const MessageSchema = z.object({
   id: z.string(),
   chat_id: z.string(),

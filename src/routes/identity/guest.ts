@@ -3,6 +3,7 @@ import { requireHuman } from "../../abuse/turnstile";
 import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
 import { newId } from "../../lib/ids";
 import { normaliseAddress } from "../../rate-limit/client-ip";
+import { defaultGuestName } from "../../realtime/names";
 import { SignInResponse } from "./schemas";
 import { signInResponse } from "./sign-in";
 
@@ -33,7 +34,7 @@ export const guest = routes().openapi(route, async (c) => {
   const id = newId("usr", nowMs);
   await c.var.services.repo.users.create({
     id,
-    display_name: body.display_name ?? `Guest ${id.slice(-6)}`,
+    display_name: body.display_name ?? defaultGuestName(id),
     created_at: new Date(nowMs).toISOString(),
   });
   return c.json(await signInResponse(c, id), 201);
