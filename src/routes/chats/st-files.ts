@@ -67,10 +67,14 @@ export const chatFiles = routes()
       messages,
     });
     const name = encodeURIComponent(`${chat.title}.jsonl`);
-    return c.body(file, 200, {
-      "Content-Type": "application/jsonl; charset=utf-8",
-      "Content-Disposition": `attachment; filename*=UTF-8''${name}`,
-    });
+    // A file, not JSON: the typed helpers would not let a text body through this route's type.
+    return new Response(file, {
+      status: 200,
+      headers: {
+        "Content-Type": "application/jsonl; charset=utf-8",
+        "Content-Disposition": `attachment; filename*=UTF-8''${name}`,
+      },
+    }) as never;
   })
   .openapi(importRoute, async (c) => {
     const { character_id } = c.req.valid("query");
