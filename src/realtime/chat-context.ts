@@ -69,7 +69,12 @@ export function bookOf(characterBook: string | null, cardExtras: string | null):
   try {
     let raw: unknown = characterBook ? JSON.parse(characterBook) : undefined;
     if (raw === undefined && cardExtras) {
-      raw = (JSON.parse(cardExtras) as { character_book?: unknown }).character_book;
+      // Card import keeps what has no column under `data` (src/cards/card-extras.ts).
+      const extras = JSON.parse(cardExtras) as {
+        data?: { character_book?: unknown };
+        character_book?: unknown;
+      };
+      raw = extras.data?.character_book ?? extras.character_book;
     }
     if (raw === undefined || raw === null) return null;
     const parsed = characterBookSchema.safeParse(raw);

@@ -101,7 +101,9 @@ describe("edits, delete from here, summary and the prompt preview", () => {
     const edited = await res.json<{ content: string; edited_at: string | null }>();
     expect(edited.content).toBe("an edited question");
     expect(edited.edited_at).toEqual(expect.any(String));
-    const seen = await socket.next((f) => f.type === "chat.message" && f.message.id === firstQuestion.id);
+    const seen = await socket.next(
+      (f) => f.type === "chat.message" && f.message.id === firstQuestion.id && f.message.edited_at !== null,
+    );
     expect(seen.message.content).toBe("an edited question");
 
     const context = await (await call(user, `/chats/${chat.id}/context`)).json<{
@@ -208,8 +210,8 @@ describe("SillyTavern chat files", () => {
     expect(copy.summary).toBe("They met.");
     const original = (await messagesOf(user, chat.id)).items;
     const imported = (await messagesOf(user, copy.id)).items;
-    const strip = (m: Record<string, unknown>) => {
-      const { id: _id, chat_id: _chat, ...rest } = m;
+    const strip = (m: object) => {
+      const { id: _id, chat_id: _chat, ...rest } = m as Record<string, unknown>;
       return rest;
     };
     expect(imported.map(strip)).toEqual(original.map(strip));
