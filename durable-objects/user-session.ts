@@ -267,6 +267,7 @@ export class UserSession extends DurableObject<Env> {
       signal: slot.signal,
       memory: this.memory,
       background: (work: Promise<unknown>) => this.ctx.waitUntil(work),
+      finished: () => this.replies.end(frame.chat_id, slot),
     };
     const reply = runChatTurn(deps, frame)
       .catch((error: unknown) => {

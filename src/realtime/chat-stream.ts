@@ -42,6 +42,11 @@ export interface TurnDeps {
    * long memory folds dropped turns into the chat's summary there.
    */
   background?(work: Promise<unknown>): void;
+  /**
+   * The reply is stored: the chat's slot is released before `chat.done` goes out, so a client
+   * acting on `chat.done` (an edit, the next turn) never meets a chat still marked busy.
+   */
+  finished?(): void;
 }
 
 function log(level: "warn" | "error", msg: string, fields: Record<string, unknown>) {
@@ -234,6 +239,7 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository
       { id: reply.id, role: "assistant", content: text },
       config.LLM_CONTEXT_BUDGET_CHARS,
     );
+  deps.finished?.();
   if (failure) {
     broadcast({ type: "error", code: "upstream_unavailable", detail: failure.detail, chat_id: chatId });
   }

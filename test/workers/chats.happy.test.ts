@@ -61,6 +61,8 @@ describe.each(backends)("chats over REST on $name", (backend) => {
       title: "Lyra the Bard",
       created_at: expect.any(String),
       last_message_at: created.created_at,
+      summary: null,
+      summary_through: null,
     });
     const page = await (await as(ann, `/chats/${created.id}/messages`)).json<Page<WireMessage>>();
     expect(page.items).toEqual([
@@ -71,6 +73,10 @@ describe.each(backends)("chats over REST on $name", (backend) => {
         content: "Hello Ann, I am Lyra the Bard. Lyra the Bard greets Ann.",
         status: "complete",
         created_at: created.created_at,
+        swipe_index: 0,
+        swipe_count: 1,
+        edited_at: null,
+        attachments: [],
       },
     ]);
     expect(page.next_cursor).toBeNull();
