@@ -11,9 +11,17 @@ import {
   type TestSocket,
 } from "./support/session";
 
+let sent = 0;
+/** One chat.send and its own reply (the socket keeps earlier frames: match this turn's). */
 async function exchange(socket: TestSocket, chatId: string, content: string) {
-  socket.send({ type: "chat.send", chat_id: chatId, content });
-  return (await socket.nextOf("chat.done", chatId)).message;
+  const clientId = `c-${++sent}`;
+  socket.send({ type: "chat.send", chat_id: chatId, content, client_id: clientId });
+  const echo = await socket.next((f) => f.type === "chat.message" && f.client_id === clientId);
+  return (
+    await socket.next(
+      (f) => f.type === "chat.done" && f.chat_id === chatId && f.message.created_at > echo.message.created_at,
+    )
+  ).message;
 }
 
 describe("alternatives over the socket", () => {
@@ -41,7 +49,11 @@ describe("alternatives over the socket", () => {
 
     socket.send({ type: "chat.swipe", chat_id: chat.id, message_id: first.id, index: 0 });
     const seen = await other.next(
-      (f) => f.type === "chat.message" && f.message.id === first.id && f.message.swipe_index === 0,
+      (f) =>
+        f.type === "chat.message" &&
+        f.message.id === first.id &&
+        f.message.swipe_index === 0 &&
+        f.message.swipe_count === 2,
     );
     expect(seen.message.content).toBe(first.content);
     const [stored] = (await messagesOf(user, chat.id, "?limit=1")).items;
