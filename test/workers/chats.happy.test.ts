@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Message } from "../../src/db/models";
+import type { Message, NewMessage } from "../../src/db/models";
 import { newId } from "../../src/lib/ids";
 import { backends } from "./support/backends";
 import type { Chat, Page, TestUser, Message as WireMessage } from "./support/session";
@@ -61,6 +61,8 @@ describe.each(backends)("chats over REST on $name", (backend) => {
       title: "Lyra the Bard",
       created_at: expect.any(String),
       last_message_at: created.created_at,
+      summary: null,
+      summary_through: null,
     });
     const page = await (await as(ann, `/chats/${created.id}/messages`)).json<Page<WireMessage>>();
     expect(page.items).toEqual([
@@ -71,6 +73,10 @@ describe.each(backends)("chats over REST on $name", (backend) => {
         content: "Hello Ann, I am Lyra the Bard. Lyra the Bard greets Ann.",
         status: "complete",
         created_at: created.created_at,
+        swipe_index: 0,
+        swipe_count: 1,
+        edited_at: null,
+        attachments: [],
       },
     ]);
     expect(page.next_cursor).toBeNull();
@@ -112,7 +118,7 @@ describe.each(backends)("chats over REST on $name", (backend) => {
     const repo = backend.repo();
     try {
       const at = new Date(Date.now() + 1000).toISOString();
-      const m: Message = {
+      const m: NewMessage = {
         id: newId("msg"),
         chat_id: first.id,
         role: "user",
@@ -143,7 +149,7 @@ describe.each(backends)("chats over REST on $name", (backend) => {
       for (let i = 0; i < 5; i++) {
         const at = base + i;
         const role = i % 2 === 0 ? "user" : "assistant";
-        const m: Message = {
+        const m: NewMessage = {
           id: newId("msg", at),
           chat_id: created.id,
           role,

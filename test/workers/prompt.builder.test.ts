@@ -295,6 +295,9 @@ describe("the budget holds for any card", () => {
       "description",
       "personality",
       "scenario",
+      "persona",
+      "lore",
+      "summary",
       "history",
       "examples",
     ]);

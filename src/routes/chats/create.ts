@@ -1,5 +1,5 @@
 import { assertChatRoom } from "../../abuse/store-caps";
-import type { Message } from "../../db/models";
+import type { NewMessage } from "../../db/models";
 import { ApiError } from "../../errors/api-error";
 import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
 import { newId } from "../../lib/ids";
@@ -38,7 +38,7 @@ export const createChat = routes().openapi(route, async (c) => {
     char: characterCallName(character.name),
     user: userCallName(user),
   });
-  const greeting: Message | null = greetingText.trim()
+  const greeting: NewMessage | null = greetingText.trim()
     ? {
         id: newId("msg", nowMs),
         chat_id: chatId,
