@@ -1,7 +1,11 @@
 import { request } from "../api.js";
 import { loadCharacter } from "../characters.js";
+import { chatExportButton } from "../chat/chat-transfer.js";
 import { composer } from "../chat/composer.js";
 import { messageLog } from "../chat/message-log.js";
+import { pictureButton } from "../chat/picture-button.js";
+import { summaryPanel } from "../chat/summary-panel.js";
+import { messageTools } from "../chat/swipes.js";
 import { avatar } from "../components/avatar.js";
 import { chatList } from "../components/chat-list.js";
 import { h, icon, replace } from "../dom.js";
@@ -34,7 +38,10 @@ export function chatView({ id }) {
   let headerLoaded = false;
   let historyLoaded = false;
 
-  const log = messageLog({ onLoadOlder: loadOlder });
+  const log = messageLog({ onLoadOlder: loadOlder, decorate: (el, message) => tools.decorate(el, message) });
+  const tools = messageTools({ chatId: id, log, onTurn: startTurn, onSwipe: swipe });
+  const memory = summaryPanel({ chatId: id });
+  const pictures = pictureButton({ chatId: id, log });
   const box = composer({ onSend: send, onStop: stopReply });
   const title = h("h1", { id: "chat-title", class: "chat-head__name", "data-testid": "chat-title" }, "Chat");
   const headAvatar = h("span", { class: "chat-head__avatar" });
@@ -51,6 +58,7 @@ export function chatView({ id }) {
     h("a", { href: "/chats", class: "icon-btn chat-head__back", "aria-label": "All chats" }, icon("back")),
     headAvatar,
     h("div", { class: "chat-head__text" }, title, headSub),
+    h("div", { class: "chat-head__actions" }, pictures.element, chatExportButton({ chatId: id })),
   );
 
   const element = h(
@@ -66,6 +74,7 @@ export function chatView({ id }) {
       "section",
       { class: "chat", "data-testid": "chat-view", "data-chat-id": id, "aria-labelledby": "chat-title" },
       header,
+      memory.element,
       banner,
       log.element,
       box.element,
@@ -106,6 +115,7 @@ export function chatView({ id }) {
         return;
       }
       headSub.textContent = `Started ${timeAgo(chat.created_at)}`;
+      memory.setChat(chat);
       const character = await loadCharacter(chat.character_id);
       const name = shortName(character.name);
       const epithet = character.name.slice(name.length).replace(/^,\s*/, "");
@@ -266,6 +276,19 @@ export function chatView({ id }) {
     }
   }
 
+  /** Regenerate or continue the last reply: a turn like a send, without a message of ours. */
+  function startTurn(type) {
+    if (reply) return;
+    const sent = socket.send({ type, chat_id: id });
+    beginReply(type === "chat.regenerate" ? "regenerate" : "continue");
+    if (sent) markSent();
+  }
+
+  function swipe(messageId, index) {
+    if (reply) return;
+    socket.send({ type: "chat.swipe", chat_id: id, message_id: messageId, index });
+  }
+
   function stopReply() {
     socket.send({ type: "chat.cancel", chat_id: id });
     // A send still waiting for the connection never reached the server: take it back into the box.
@@ -286,9 +309,11 @@ export function chatView({ id }) {
 
   // ---- the reply -----------------------------------------------------------------------------
 
-  function beginReply() {
-    reply ??= { el: null, text: "", sent: false };
+  /** @param {"send" | "regenerate" | "continue"} [mode] how the streamed text relates to the stored one */
+  function beginReply(mode = "send") {
+    reply ??= { el: null, text: "", sent: false, mode };
     box.setBusy(true);
+    tools.setBusy(true);
   }
 
   /** The message reached the server: now we are really waiting on the character. */
@@ -316,6 +341,7 @@ export function chatView({ id }) {
     log.endStream(reply?.el, outcome);
     reply = null;
     box.setBusy(false);
+    tools.setBusy(false);
   }
 
   function onDelta(frame) {
@@ -327,7 +353,8 @@ export function chatView({ id }) {
     }
     if (!reply.el || (frame.message_id && reply.el.dataset.messageId !== frame.message_id)) {
       const known = frame.message_id ? log.get(frame.message_id) : null;
-      reply.text = known?.dataset.content ?? "";
+      // A new alternative starts from nothing; a continued reply grows from what it said.
+      reply.text = reply.mode === "regenerate" ? "" : (known?.dataset.content ?? "");
       log.showTyping(false);
     }
     reply.text += frame.delta ?? "";
@@ -350,6 +377,7 @@ export function chatView({ id }) {
 
   function onMessageFrame({ message, client_id: clientId }) {
     if (!message || message.chat_id !== id) return;
+    pictures.onMessage(message);
     const entry = clientId ? pending.get(clientId) : null;
     if (entry) {
       pending.delete(clientId);
