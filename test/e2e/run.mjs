@@ -12,6 +12,7 @@ import { browseScenarios } from "./scenarios/browse.mjs";
 import { chatScenarios } from "./scenarios/chat.mjs";
 import { chatFailureScenarios } from "./scenarios/chat-failures.mjs";
 import { chatListScenarios } from "./scenarios/chat-list.mjs";
+import { depthScenarios } from "./scenarios/depth.mjs";
 import { generateScenarios } from "./scenarios/generate.mjs";
 import { historyScenarios } from "./scenarios/history.mjs";
 import { importScenarios } from "./scenarios/import.mjs";
@@ -39,6 +40,7 @@ generateScenarios(t, ctx);
 historyScenarios(t, ctx);
 chatListScenarios(t, ctx);
 importScenarios(t, ctx);
+depthScenarios(t, ctx);
 // Restarts the service: after the scenarios that need uninterrupted streams.
 reconnectScenarios(t, ctx);
 phoneScenarios(t, ctx);

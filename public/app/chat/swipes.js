@@ -64,7 +64,7 @@ export function messageTools({ chatId, log, onTurn, onSwipe }) {
     for (const old of log.list.querySelectorAll(".msg__swipes")) old.remove();
     const stored = log.list.querySelectorAll("[data-testid='message'][data-message-id]");
     const last = stored[stored.length - 1];
-    if (!last || last.dataset.role !== "assistant" || last.dataset.state !== "complete") return;
+    if (last?.dataset.role !== "assistant" || last.dataset.state !== "complete") return;
     const index = Number(last.dataset.swipeIndex ?? 0);
     const count = Number(last.dataset.swipeCount ?? 1);
     const id = last.dataset.messageId;
