@@ -17,7 +17,7 @@ export function summaryPanel({ chatId }) {
   const input = h("textarea", {
     id: "chat-summary",
     class: "input memory__input",
-    rows: 5,
+    rows: 3,
     maxlength: MAX_SUMMARY,
     placeholder:
       "Nothing yet. As the chat outgrows what the model can read at once, the older turns are summed up here.",

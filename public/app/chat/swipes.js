@@ -1,6 +1,6 @@
 import { request } from "../api.js";
 import { choose } from "../components/dialog.js";
-import { h, replace } from "../dom.js";
+import { h, icon, replace } from "../dom.js";
 import { notifyError } from "../notify.js";
 
 /**
@@ -45,7 +45,7 @@ export function messageTools({ chatId, log, onTurn, onSwipe }) {
     replace(
       tools,
       button("Edit", "edit-message", () => startEdit(el), "✎"),
-      button("Delete from here", "delete-from-here", () => deleteFrom(el), "🗑"),
+      button("Delete from here", "delete-from-here", () => deleteFrom(el), icon("trash")),
     );
     queueRefresh();
   }
