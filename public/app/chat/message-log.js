@@ -84,7 +84,13 @@ export function messageLog({ onLoadOlder, decorate }) {
   function setText(el, text) {
     const shown = el.dataset.role === "assistant" ? fillPlaceholders(text, character?.name ?? "") : text;
     // A reply that failed before its first word is stored empty; say so instead of an empty bubble.
-    const body = shown.trim() ? richText(shown) : h("p", { class: "bubble__none" }, "No reply");
+    // A picture needs no words.
+    const picture = Number(el.dataset.attachments) > 0;
+    const body = shown.trim()
+      ? richText(shown)
+      : picture
+        ? null
+        : h("p", { class: "bubble__none" }, "No reply");
     replace(el.querySelector(".bubble__text"), body);
     el.dataset.content = text;
   }
@@ -154,11 +160,11 @@ export function messageLog({ onLoadOlder, decorate }) {
       el.dataset.outcome = message.status ?? "complete";
       el.removeAttribute("aria-busy");
       delete el.dataset.clientId;
+      el.dataset.attachments = String(message.attachments?.length ?? 0);
       setText(el, message.content);
       el.dataset.swipeIndex = String(message.swipe_index ?? 0);
       el.dataset.swipeCount = String(message.swipe_count ?? 1);
       el.dataset.editedAt = message.edited_at ?? "";
-      el.dataset.attachments = String(message.attachments?.length ?? 0);
       replace(el.querySelector(".bubble__attachments"), attachmentsView(message.attachments));
       const outcome = OUTCOME_TEXT[message.status];
       setMeta(

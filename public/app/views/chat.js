@@ -34,6 +34,8 @@ export function chatView({ id }) {
   let watchdog = 0;
   let cancelTimer = 0;
   let destroyed = false;
+  // A swipe was asked for and not answered yet (its error is not a failed turn).
+  let swiping = false;
   // What to load again after a dropped connection.
   let headerLoaded = false;
   let historyLoaded = false;
@@ -286,6 +288,7 @@ export function chatView({ id }) {
 
   function swipe(messageId, index) {
     if (reply) return;
+    swiping = true;
     socket.send({ type: "chat.swipe", chat_id: id, message_id: messageId, index });
   }
 
@@ -328,7 +331,7 @@ export function chatView({ id }) {
     clearTimeout(watchdog);
     watchdog = setTimeout(() => {
       if (!reply) return;
-      log.showError("The reply stopped arriving.", retryLastMessage());
+      log.showError("The reply stopped arriving.", retryTurn());
       finishReply({ outcome: "Stopped" });
     }, REPLY_WATCHDOG_MS);
   }
@@ -378,6 +381,7 @@ export function chatView({ id }) {
   function onMessageFrame({ message, client_id: clientId }) {
     if (!message || message.chat_id !== id) return;
     pictures.onMessage(message);
+    swiping = false;
     const entry = clientId ? pending.get(clientId) : null;
     if (entry) {
       pending.delete(clientId);
@@ -391,6 +395,11 @@ export function chatView({ id }) {
 
   function onErrorFrame(frame) {
     if (frame.chat_id ? frame.chat_id !== id : !reply && pending.size === 0) return;
+    if (swiping && !reply && pending.size === 0) {
+      swiping = false;
+      log.showError(describeSocketError(frame));
+      return;
+    }
     let undelivered = false;
     for (const [clientId, entry] of pending) {
       if (!entry.sent) continue;
@@ -401,8 +410,19 @@ export function chatView({ id }) {
       });
     }
     // A message that never arrived has its own Retry; otherwise offer to ask again.
-    log.showError(describeSocketError(frame), undelivered ? undefined : retryLastMessage());
+    log.showError(describeSocketError(frame), undelivered ? undefined : retryTurn());
     finishReply({ outcome: "Interrupted" });
+  }
+
+  /** A Retry for the turn in progress: a regenerate or continue again, else the last message. */
+  function retryTurn() {
+    const mode = reply?.mode;
+    if (mode === "regenerate" || mode === "continue") {
+      return () => {
+        if (!reply) startTurn(`chat.${mode}`);
+      };
+    }
+    return retryLastMessage();
   }
 
   /** A Retry that sends the user's last message again, or nothing when there is none. */
