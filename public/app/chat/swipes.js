@@ -41,6 +41,12 @@ export function messageTools({ chatId, log, onTurn, onSwipe }) {
     if (!tools) {
       tools = h("div", { class: "msg__tools", "data-testid": "message-tools" });
       el.querySelector(".bubble").append(tools);
+      // Touch screens have no hover: a tap on a message shows its tools.
+      el.addEventListener("click", () => {
+        for (const other of log.list.querySelectorAll(".msg.is-selected"))
+          if (other !== el) other.classList.remove("is-selected");
+        el.classList.add("is-selected");
+      });
     }
     replace(
       tools,
@@ -84,8 +90,14 @@ export function messageTools({ chatId, log, onTurn, onSwipe }) {
         () => (index + 1 < count ? onSwipe(id, index + 1) : onTurn("chat.regenerate")),
         "›",
       ),
-      button("Regenerate", "regenerate", () => onTurn("chat.regenerate"), "↻ Regenerate"),
-      button("Continue", "continue", () => onTurn("chat.continue"), "→ Continue"),
+      button("Regenerate", "regenerate", () => onTurn("chat.regenerate"), [
+        "↻",
+        h("span", { class: "msg-tool__text" }, " Regenerate"),
+      ]),
+      button("Continue", "continue", () => onTurn("chat.continue"), [
+        "→",
+        h("span", { class: "msg-tool__text" }, " Continue"),
+      ]),
     );
     bar.querySelector("[data-testid='swipe-prev']").disabled = busy || index === 0;
     last.querySelector(".bubble").append(bar);
