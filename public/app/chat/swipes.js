@@ -43,6 +43,7 @@ export function messageTools({ chatId, log, onTurn, onSwipe }) {
       el.querySelector(".bubble").append(tools);
       // Touch screens have no hover: a tap on a message shows its tools.
       el.addEventListener("click", () => {
+        if (!matchMedia("(hover: none)").matches) return;
         for (const other of log.list.querySelectorAll(".msg.is-selected"))
           if (other !== el) other.classList.remove("is-selected");
         el.classList.add("is-selected");
@@ -92,11 +93,11 @@ export function messageTools({ chatId, log, onTurn, onSwipe }) {
       ),
       button("Regenerate", "regenerate", () => onTurn("chat.regenerate"), [
         "↻",
-        h("span", { class: "msg-tool__text" }, " Regenerate"),
+        h("span", { class: "msg-tool__text" }, "Regenerate"),
       ]),
       button("Continue", "continue", () => onTurn("chat.continue"), [
         "→",
-        h("span", { class: "msg-tool__text" }, " Continue"),
+        h("span", { class: "msg-tool__text" }, "Continue"),
       ]),
     );
     bar.querySelector("[data-testid='swipe-prev']").disabled = busy || index === 0;
