@@ -7,11 +7,12 @@ import { TurnRefused } from "../src/realtime/chat-context";
 import { ChatMemory } from "../src/realtime/chat-memory";
 import { runChatTurn } from "../src/realtime/chat-stream";
 import type { ServerEvent } from "../src/realtime/events";
-import { type ChatSendFrame, parseClientFrame } from "../src/realtime/frames";
+import { type ChatSwipeFrame, type ModelTurnFrame, parseClientFrame } from "../src/realtime/frames";
 import { InvalidFrameCounter } from "../src/realtime/invalid-frames";
 import { publishedFrame } from "../src/realtime/published-event";
 import { SESSION_USER_HEADER } from "../src/realtime/session-connect";
 import { readAttachment, type SocketAttachment } from "../src/realtime/socket-attachment";
+import { swipeLastReply } from "../src/realtime/swipe";
 import { chatTurnRule, TurnLimiter } from "../src/realtime/turn-limiter";
 
 /** Sockets one user may hold open at once (tabs, devices); every event goes to each of them. */
@@ -95,6 +96,22 @@ export class UserSession extends DurableObject<Env> {
     return this.openCount();
   }
 
+  /**
+   * A chat changed outside the session (an edit, a delete-from-here, a summary edit over
+   * REST): its remembered context is dropped and every socket hears of the change.
+   */
+  chatChanged(chatId: string, events: ServerEvent[]): number {
+    this.memory.forget(chatId);
+    let sent = 0;
+    for (const event of events) sent = this.sendToAll(JSON.stringify(event));
+    return sent;
+  }
+
+  /** Whether a reply is streaming in the chat (REST edits wait for it, as turns do). */
+  replying(chatId: string): boolean {
+    return this.replies.has(chatId);
+  }
+
   /** The chat is gone: stop its reply, if one is streaming, without storing it, and forget it. */
   chatDeleted(chatId: string): void {
     this.replies.stop(chatId, "deleted");
@@ -123,7 +140,20 @@ export class UserSession extends DurableObject<Env> {
         this.replies.stop(frame.chat_id, "cancelled");
         return;
       case "chat.send":
+      case "chat.regenerate":
+      case "chat.continue":
         this.startReply(socket, frame);
+        return;
+      case "chat.swipe":
+        this.swipe(socket, frame);
+        return;
+      case "chat.picture":
+        this.sendTo(socket, {
+          type: "error",
+          code: "invalid_request",
+          detail: "Pictures in chat are not available yet.",
+          chat_id: frame.chat_id,
+        });
         return;
     }
   }
@@ -159,7 +189,40 @@ export class UserSession extends DurableObject<Env> {
     this.ctx.waitUntil(reportOpenSockets(this.env, attachment.user_id, "disconnect", this.openCount(socket)));
   }
 
-  private startReply(socket: WebSocket, frame: ChatSendFrame): void {
+  /** `chat.swipe`: not a model turn, but it waits for a streaming reply like one. */
+  private swipe(socket: WebSocket, frame: ChatSwipeFrame): void {
+    const refuse = (code: string, detail: string) =>
+      this.sendTo(socket, { type: "error", code, detail, chat_id: frame.chat_id });
+    const attachment = readAttachment(socket);
+    if (!attachment) {
+      socket.close(1011, "session state lost");
+      return;
+    }
+    if (this.replies.has(frame.chat_id)) {
+      refuse("conflict", "A reply is already streaming in this chat; wait for chat.done or cancel it.");
+      return;
+    }
+    let config: Config;
+    try {
+      config = loadConfig(this.env);
+    } catch {
+      refuse("internal", "The service is misconfigured.");
+      return;
+    }
+    const work = swipeLastReply(() => openRepository(this.env, config), attachment.user_id, frame)
+      .then((message) => {
+        this.memory.forget(frame.chat_id);
+        this.sendToAll(JSON.stringify({ type: "chat.message", message } satisfies ServerEvent));
+      })
+      .catch((error: unknown) => {
+        if (error instanceof TurnRefused) return refuse(error.code, error.detail);
+        log("error", "chat swipe failed", { chat_id: frame.chat_id, error: String(error) });
+        refuse("internal", "The alternative could not be selected; try again.");
+      });
+    this.ctx.waitUntil(work);
+  }
+
+  private startReply(socket: WebSocket, frame: ModelTurnFrame): void {
     const attachment = readAttachment(socket);
     if (!attachment) {
       socket.close(1011, "session state lost");
@@ -203,6 +266,7 @@ export class UserSession extends DurableObject<Env> {
       broadcast: (event: ServerEvent) => this.sendToAll(JSON.stringify(event)),
       signal: slot.signal,
       memory: this.memory,
+      background: (work: Promise<unknown>) => this.ctx.waitUntil(work),
     };
     const reply = runChatTurn(deps, frame)
       .catch((error: unknown) => {

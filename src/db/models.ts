@@ -45,20 +45,54 @@ export interface Chat {
   title: string;
   created_at: string;
   last_message_at: string;
+  /** Rolling long-term memory of turns that no longer fit the prompt (issue 13). */
+  summary: string | null;
+  /** The newest message folded into `summary`. */
+  summary_through: string | null;
 }
 
 export type MessageRole = "user" | "assistant";
 /** `cancelled`/`failed`: an assistant reply cut short; what was streamed is kept. */
 export type MessageStatus = "complete" | "cancelled" | "failed";
 
+/** An image the character sent into the chat (`chat.picture`). */
+export interface MessageAttachment {
+  kind: "image";
+  job_id: string;
+  url: string;
+  width: number;
+  height: number;
+}
+
 export interface Message {
   id: string;
   chat_id: string;
   role: MessageRole;
+  /** The selected alternative, as edited: what the model and the user see. */
   content: string;
   status: MessageStatus;
   created_at: string;
+  swipe_index: number;
+  /** Alternatives of an assistant reply (1 for a user message). */
+  swipe_count: number;
+  edited_at: string | null;
+  attachments: MessageAttachment[];
 }
+
+/** One alternative of a reply as stored. */
+export interface StoredSwipe {
+  content: string;
+  created_at: string;
+}
+
+/** A message with all its alternatives (what regenerate, swipe and the ST export work on). */
+export interface FullMessage extends Message {
+  swipes: StoredSwipe[];
+}
+
+/** A message to store: the conversation-depth fields default to one alternative, unedited, no attachment. */
+export type NewMessage = Omit<Message, "swipe_index" | "swipe_count" | "edited_at" | "attachments"> &
+  Partial<Pick<Message, "swipe_index" | "edited_at" | "attachments">> & { swipes?: StoredSwipe[] };
 
 export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "cancelled"];

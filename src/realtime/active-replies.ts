@@ -27,6 +27,10 @@ export class ActiveReplies {
     return this.byChat.size;
   }
 
+  has(chatId: string): boolean {
+    return this.byChat.has(chatId);
+  }
+
   begin(chatId: string): AbortController | "busy" | "limit" {
     if (this.byChat.has(chatId)) return "busy";
     if (this.byChat.size >= this.maxPerUser) return "limit";

@@ -1,11 +1,13 @@
+import { sql } from "drizzle-orm";
+import { type CharacterBook, characterBookSchema } from "../conversation";
 import type { Chat, Message } from "../db/models";
 import type { Repository } from "../db/repository";
-import type { HistoryMessage, PromptCharacter } from "./prompt-builder";
+import type { HistoryMessage, PromptCharacter, PromptInput } from "./prompt-builder";
 
-/** A `chat.send` refused before anything was stored; `code` goes into the `error` frame. */
+/** A turn refused before anything was stored; `code` goes into the `error` frame. */
 export class TurnRefused extends Error {
   constructor(
-    readonly code: "not_found" | "conflict" | "quota_exceeded",
+    readonly code: "not_found" | "conflict" | "quota_exceeded" | "invalid_request",
     readonly detail: string,
   ) {
     super(detail);
@@ -17,9 +19,64 @@ export class TurnRefused extends Error {
 export interface TurnContext {
   chat: Chat;
   character: PromptCharacter;
+  /** The persona name when the user set one, else the display name: what `{{user}}` becomes. */
   userName: string;
+  /** The persona description, part of the prompt. */
+  personaDescription?: string | null;
+  characterBook?: CharacterBook | null;
+  /** How the character looks (pictures in chat). */
+  appearance?: string;
   /** Oldest first. */
   history: HistoryMessage[];
+}
+
+/** The prompt input of a turn's context (everything but the new message). */
+export function promptInputOf(context: TurnContext, budgetChars: number): Omit<PromptInput, "message"> {
+  return {
+    character: context.character,
+    userName: context.userName,
+    history: context.history,
+    budgetChars,
+    personaDescription: context.personaDescription ?? null,
+    characterBook: context.characterBook ?? null,
+    summary: context.chat.summary,
+  };
+}
+
+interface DepthRow {
+  persona_name: string | null;
+  persona_description: string | null;
+  character_book: string | null;
+  card_extras: string | null;
+  appearance: string | null;
+}
+
+/**
+ * The user's persona and the chat character's lorebook and appearance, in one query. A book
+ * imported before it had a column of its own is still in the card's extras.
+ */
+async function loadDepth(repo: Repository, userId: string, chatId: string): Promise<DepthRow | null> {
+  const rows = await repo.sql.all<DepthRow>(
+    sql`SELECT u.persona_name, u.persona_description, ch.character_book, ch.card_extras, ch.appearance
+        FROM chats c JOIN users u ON u.id = c.user_id JOIN characters ch ON ch.id = c.character_id
+        WHERE c.id = ${chatId} AND c.user_id = ${userId}`,
+  );
+  return rows[0] ?? null;
+}
+
+/** The lorebook, validated; a book that fails the schema never breaks a turn (no lore instead). */
+export function bookOf(characterBook: string | null, cardExtras: string | null): CharacterBook | null {
+  try {
+    let raw: unknown = characterBook ? JSON.parse(characterBook) : undefined;
+    if (raw === undefined && cardExtras) {
+      raw = (JSON.parse(cardExtras) as { character_book?: unknown }).character_book;
+    }
+    if (raw === undefined || raw === null) return null;
+    const parsed = characterBookSchema.safeParse(raw);
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 const HISTORY_PAGE = 50;
@@ -61,18 +118,23 @@ export async function loadTurnContext(
   // Everything is read at once, in one round trip: a woken session (most turns, after the
   // user has been reading or typing for a while) pays one database latency, not two. History
   // and character are dropped unread when the chat is not the user's.
-  const [chat, character, user, history] = await Promise.all([
+  const [chat, character, user, history, depth] = await Promise.all([
     repo.chats.get(chatId, userId),
     repo.characters.ofChat(chatId, userId),
     repo.users.get(userId),
     loadRecentHistory(repo, chatId, budgetChars),
+    loadDepth(repo, userId, chatId),
   ]);
   if (!chat) throw new TurnRefused("not_found", "No such chat.");
   if (!character) throw new TurnRefused("not_found", "The character of this chat is no longer available.");
+  const personaName = depth?.persona_name?.trim();
   return {
     chat,
     character,
-    userName: user?.display_name ?? "User",
-    history: history.map((message) => ({ role: message.role, content: message.content })),
+    userName: personaName ? personaName : (user?.display_name ?? "User"),
+    personaDescription: depth?.persona_description ?? null,
+    characterBook: bookOf(depth?.character_book ?? null, depth?.card_extras ?? null),
+    appearance: depth?.appearance ?? "",
+    history: history.map((message) => ({ id: message.id, role: message.role, content: message.content })),
   };
 }

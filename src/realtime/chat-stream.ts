@@ -1,14 +1,17 @@
 import type { Config } from "../config";
-import type { Message, MessageStatus } from "../db/models";
+import { MAX_SWIPES } from "../conversation";
+import type { FullMessage, Message, MessageStatus, NewMessage } from "../db/models";
 import type { Repository } from "../db/repository";
+import { publicMessage } from "../db/repos/chats";
 import { newId } from "../lib/ids";
 import { ReplyStopped } from "./active-replies";
-import { loadTurnContext, type TurnContext } from "./chat-context";
+import { loadTurnContext, promptInputOf, TurnRefused, type TurnContext } from "./chat-context";
 import type { ChatMemory } from "./chat-memory";
 import type { ServerEvent } from "./events";
-import type { ChatSendFrame } from "./frames";
+import type { ModelTurnFrame } from "./frames";
 import { LlmError, streamCompletion } from "./llm-client";
-import { buildPrompt } from "./prompt-builder";
+import { foldDroppedTurns } from "./long-memory";
+import { planPrompt } from "./prompt-builder";
 
 export interface TurnDeps {
   /**
@@ -34,6 +37,11 @@ export interface TurnDeps {
   signal: AbortSignal;
   /** The session's memory of its chats (context and recent history). */
   memory: ChatMemory;
+  /**
+   * Runs work after the reply is stored without delaying it (the session's `ctx.waitUntil`):
+   * long memory folds dropped turns into the chat's summary there.
+   */
+  background?(work: Promise<unknown>): void;
 }
 
 function log(level: "warn" | "error", msg: string, fields: Record<string, unknown>) {
@@ -64,7 +72,7 @@ async function turnContext(deps: TurnDeps, repo: Repository, chatId: string): Pr
  * the model's time to first token; no delta goes out before the message is stored and
  * echoed, and a failed write abandons the request.
  */
-export async function runChatTurn(deps: TurnDeps, frame: ChatSendFrame): Promise<void> {
+export async function runChatTurn(deps: TurnDeps, frame: ModelTurnFrame): Promise<void> {
   // The first phase (context, the user's message) has its own connection, released before
   // the reply streams; storing the reply opens another. Closing twice is harmless.
   const early = deps.openRepo();
@@ -79,32 +87,51 @@ function closeQuietly(repo: Repository): Promise<void> {
   return repo.sql.close().catch(() => {});
 }
 
-async function converse(deps: TurnDeps, frame: ChatSendFrame, early: Repository): Promise<void> {
+async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository): Promise<void> {
   const { config, userId, broadcast, signal, memory } = deps;
-  const context = await turnContext(deps, early, frame.chat_id);
+  // Regenerate and continue act on the stored last reply: the context is read afresh with it.
+  if (frame.type !== "chat.send") memory.forget(frame.chat_id);
+  const [context, last] = await Promise.all([
+    turnContext(deps, early, frame.chat_id),
+    frame.type === "chat.send" ? Promise.resolve(null) : early.chats.lastMessage(frame.chat_id),
+  ]);
   const chatId = context.chat.id;
   if (stopReason(signal) === "deleted") {
     broadcast({ type: "error", code: "not_found", detail: "The chat was deleted.", chat_id: chatId });
     return;
   }
+  if (frame.type !== "chat.send") {
+    if (!last || last.role !== "assistant") {
+      throw new TurnRefused("invalid_request", "The chat does not end with a reply of the character.");
+    }
+    if (frame.type === "chat.regenerate" && last.swipes.length >= MAX_SWIPES) {
+      throw new TurnRefused("invalid_request", `A reply has at most ${MAX_SWIPES} alternatives.`);
+    }
+  }
 
   const sentAt = Date.now();
-  const userMessage: Message = {
-    id: newId("msg", sentAt),
-    chat_id: chatId,
-    role: "user",
-    content: frame.content,
-    status: "complete",
-    created_at: new Date(sentAt).toISOString(),
-  };
+  const userMessage: NewMessage | null =
+    frame.type === "chat.send"
+      ? {
+          id: newId("msg", sentAt),
+          chat_id: chatId,
+          role: "user",
+          content: frame.content,
+          status: "complete",
+          created_at: new Date(sentAt).toISOString(),
+        }
+      : null;
   const startedAt = Math.max(Date.now(), sentAt + 1);
-  const replyId = newId("msg", startedAt);
-  const messages = buildPrompt({
-    character: context.character,
-    userName: context.userName,
-    history: context.history,
-    message: frame.content,
-    budgetChars: config.LLM_CONTEXT_BUDGET_CHARS,
+  const replyId = last ? last.id : newId("msg", startedAt);
+  // A regenerate writes a new alternative of the last reply: the model sees what came before it.
+  const history =
+    frame.type === "chat.regenerate" && context.history.at(-1)?.id === last?.id
+      ? context.history.slice(0, -1)
+      : context.history;
+  const plan = planPrompt({
+    ...promptInputOf(context, config.LLM_CONTEXT_BUDGET_CHARS),
+    history,
+    ...(frame.type === "chat.send" ? { message: frame.content } : {}),
   });
 
   const upstream = new AbortController();
@@ -116,7 +143,7 @@ async function converse(deps: TurnDeps, frame: ChatSendFrame, early: Repository)
       baseUrl: config.LLM_BASE_URL,
       apiKey: config.LLM_API_KEY,
       model: config.LLM_MODEL,
-      messages,
+      messages: plan.messages,
       maxTokens: config.LLM_MAX_TOKENS,
     },
     { stallMs: config.LLM_STALL_TIMEOUT_MS, totalMs: config.LLM_REPLY_TIMEOUT_MS, signal: upstream.signal },
@@ -128,24 +155,33 @@ async function converse(deps: TurnDeps, frame: ChatSendFrame, early: Repository)
   let status: MessageStatus = "complete";
   let failure: LlmError | null = null;
   try {
-    try {
-      await early.chats.addMessage(userMessage, userId);
-    } catch (error) {
-      upstream.abort();
-      await firstPiece.catch(() => {});
-      memory.forget(chatId);
-      throw error;
-    } finally {
-      // Not awaited: the echo and the first delta need not wait for the connection to close
-      // (the turn awaits it at its end).
+    if (userMessage) {
+      let echoed: Message;
+      try {
+        echoed = await early.chats.addMessage(userMessage, userId);
+      } catch (error) {
+        upstream.abort();
+        await firstPiece.catch(() => {});
+        memory.forget(chatId);
+        throw error;
+      } finally {
+        // Not awaited: the echo and the first delta need not wait for the connection to close
+        // (the turn awaits it at its end).
+        void closeQuietly(early);
+      }
+      memory.append(
+        chatId,
+        { id: userMessage.id, role: "user", content: userMessage.content },
+        config.LLM_CONTEXT_BUDGET_CHARS,
+      );
+      broadcast({
+        type: "chat.message",
+        message: echoed,
+        ...(frame.type === "chat.send" && frame.client_id !== undefined ? { client_id: frame.client_id } : {}),
+      });
+    } else {
       void closeQuietly(early);
     }
-    memory.append(chatId, { role: "user", content: userMessage.content }, config.LLM_CONTEXT_BUDGET_CHARS);
-    broadcast({
-      type: "chat.message",
-      message: userMessage,
-      ...(frame.client_id !== undefined ? { client_id: frame.client_id } : {}),
-    });
 
     try {
       for (let step = await firstPiece; !step.done; step = await pieces.next()) {
@@ -169,18 +205,17 @@ async function converse(deps: TurnDeps, frame: ChatSendFrame, early: Repository)
     return;
   }
 
-  const reply: Message = {
-    id: replyId,
-    chat_id: chatId,
-    role: "assistant",
-    content: text,
-    status,
-    created_at: new Date(startedAt).toISOString(),
-  };
+  let reply: Message;
   try {
     const late = deps.openRepo();
     try {
-      await late.chats.addMessage(reply, userId);
+      reply = await storeReply(late, userId, frame.type, last, {
+        id: replyId,
+        chat_id: chatId,
+        text,
+        status,
+        at: new Date(startedAt).toISOString(),
+      });
     } finally {
       await closeQuietly(late);
     }
@@ -190,10 +225,77 @@ async function converse(deps: TurnDeps, frame: ChatSendFrame, early: Repository)
     broadcast({ type: "error", code: "internal", detail: "The reply could not be saved.", chat_id: chatId });
     return;
   }
-  memory.append(chatId, { role: "assistant", content: text }, config.LLM_CONTEXT_BUDGET_CHARS);
+  if (last) memory.forget(chatId);
+  else memory.append(chatId, { id: reply.id, role: "assistant", content: text }, config.LLM_CONTEXT_BUDGET_CHARS);
   if (failure) {
     broadcast({ type: "error", code: "upstream_unavailable", detail: failure.detail, chat_id: chatId });
   }
   broadcast({ type: "chat.message", message: reply });
   broadcast({ type: "chat.done", chat_id: chatId, message: reply });
+
+  // Long memory, after the reply is out: turns this prompt had no room for go into the summary.
+  if (plan.history_dropped > 0 && deps.background) {
+    deps.background(
+      foldDroppedTurns(deps, context, history.slice(0, plan.history_dropped)).catch((error: unknown) => {
+        log("warn", "summary fold failed", { chat_id: chatId, error: String(error) });
+      }),
+    );
+  }
+}
+
+interface StreamedReply {
+  id: string;
+  chat_id: string;
+  text: string;
+  status: MessageStatus;
+  at: string;
+}
+
+/**
+ * Stores what was streamed: a new reply (`chat.send`), a new selected alternative of the last
+ * reply (`chat.regenerate`) or its extension (`chat.continue`). A regenerate or continue that
+ * failed before any text keeps the reply as it was: nothing half made.
+ */
+async function storeReply(
+  repo: Repository,
+  userId: string,
+  kind: ModelTurnFrame["type"],
+  last: FullMessage | null,
+  streamed: StreamedReply,
+): Promise<Message> {
+  if (kind === "chat.send" || !last) {
+    return repo.chats.addMessage(
+      {
+        id: streamed.id,
+        chat_id: streamed.chat_id,
+        role: "assistant",
+        content: streamed.text,
+        status: streamed.status,
+        created_at: streamed.at,
+      },
+      userId,
+    );
+  }
+  if (streamed.text === "" && streamed.status !== "complete") return publicMessage(last);
+  const updated: FullMessage =
+    kind === "chat.regenerate"
+      ? {
+          ...last,
+          swipes: [...last.swipes, { content: streamed.text, created_at: streamed.at }],
+          swipe_index: last.swipes.length,
+          swipe_count: last.swipes.length + 1,
+          content: streamed.text,
+          status: streamed.status,
+          edited_at: null,
+        }
+      : {
+          ...last,
+          swipes: last.swipes.map((swipe, i) =>
+            i === last.swipe_index ? { ...swipe, content: last.content + streamed.text } : swipe,
+          ),
+          content: last.content + streamed.text,
+          status: streamed.status,
+        };
+  await repo.chats.saveMessage(updated, userId);
+  return publicMessage(updated);
 }

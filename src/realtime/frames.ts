@@ -21,11 +21,49 @@ const ChatCancel = z.object({ type: z.literal("chat.cancel"), chat_id: Id });
 
 const Ping = z.object({ type: z.literal("ping") });
 
+/** A new alternative of the last reply (API.md, "Conversation depth"). */
+const ChatRegenerate = z.object({ type: z.literal("chat.regenerate"), chat_id: Id });
+/** The last reply, extended. */
+const ChatContinue = z.object({ type: z.literal("chat.continue"), chat_id: Id });
+/** Selects an alternative of the last reply. */
+const ChatSwipe = z.object({
+  type: z.literal("chat.swipe"),
+  chat_id: Id,
+  message_id: Id,
+  index: z.number().int().min(0),
+});
+/** The character sends a picture. */
+const ChatPicture = z.object({
+  type: z.literal("chat.picture"),
+  chat_id: Id,
+  prompt: z.string().trim().min(1).max(1000).optional(),
+});
+
 /** Client -> server frames of the real-time session (API.md). Unknown extra fields are ignored. */
-export const ClientFrame = z.discriminatedUnion("type", [ChatSend, ChatCancel, Ping]);
+export const ClientFrame = z.discriminatedUnion("type", [
+  ChatSend,
+  ChatCancel,
+  Ping,
+  ChatRegenerate,
+  ChatContinue,
+  ChatSwipe,
+  ChatPicture,
+]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ChatSendFrame = z.infer<typeof ChatSend>;
-const FRAME_TYPES: readonly string[] = ["chat.send", "chat.cancel", "ping"];
+export type ChatSwipeFrame = z.infer<typeof ChatSwipe>;
+export type ChatPictureFrame = z.infer<typeof ChatPicture>;
+/** The frames answered by the model: each is a chat turn (turn limiter, one reply per chat). */
+export type ModelTurnFrame = ChatSendFrame | z.infer<typeof ChatRegenerate> | z.infer<typeof ChatContinue>;
+const FRAME_TYPES: readonly string[] = [
+  "chat.send",
+  "chat.cancel",
+  "ping",
+  "chat.regenerate",
+  "chat.continue",
+  "chat.swipe",
+  "chat.picture",
+];
 
 /** Why a frame was refused; sent back as an `error` frame on the socket it came from. */
 export interface FrameProblem {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Message } from "../../src/db/models";
+import type { Message, NewMessage } from "../../src/db/models";
 import { newId } from "../../src/lib/ids";
 import { backends } from "./support/backends";
 import type { Chat, Page, TestUser, Message as WireMessage } from "./support/session";
@@ -111,7 +111,7 @@ describe.each(backends)("chats over REST on $name", (backend) => {
     const repo = backend.repo();
     try {
       const at = new Date(Date.now() + 1000).toISOString();
-      const m: Message = {
+      const m: NewMessage = {
         id: newId("msg"),
         chat_id: first.id,
         role: "user",
@@ -142,7 +142,7 @@ describe.each(backends)("chats over REST on $name", (backend) => {
       for (let i = 0; i < 5; i++) {
         const at = base + i;
         const role = i % 2 === 0 ? "user" : "assistant";
-        const m: Message = {
+        const m: NewMessage = {
           id: newId("msg", at),
           chat_id: created.id,
           role,

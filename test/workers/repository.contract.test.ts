@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { d1Client } from "../../src/db/d1-client";
-import type { Job, Message } from "../../src/db/models";
+import type { Job, Message, NewMessage } from "../../src/db/models";
 import { postgresClient } from "../../src/db/postgres-client";
 import { type Repository, repositoryOn } from "../../src/db/repository";
 import { newId } from "../../src/lib/ids";
@@ -116,7 +116,7 @@ describe.each(backends)("repository contract on %s", (backend, open) => {
     if (!character) throw new Error("no sample character");
     const chatId = newId("cht");
     const t0 = Date.now();
-    const greeting: Message = {
+    const greeting: NewMessage = {
       id: newId("msg", t0),
       chat_id: chatId,
       role: "assistant",
@@ -135,10 +135,10 @@ describe.each(backends)("repository contract on %s", (backend, open) => {
       },
       greeting,
     );
-    const messages: Message[] = [greeting];
+    const messages: NewMessage[] = [greeting];
     for (let i = 1; i <= 4; i++) {
       const t = t0 + i * 1000;
-      const m: Message = {
+      const m: NewMessage = {
         id: newId("msg", t),
         chat_id: chatId,
         role: i % 2 ? "user" : "assistant",
@@ -161,6 +161,125 @@ describe.each(backends)("repository contract on %s", (backend, open) => {
     expect(await repo.chats.delete(chatId, "usr_other")).toBe(false);
     expect(await repo.chats.delete(chatId, u.id)).toBe(true);
     expect(await repo.chats.messages(chatId, 10)).toEqual([]);
+  });
+
+  it("keeps alternatives, edits, attachments, deletes from a message on, and the chat's summary", async () => {
+    const u = await user();
+    const character = (await repo.characters.popular(1))[0];
+    if (!character) throw new Error("no sample character");
+    const chatId = newId("cht");
+    const t0 = Date.now();
+    const at = (i: number) => new Date(t0 + i * 1000).toISOString();
+    await repo.chats.create(
+      { id: chatId, user_id: u.id, character_id: character.id, title: "t", created_at: at(0), last_message_at: at(0) },
+      null,
+    );
+    const ids = [0, 1, 2, 3].map((i) => newId("msg", t0 + i * 1000));
+    const stored: Message[] = [];
+    for (const [i, id] of ids.entries()) {
+      stored.push(
+        await repo.chats.addMessage(
+          {
+            id,
+            chat_id: chatId,
+            role: i % 2 ? "assistant" : "user",
+            content: `m${i}`,
+            status: "complete",
+            created_at: at(i),
+          },
+          u.id,
+        ),
+      );
+    }
+    expect(stored[1]).toMatchObject({ swipe_index: 0, swipe_count: 1, edited_at: null, attachments: [] });
+
+    const last = await repo.chats.lastMessage(chatId);
+    expect(last?.id).toBe(ids[3]);
+    if (!last) throw new Error("no last message");
+    const attachment = { kind: "image" as const, job_id: "job_x", url: "https://x/i.png", width: 512, height: 512 };
+    const swiped = {
+      ...last,
+      swipes: [...last.swipes, { content: "alt ✨ ' \"", created_at: at(5) }],
+      swipe_index: 1,
+      swipe_count: 2,
+      content: "alt ✨ ' \"",
+      edited_at: at(6),
+      attachments: [attachment],
+    };
+    expect(await repo.chats.saveMessage(swiped, "usr_other")).toBe(false);
+    expect(await repo.chats.saveMessage(swiped, u.id)).toBe(true);
+    expect(await repo.chats.fullMessage(chatId, last.id)).toEqual(swiped);
+    const [newest] = await repo.chats.messages(chatId, 1);
+    expect(newest).toEqual({
+      id: last.id,
+      chat_id: chatId,
+      role: "assistant",
+      content: "alt ✨ ' \"",
+      status: "complete",
+      created_at: at(3),
+      swipe_index: 1,
+      swipe_count: 2,
+      edited_at: at(6),
+      attachments: [attachment],
+    });
+
+    const summarised = await repo.chats.update(chatId, u.id, { summary: "They met.", summary_through: ids[2] });
+    expect(summarised).toMatchObject({ summary: "They met.", summary_through: ids[2], title: "t" });
+    expect(await repo.chats.update(chatId, "usr_other", { title: "x" })).toBeNull();
+    expect((await repo.chats.get(chatId, u.id))?.title).toBe("t");
+
+    const from = stored[2];
+    if (!from) throw new Error("no message");
+    expect(await repo.chats.deleteFrom(chatId, "usr_other", from)).toEqual([]);
+    expect(await repo.chats.deleteFrom(chatId, u.id, from)).toEqual([ids[2], ids[3]]);
+    expect((await repo.chats.fullMessages(chatId)).map((m) => m.id)).toEqual([ids[0], ids[1]]);
+    // The summary stays; the folded-through mark no longer points at a deleted message.
+    expect(await repo.chats.get(chatId, u.id)).toMatchObject({ summary: "They met.", summary_through: null });
+  });
+
+  it("imports a chat with all its messages at once", async () => {
+    const u = await user();
+    const character = (await repo.characters.popular(1))[0];
+    if (!character) throw new Error("no sample character");
+    const chatId = newId("cht");
+    const t0 = Date.now();
+    const messages: NewMessage[] = Array.from({ length: 3 }, (_, i) => ({
+      id: newId("msg", t0 + i),
+      chat_id: chatId,
+      role: i % 2 ? "assistant" : "user",
+      content: `i${i}`,
+      status: "complete",
+      created_at: new Date(t0 + i).toISOString(),
+      ...(i === 1
+        ? {
+            swipes: [
+              { content: "a", created_at: new Date(t0).toISOString() },
+              { content: `i${i}`, created_at: new Date(t0 + i).toISOString() },
+            ],
+            swipe_index: 1,
+          }
+        : {}),
+    }));
+    const chat = await repo.chats.importChat(
+      {
+        id: chatId,
+        user_id: u.id,
+        character_id: character.id,
+        title: "imported",
+        created_at: new Date(t0).toISOString(),
+        last_message_at: new Date(t0 + 2).toISOString(),
+        summary: "S",
+        summary_through: null,
+      },
+      messages,
+    );
+    expect(await repo.chats.get(chatId, u.id)).toEqual(chat);
+    const full = await repo.chats.fullMessages(chatId);
+    expect(full.map((m) => [m.content, m.swipe_index, m.swipe_count])).toEqual([
+      ["i0", 0, 1],
+      ["i1", 1, 2],
+      ["i2", 0, 1],
+    ]);
   });
 
   it("reads a chat's character for the chat's owner only, while it stays visible to them", async () => {

@@ -1,4 +1,4 @@
-import type { Message } from "../../db/models";
+import type { NewMessage } from "../../db/models";
 import { ApiError } from "../../errors/api-error";
 import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
 import { newId } from "../../lib/ids";
@@ -32,7 +32,7 @@ export const createChat = routes().openapi(route, async (c) => {
   const now = new Date(nowMs).toISOString();
   const chatId = newId("cht", nowMs);
   const greetingText = applyMacros(character.greeting, { char: character.name, user: user.display_name });
-  const greeting: Message | null = greetingText.trim()
+  const greeting: NewMessage | null = greetingText.trim()
     ? {
         id: newId("msg", nowMs),
         chat_id: chatId,
