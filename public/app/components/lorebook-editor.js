@@ -23,6 +23,7 @@ export function lorebookEditor({ book }) {
     maxlength: 200,
     value: original?.name ?? "",
     placeholder: "e.g. Eldoria",
+    "data-testid": "lore-book-name",
   });
   const scanDepth = numberInput(`lore-${uid}-scan`, original?.scan_depth, {
     min: 1,

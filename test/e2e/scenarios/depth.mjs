@@ -5,7 +5,7 @@ import { completeReplies, ready, shot, waitForReply } from "../lib/page-helpers.
 // Conversation depth (issue 13) in the browser: alternatives, continue, edit, delete from here,
 // the lorebook editor, the memory panel, pictures in the thread, and chat export/import.
 const GUEST = "guest start: a token is stored, reused after reload, and renewed when rejected";
-const SETUP = "depth: a chat with a character of our own, with appearance and a lorebook";
+const SETUP = "depth: a chat with a character of our own";
 const SWIPES = "depth: regenerate adds an alternative shown as 2/2, and the arrows switch between them";
 const CONTINUE = "depth: continue extends the last reply";
 const EDIT = "depth: a message edited in place keeps its new text after a reload";
@@ -17,6 +17,8 @@ const TRANSFER = "depth: a chat exported as .jsonl and imported again has the sa
 
 const LAST_ASSISTANT = "[data-testid='message'][data-role='assistant'][data-message-id]";
 const MOONWELL = "The moonwell at the heart of the glade glows blue when spirits are near.";
+const GLADE = "The glade is ringed by ancient oaks older than the kingdom.";
+const APPEARANCE = "a young elf woman with silver hair in a loose braid, green cloak, amber eyes";
 
 /** Calls the API with the page's own guest token. */
 function api(page, path, { method = "GET", body } = {}) {
@@ -88,21 +90,6 @@ export function depthScenarios(t, ctx) {
           personality: "Warm, curious, a little mischievous.",
           scenario: "{{user}} wanders into Lyra's glade at dusk.",
           greeting: "Oh! A visitor. Welcome to my glade, traveller.",
-          appearance: "a young elf woman with silver hair in a loose braid, green cloak, amber eyes",
-          character_book: {
-            name: "The glade",
-            extensions: {},
-            entries: [
-              {
-                keys: ["glade"],
-                content: "The glade is ringed by ancient oaks older than the kingdom.",
-                extensions: {},
-                enabled: true,
-                insertion_order: 10,
-                name: "The glade",
-              },
-            ],
-          },
         },
       });
       assert.equal(created.status, 201, `creating the character: ${JSON.stringify(created.body)}`);
@@ -244,7 +231,16 @@ export function depthScenarios(t, ctx) {
       await ready(page);
       await page.click("[data-testid='edit-character']");
       await page.waitForSelector("[data-testid='lorebook-editor']");
-      assert.equal(await page.locator("[data-testid='lore-entry']").count(), 1, "the card's entry is listed");
+      assert.equal(await page.locator("[data-testid='lore-entry']").count(), 0, "no lorebook yet");
+      await page.fill("[data-testid='edit-appearance']", APPEARANCE);
+      await page.fill("[data-testid='lore-book-name']", "Lyra's glade");
+
+      await page.click("[data-testid='lore-add']");
+      const glade = page.locator("[data-testid='lore-entry']").last();
+      await glade.locator("[data-testid='lore-name']").fill("The glade");
+      await glade.locator("[data-testid='lore-keys-input']").fill("glade");
+      await glade.locator("[data-testid='lore-keys-input']").press("Enter");
+      await glade.locator("[data-testid='lore-content']").fill(GLADE);
 
       await page.click("[data-testid='lore-add']");
       const entry = page.locator("[data-testid='lore-entry']").last();
@@ -257,17 +253,15 @@ export function depthScenarios(t, ctx) {
       await entry.locator("[data-testid='lore-content']").fill(MOONWELL);
       await entry.locator("[data-testid='lore-position']").selectOption("after_char");
       await entry.locator("[data-testid='lore-priority']").fill("5");
-      // The card's own entry is switched off from its closed row.
-      await page
-        .locator("[data-testid='lore-entry']")
-        .first()
-        .locator("[data-testid='lore-toggle']")
-        .uncheck();
+      // The first entry is switched off from its row's switch.
+      await glade.locator("[data-testid='lore-toggle']").uncheck();
       await shot(page, ctx.shotsDir, "lorebook-editor-desktop");
       await page.click("[data-testid='edit-save-character']");
       await page.waitForSelector("[data-testid='character-edit'][data-saved]");
 
       const stored = await api(page, `/characters/${depth.character.id}`);
+      assert.equal(stored.body.appearance, APPEARANCE, "the appearance is stored");
+      assert.equal(stored.body.character_book?.name, "Lyra's glade");
       const entries = stored.body.character_book?.entries ?? [];
       assert.equal(entries.length, 2);
       assert.equal(entries[0].enabled, false, "the switched-off entry is stored disabled");
@@ -319,6 +313,15 @@ export function depthScenarios(t, ctx) {
     PICTURE,
     async () => {
       const { page } = ctx.desktop;
+      // Pictures start from the character's appearance (the lorebook scenario sets it in the editor).
+      const character = await api(page, `/characters/${depth.character.id}`);
+      if (!character.body.appearance) {
+        const patched = await api(page, `/characters/${depth.character.id}`, {
+          method: "PATCH",
+          body: { appearance: APPEARANCE },
+        });
+        assert.equal(patched.status, 200, `setting the appearance: ${JSON.stringify(patched.body)}`);
+      }
       await openChat(page, depth.chatId);
       const pictures = await page.locator("[data-testid='message-picture']").count();
       const statuses = [];
