@@ -88,6 +88,18 @@ export function chatView({ id }) {
     socket.on("chat.delta", onDelta),
     socket.on("chat.done", onDone),
     socket.on("error", onErrorFrame),
+    // Changes made over REST (here or in another tab) reach every socket of the user.
+    socket.on("chat.messages_deleted", (frame) => {
+      if (frame.chat_id !== id) return;
+      const first = log.list.querySelector(
+        (frame.message_ids ?? []).map((m) => `[data-message-id="${CSS.escape(m)}"]`).join(",") || ":not(*)",
+      );
+      if (first) log.removeFrom(first.dataset.messageId);
+      tools.refresh();
+    }),
+    socket.on("chat.updated", (frame) => {
+      if (frame.chat?.id === id) memory.setChat(frame.chat);
+    }),
     socket.on("status", showConnection),
     socket.on("reconnect", onReconnect),
     socket.on("flushed", onFlushed),
