@@ -12,11 +12,17 @@ import { characterCards } from "./routes/characters/cards";
 import { popularCharacters } from "./routes/characters/popular";
 import { readCharacters } from "./routes/characters/read";
 import { writeCharacters } from "./routes/characters/write";
+import { chatContext } from "./routes/chats/context";
 import { createChat } from "./routes/chats/create";
 import { deleteChat } from "./routes/chats/delete";
+import { deleteChatMessages } from "./routes/chats/delete-messages";
+import { editChatMessage } from "./routes/chats/edit-message";
 import { listChats } from "./routes/chats/list";
 import { chatMessages } from "./routes/chats/messages";
 import { readChat } from "./routes/chats/read";
+import { chatFiles } from "./routes/chats/st-files";
+import { messageSwipes } from "./routes/chats/swipes";
+import { updateChat } from "./routes/chats/update";
 import { cancelGeneration } from "./routes/generations/cancel";
 import { createGeneration } from "./routes/generations/create";
 import { readGenerations } from "./routes/generations/read";
@@ -72,11 +78,17 @@ export function createApp() {
     .route("/", characterCards)
     .route("/", readCharacters)
     .route("/", writeCharacters)
+    .route("/", chatFiles)
     .route("/", createChat)
     .route("/", listChats)
     .route("/", readChat)
     .route("/", chatMessages)
     .route("/", deleteChat)
+    .route("/", updateChat)
+    .route("/", messageSwipes)
+    .route("/", editChatMessage)
+    .route("/", deleteChatMessages)
+    .route("/", chatContext)
     .route("/", createGeneration)
     .route("/", readGenerations)
     .route("/", cancelGeneration)

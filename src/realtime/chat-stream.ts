@@ -1,11 +1,11 @@
 import type { Config } from "../config";
 import { MAX_SWIPES } from "../conversation";
 import type { FullMessage, Message, MessageStatus, NewMessage } from "../db/models";
-import type { Repository } from "../db/repository";
 import { publicMessage } from "../db/repos/chats";
+import type { Repository } from "../db/repository";
 import { newId } from "../lib/ids";
 import { ReplyStopped } from "./active-replies";
-import { loadTurnContext, promptInputOf, TurnRefused, type TurnContext } from "./chat-context";
+import { loadTurnContext, promptInputOf, type TurnContext, TurnRefused } from "./chat-context";
 import type { ChatMemory } from "./chat-memory";
 import type { ServerEvent } from "./events";
 import type { ModelTurnFrame } from "./frames";
@@ -101,7 +101,7 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository
     return;
   }
   if (frame.type !== "chat.send") {
-    if (!last || last.role !== "assistant") {
+    if (last?.role !== "assistant") {
       throw new TurnRefused("invalid_request", "The chat does not end with a reply of the character.");
     }
     if (frame.type === "chat.regenerate" && last.swipes.length >= MAX_SWIPES) {
@@ -177,7 +177,9 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository
       broadcast({
         type: "chat.message",
         message: echoed,
-        ...(frame.type === "chat.send" && frame.client_id !== undefined ? { client_id: frame.client_id } : {}),
+        ...(frame.type === "chat.send" && frame.client_id !== undefined
+          ? { client_id: frame.client_id }
+          : {}),
       });
     } else {
       void closeQuietly(early);
@@ -226,7 +228,12 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository
     return;
   }
   if (last) memory.forget(chatId);
-  else memory.append(chatId, { id: reply.id, role: "assistant", content: text }, config.LLM_CONTEXT_BUDGET_CHARS);
+  else
+    memory.append(
+      chatId,
+      { id: reply.id, role: "assistant", content: text },
+      config.LLM_CONTEXT_BUDGET_CHARS,
+    );
   if (failure) {
     broadcast({ type: "error", code: "upstream_unavailable", detail: failure.detail, chat_id: chatId });
   }

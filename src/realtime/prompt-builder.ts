@@ -296,7 +296,8 @@ function putLore(
   put: (key: SystemPart, section: Section | undefined) => void,
 ): PromptPlan["lore"] {
   if (!input.characterBook) return [];
-  const scanned = input.message === undefined ? input.history : [...input.history, { content: input.message }];
+  const scanned =
+    input.message === undefined ? input.history : [...input.history, { content: input.message }];
   const budget = room - 2 * SEPARATOR.length;
   if (budget <= 0) return [];
   const activation = activateLore(input.characterBook, scanned, { budgetChars: budget });

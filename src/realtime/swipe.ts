@@ -1,6 +1,6 @@
 import type { Message } from "../db/models";
-import type { Repository } from "../db/repository";
 import { publicMessage } from "../db/repos/chats";
+import type { Repository } from "../db/repository";
 import { TurnRefused } from "./chat-context";
 import type { ChatSwipeFrame } from "./frames";
 
@@ -22,7 +22,7 @@ export async function swipeLastReply(
       repo.chats.lastMessage(frame.chat_id),
     ]);
     if (!chat) throw new TurnRefused("not_found", "No such chat.");
-    if (!last || last.role !== "assistant" || last.id !== frame.message_id) {
+    if (last?.role !== "assistant" || last.id !== frame.message_id) {
       throw new TurnRefused("invalid_request", "Only the last reply of the character can be swiped.");
     }
     const chosen = last.swipes[frame.index];

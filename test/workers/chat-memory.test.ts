@@ -4,7 +4,15 @@ import { ChatMemory } from "../../src/realtime/chat-memory";
 
 function context(id: string, history: string[] = []): TurnContext {
   return {
-    chat: { id, character_id: "chr", title: "t", created_at: "", last_message_at: "", summary: null, summary_through: null },
+    chat: {
+      id,
+      character_id: "chr",
+      title: "t",
+      created_at: "",
+      last_message_at: "",
+      summary: null,
+      summary_through: null,
+    },
     character: {
       name: "C",
       system_prompt: "",

@@ -171,7 +171,14 @@ describe.each(backends)("repository contract on %s", (backend, open) => {
     const t0 = Date.now();
     const at = (i: number) => new Date(t0 + i * 1000).toISOString();
     await repo.chats.create(
-      { id: chatId, user_id: u.id, character_id: character.id, title: "t", created_at: at(0), last_message_at: at(0) },
+      {
+        id: chatId,
+        user_id: u.id,
+        character_id: character.id,
+        title: "t",
+        created_at: at(0),
+        last_message_at: at(0),
+      },
       null,
     );
     const ids = [0, 1, 2, 3].map((i) => newId("msg", t0 + i * 1000));
@@ -196,7 +203,13 @@ describe.each(backends)("repository contract on %s", (backend, open) => {
     const last = await repo.chats.lastMessage(chatId);
     expect(last?.id).toBe(ids[3]);
     if (!last) throw new Error("no last message");
-    const attachment = { kind: "image" as const, job_id: "job_x", url: "https://x/i.png", width: 512, height: 512 };
+    const attachment = {
+      kind: "image" as const,
+      job_id: "job_x",
+      url: "https://x/i.png",
+      width: 512,
+      height: 512,
+    };
     const swiped = {
       ...last,
       swipes: [...last.swipes, { content: "alt ✨ ' \"", created_at: at(5) }],
@@ -223,7 +236,10 @@ describe.each(backends)("repository contract on %s", (backend, open) => {
       attachments: [attachment],
     });
 
-    const summarised = await repo.chats.update(chatId, u.id, { summary: "They met.", summary_through: ids[2] });
+    const summarised = await repo.chats.update(chatId, u.id, {
+      summary: "They met.",
+      summary_through: ids[2],
+    });
     expect(summarised).toMatchObject({ summary: "They met.", summary_through: ids[2], title: "t" });
     expect(await repo.chats.update(chatId, "usr_other", { title: "x" })).toBeNull();
     expect((await repo.chats.get(chatId, u.id))?.title).toBe("t");

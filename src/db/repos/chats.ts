@@ -4,7 +4,9 @@ import type { Chat, FullMessage, Message, MessageAttachment, NewMessage, StoredS
 import type { ChatHistoryRow, ChatRow } from "../schema/rows";
 import type { SqlClient } from "../sql-client";
 
-const CHAT_COLUMNS = sql.raw("id, character_id, title, created_at, last_message_at, summary, summary_through");
+const CHAT_COLUMNS = sql.raw(
+  "id, character_id, title, created_at, last_message_at, summary, summary_through",
+);
 /** A chat row as CHAT_COLUMNS selects it: the API's `Chat` (the owner stays in the database). */
 type ChatListRow = Omit<ChatRow, "user_id">;
 const MESSAGE_COLUMNS = sql.raw(
@@ -115,7 +117,9 @@ export class ChatsRepo {
     if (patch.summary !== undefined) sets.push(sql`summary = ${patch.summary}`);
     if (patch.summary_through !== undefined) sets.push(sql`summary_through = ${patch.summary_through}`);
     if (sets.length > 0) {
-      await this.db.run(sql`UPDATE chats SET ${sql.join(sets, sql`, `)} WHERE id = ${id} AND user_id = ${userId}`);
+      await this.db.run(
+        sql`UPDATE chats SET ${sql.join(sets, sql`, `)} WHERE id = ${id} AND user_id = ${userId}`,
+      );
     }
     return this.get(id, userId);
   }
@@ -171,7 +175,11 @@ export class ChatsRepo {
   }
 
   /** Deletes `from` and every later message of the chat; resolves to the ids deleted, oldest first. */
-  async deleteFrom(chatId: string, userId: string, from: { id: string; created_at: string }): Promise<string[]> {
+  async deleteFrom(
+    chatId: string,
+    userId: string,
+    from: { id: string; created_at: string },
+  ): Promise<string[]> {
     const later = sql`chat_id = ${chatId} AND user_id = ${userId}
       AND (created_at > ${from.created_at} OR (created_at = ${from.created_at} AND id >= ${from.id}))`;
     const rows = await this.db.all<{ id: string }>(

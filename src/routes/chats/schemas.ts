@@ -11,6 +11,10 @@ export const ChatSchema = z.object({
   title: z.string(),
   created_at: z.string(),
   last_message_at: z.string(),
+  /** Rolling long-term memory; null until turns fall out of the prompt (or the user writes one). */
+  summary: z.string().nullable(),
+  /** The newest message folded into `summary`. */
+  summary_through: z.string().nullable(),
 });
 
 export const MessageSchema = z.object({
@@ -21,6 +25,19 @@ export const MessageSchema = z.object({
   /** `cancelled`/`failed`: a reply cut short, holding what was streamed. */
   status: z.enum(["complete", "cancelled", "failed"]),
   created_at: z.string(),
+  /** The selected alternative of an assistant reply. */
+  swipe_index: z.number().int(),
+  swipe_count: z.number().int(),
+  edited_at: z.string().nullable(),
+  attachments: z.array(
+    z.object({
+      kind: z.literal("image"),
+      job_id: z.string(),
+      url: z.string(),
+      width: z.number().int(),
+      height: z.number().int(),
+    }),
+  ),
 });
 
 /** `before` is a message id: the page holds the messages older than it (`next_cursor` is one). */
