@@ -204,7 +204,6 @@ export function lorebookEditor({ book }) {
       checked: enabled.checked,
       "aria-label": "Entry enabled",
       "data-testid": "lore-toggle",
-      onclick: (event) => event.stopPropagation(),
     });
     summaryToggle.addEventListener("input", () => {
       enabled.checked = summaryToggle.checked;
@@ -213,7 +212,8 @@ export function lorebookEditor({ book }) {
     enabled.addEventListener("input", () => {
       summaryToggle.checked = enabled.checked;
     });
-    element.querySelector("summary").prepend(summaryToggle);
+    // Beside the row's heading, not inside <summary>, where a click would also open or close it.
+    element.prepend(summaryToggle);
     describe();
 
     const row = {

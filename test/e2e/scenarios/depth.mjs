@@ -257,7 +257,15 @@ export function depthScenarios(t, ctx) {
       await glade.locator("[data-testid='lore-toggle']").uncheck();
       await shot(page, ctx.shotsDir, "lorebook-editor-desktop");
       await page.click("[data-testid='edit-save-character']");
-      await page.waitForSelector("[data-testid='character-edit'][data-saved]");
+      await page.waitForSelector("[data-testid='character-edit'][data-saved]").catch(async (error) => {
+        const toast = await page.locator("[data-testid='toast']").allTextContents();
+        throw new Error(
+          `the character was not saved${toast.length ? `; the page said: ${toast.join(" | ")}` : ""}`,
+          {
+            cause: error,
+          },
+        );
+      });
 
       const stored = await api(page, `/characters/${depth.character.id}`);
       assert.equal(stored.body.appearance, APPEARANCE, "the appearance is stored");
