@@ -143,6 +143,9 @@ export function depthScenarios(t, ctx) {
         () => document.querySelector("[data-testid='swipe-count']")?.textContent === "2/2",
       );
       assert.equal(await shown(), swipes.body.items[1].content, "› goes back to the second");
+      // The README's chat screen (the picture scenario retakes it with a picture in the thread).
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: `${ctx.shotsDir}/chat-depth-desktop.png` });
     },
     { needs: [SETUP], timeoutMs: 90_000 },
   );
