@@ -6,6 +6,7 @@ import { h, replace } from "./dom.js";
 import { notify } from "./notify.js";
 import { Router } from "./router.js";
 import { characterView } from "./views/character.js";
+import { characterEditView } from "./views/character-edit.js";
 import { charactersView } from "./views/characters.js";
 import { chatView } from "./views/chat.js";
 import { chatsView } from "./views/chats.js";
@@ -97,6 +98,7 @@ async function boot() {
   router
     .add("/", bind(charactersView))
     .add("/characters/:id", bind(characterView))
+    .add("/characters/:id/edit", bind(characterEditView))
     .add("/chats", bind(chatsView))
     .add("/chats/:id", bind(chatView))
     .add("/generate", bind(generateView))

@@ -17,6 +17,7 @@ import { chatScenarios } from "./scenarios/chat.mjs";
 import { chatFailureScenarios } from "./scenarios/chat-failures.mjs";
 import { chatListScenarios } from "./scenarios/chat-list.mjs";
 import { creditScenarios } from "./scenarios/credits.mjs";
+import { depthScenarios } from "./scenarios/depth.mjs";
 import { generateScenarios } from "./scenarios/generate.mjs";
 import { historyScenarios } from "./scenarios/history.mjs";
 import { importScenarios } from "./scenarios/import.mjs";
@@ -49,6 +50,7 @@ importScenarios(t, ctx);
 accountScenarios(t, ctx);
 creditScenarios(t, ctx);
 newUserScenarios(t, ctx);
+depthScenarios(t, ctx);
 // Restarts the service: after the scenarios that need uninterrupted streams.
 reconnectScenarios(t, ctx);
 restartScenarios(t, ctx);

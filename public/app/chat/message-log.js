@@ -2,6 +2,7 @@ import { avatar } from "../components/avatar.js";
 import { h, icon, replace } from "../dom.js";
 import { fillPlaceholders, liveTime } from "../format.js";
 import { richText } from "../rich-text.js";
+import { attachmentsView } from "./attachments.js";
 
 const OUTCOME_TEXT = { cancelled: "Stopped", failed: "Interrupted" };
 
@@ -10,9 +11,10 @@ const OUTCOME_TEXT = { cancelled: "Stopped", failed: "Interrupted" };
  * is keyed by message id (a streamed reply is keyed by its id from its first piece, so the
  * persisted copy completes it instead of adding a second bubble), persisted messages stay in
  * time order, and the view stays pinned to the bottom while the reader is there.
- * @param {{onLoadOlder: () => void}} options
+ * @param {{onLoadOlder: () => void, decorate?: (el: HTMLElement, message: object) => void}} options
+ *   `decorate` adds the per-message tools (edit, delete, swipes) to each stored message
  */
-export function messageLog({ onLoadOlder }) {
+export function messageLog({ onLoadOlder, decorate }) {
   /** @type {Map<string, HTMLElement>} */
   const byId = new Map();
   let character = null;
@@ -73,6 +75,7 @@ export function messageLog({ onLoadOlder }) {
         "div",
         { class: `bubble bubble--${role}` },
         h("div", { class: "bubble__text" }),
+        h("div", { class: "bubble__attachments" }),
         h("div", { class: "msg__meta" }),
       ),
     );
@@ -81,7 +84,13 @@ export function messageLog({ onLoadOlder }) {
   function setText(el, text) {
     const shown = el.dataset.role === "assistant" ? fillPlaceholders(text, character?.name ?? "") : text;
     // A reply that failed before its first word is stored empty; say so instead of an empty bubble.
-    const body = shown.trim() ? richText(shown) : h("p", { class: "bubble__none" }, "No reply");
+    // A picture needs no words.
+    const picture = Number(el.dataset.attachments) > 0;
+    const body = shown.trim()
+      ? richText(shown)
+      : picture
+        ? null
+        : h("p", { class: "bubble__none" }, "No reply");
     replace(el.querySelector(".bubble__text"), body);
     el.dataset.content = text;
   }
@@ -151,10 +160,21 @@ export function messageLog({ onLoadOlder }) {
       el.dataset.outcome = message.status ?? "complete";
       el.removeAttribute("aria-busy");
       delete el.dataset.clientId;
+      el.dataset.attachments = String(message.attachments?.length ?? 0);
       setText(el, message.content);
+      el.dataset.swipeIndex = String(message.swipe_index ?? 0);
+      el.dataset.swipeCount = String(message.swipe_count ?? 1);
+      el.dataset.editedAt = message.edited_at ?? "";
+      replace(el.querySelector(".bubble__attachments"), attachmentsView(message.attachments));
       const outcome = OUTCOME_TEXT[message.status];
-      setMeta(el, outcome ? `${outcome} · ` : null, liveTime(message.created_at));
+      setMeta(
+        el,
+        outcome ? `${outcome} · ` : null,
+        liveTime(message.created_at),
+        message.edited_at ? " · edited" : null,
+      );
       byId.set(message.id, el);
+      decorate?.(el, message);
       return el;
     },
 
@@ -162,7 +182,13 @@ export function messageLog({ onLoadOlder }) {
     upsert(message) {
       const known = byId.get(message.id);
       if (known) {
-        if (known.dataset.content !== message.content || known.dataset.state !== "complete")
+        if (
+          known.dataset.content !== message.content ||
+          known.dataset.state !== "complete" ||
+          known.dataset.swipeIndex !== String(message.swipe_index ?? 0) ||
+          known.dataset.swipeCount !== String(message.swipe_count ?? 1) ||
+          known.dataset.attachments !== String(message.attachments?.length ?? 0)
+        )
           log.persist(known, message);
         return known;
       }
@@ -170,6 +196,27 @@ export function messageLog({ onLoadOlder }) {
       log.persist(el, message);
       insertInOrder(el, message);
       return el;
+    },
+
+    /** Removes the stored message `id` and everything after it (delete from here). */
+    removeFrom(id) {
+      const first = byId.get(id);
+      if (!first) return;
+      let el = first;
+      while (el) {
+        const next = el.nextElementSibling;
+        if (el !== typing) {
+          if (el.dataset.messageId) byId.delete(el.dataset.messageId);
+          el.remove();
+        }
+        el = next;
+      }
+    },
+
+    /** Adds something that is not a message (e.g. a picture being made) at the bottom. */
+    appendNote(el) {
+      appendLast(el);
+      log.follow();
     },
 
     /** A new turn begins: the previous one's error stays where it is, without its Retry. */

@@ -1,5 +1,6 @@
-import { request, requestBlob } from "../api.js";
+import { getUser, request, requestBlob } from "../api.js";
 import { loadCharacter, remember } from "../characters.js";
+import { chatImportButton } from "../chat/chat-transfer.js";
 import { avatar } from "../components/avatar.js";
 import { h, icon, replace } from "../dom.js";
 import { chatCount, fillPlaceholders, timeAgo } from "../format.js";
@@ -160,6 +161,21 @@ function render(character, navigate) {
             "Create image",
           ),
           exportLink,
+          chatImportButton({
+            character,
+            onImported: (chat) => navigate(`/chats/${encodeURIComponent(chat.id)}`),
+          }),
+          character.owner_id && character.owner_id === getUser()?.id
+            ? h(
+                "a",
+                {
+                  class: "btn btn--secondary",
+                  href: `/characters/${encodeURIComponent(character.id)}/edit`,
+                  "data-testid": "edit-character",
+                },
+                "Appearance & lorebook",
+              )
+            : null,
         ),
       ),
     ),

@@ -1,7 +1,11 @@
 import { request } from "../api.js";
 import { loadCharacter } from "../characters.js";
+import { chatExportButton } from "../chat/chat-transfer.js";
 import { composer } from "../chat/composer.js";
 import { messageLog } from "../chat/message-log.js";
+import { pictureButton } from "../chat/picture-button.js";
+import { summaryPanel } from "../chat/summary-panel.js";
+import { messageTools } from "../chat/swipes.js";
 import { avatar } from "../components/avatar.js";
 import { chatList } from "../components/chat-list.js";
 import { h, icon, replace } from "../dom.js";
@@ -30,11 +34,16 @@ export function chatView({ id }) {
   let watchdog = 0;
   let cancelTimer = 0;
   let destroyed = false;
+  // A swipe was asked for and not answered yet (its error is not a failed turn).
+  let swiping = false;
   // What to load again after a dropped connection.
   let headerLoaded = false;
   let historyLoaded = false;
 
-  const log = messageLog({ onLoadOlder: loadOlder });
+  const log = messageLog({ onLoadOlder: loadOlder, decorate: (el, message) => tools.decorate(el, message) });
+  const tools = messageTools({ chatId: id, log, onTurn: startTurn, onSwipe: swipe });
+  const memory = summaryPanel({ chatId: id });
+  const pictures = pictureButton({ chatId: id, log });
   const box = composer({ onSend: send, onStop: stopReply });
   const title = h("h1", { id: "chat-title", class: "chat-head__name", "data-testid": "chat-title" }, "Chat");
   const headAvatar = h("span", { class: "chat-head__avatar" });
@@ -51,6 +60,7 @@ export function chatView({ id }) {
     h("a", { href: "/chats", class: "icon-btn chat-head__back", "aria-label": "All chats" }, icon("back")),
     headAvatar,
     h("div", { class: "chat-head__text" }, title, headSub),
+    h("div", { class: "chat-head__actions" }, pictures.element, chatExportButton({ chatId: id })),
   );
 
   const element = h(
@@ -66,6 +76,7 @@ export function chatView({ id }) {
       "section",
       { class: "chat", "data-testid": "chat-view", "data-chat-id": id, "aria-labelledby": "chat-title" },
       header,
+      memory.element,
       banner,
       log.element,
       box.element,
@@ -77,6 +88,18 @@ export function chatView({ id }) {
     socket.on("chat.delta", onDelta),
     socket.on("chat.done", onDone),
     socket.on("error", onErrorFrame),
+    // Changes made over REST (here or in another tab) reach every socket of the user.
+    socket.on("chat.messages_deleted", (frame) => {
+      if (frame.chat_id !== id) return;
+      const first = log.list.querySelector(
+        (frame.message_ids ?? []).map((m) => `[data-message-id="${CSS.escape(m)}"]`).join(",") || ":not(*)",
+      );
+      if (first) log.removeFrom(first.dataset.messageId);
+      tools.refresh();
+    }),
+    socket.on("chat.updated", (frame) => {
+      if (frame.chat?.id === id) memory.setChat(frame.chat);
+    }),
     socket.on("status", showConnection),
     socket.on("reconnect", onReconnect),
     socket.on("flushed", onFlushed),
@@ -106,6 +129,7 @@ export function chatView({ id }) {
         return;
       }
       headSub.textContent = `Started ${timeAgo(chat.created_at)}`;
+      memory.setChat(chat);
       const character = await loadCharacter(chat.character_id);
       const name = shortName(character.name);
       const epithet = character.name.slice(name.length).replace(/^,\s*/, "");
@@ -266,6 +290,20 @@ export function chatView({ id }) {
     }
   }
 
+  /** Regenerate or continue the last reply: a turn like a send, without a message of ours. */
+  function startTurn(type) {
+    if (reply) return;
+    const sent = socket.send({ type, chat_id: id });
+    beginReply(type === "chat.regenerate" ? "regenerate" : "continue");
+    if (sent) markSent();
+  }
+
+  function swipe(messageId, index) {
+    if (reply) return;
+    swiping = true;
+    socket.send({ type: "chat.swipe", chat_id: id, message_id: messageId, index });
+  }
+
   function stopReply() {
     socket.send({ type: "chat.cancel", chat_id: id });
     // A send still waiting for the connection never reached the server: take it back into the box.
@@ -286,9 +324,11 @@ export function chatView({ id }) {
 
   // ---- the reply -----------------------------------------------------------------------------
 
-  function beginReply() {
-    reply ??= { el: null, text: "", sent: false };
+  /** @param {"send" | "regenerate" | "continue"} [mode] how the streamed text relates to the stored one */
+  function beginReply(mode = "send") {
+    reply ??= { el: null, text: "", sent: false, mode };
     box.setBusy(true);
+    tools.setBusy(true);
   }
 
   /** The message reached the server: now we are really waiting on the character. */
@@ -303,7 +343,7 @@ export function chatView({ id }) {
     clearTimeout(watchdog);
     watchdog = setTimeout(() => {
       if (!reply) return;
-      log.showError("The reply stopped arriving.", retryLastMessage());
+      log.showError("The reply stopped arriving.", retryTurn());
       finishReply({ outcome: "Stopped" });
     }, REPLY_WATCHDOG_MS);
   }
@@ -316,6 +356,7 @@ export function chatView({ id }) {
     log.endStream(reply?.el, outcome);
     reply = null;
     box.setBusy(false);
+    tools.setBusy(false);
   }
 
   function onDelta(frame) {
@@ -327,7 +368,8 @@ export function chatView({ id }) {
     }
     if (!reply.el || (frame.message_id && reply.el.dataset.messageId !== frame.message_id)) {
       const known = frame.message_id ? log.get(frame.message_id) : null;
-      reply.text = known?.dataset.content ?? "";
+      // A new alternative starts from nothing; a continued reply grows from what it said.
+      reply.text = reply.mode === "regenerate" ? "" : (known?.dataset.content ?? "");
       log.showTyping(false);
     }
     reply.text += frame.delta ?? "";
@@ -350,6 +392,8 @@ export function chatView({ id }) {
 
   function onMessageFrame({ message, client_id: clientId }) {
     if (!message || message.chat_id !== id) return;
+    pictures.onMessage(message);
+    swiping = false;
     const entry = clientId ? pending.get(clientId) : null;
     if (entry) {
       pending.delete(clientId);
@@ -363,6 +407,11 @@ export function chatView({ id }) {
 
   function onErrorFrame(frame) {
     if (frame.chat_id ? frame.chat_id !== id : !reply && pending.size === 0) return;
+    if (swiping && !reply && pending.size === 0) {
+      swiping = false;
+      log.showError(describeSocketError(frame));
+      return;
+    }
     let undelivered = false;
     for (const [clientId, entry] of pending) {
       if (!entry.sent) continue;
@@ -373,8 +422,19 @@ export function chatView({ id }) {
       });
     }
     // A message that never arrived has its own Retry; otherwise offer to ask again.
-    log.showError(describeSocketError(frame), undelivered ? undefined : retryLastMessage());
+    log.showError(describeSocketError(frame), undelivered ? undefined : retryTurn());
     finishReply({ outcome: "Interrupted" });
+  }
+
+  /** A Retry for the turn in progress: a regenerate or continue again, else the last message. */
+  function retryTurn() {
+    const mode = reply?.mode;
+    if (mode === "regenerate" || mode === "continue") {
+      return () => {
+        if (!reply) startTurn(`chat.${mode}`);
+      };
+    }
+    return retryLastMessage();
   }
 
   /** A Retry that sends the user's last message again, or nothing when there is none. */
