@@ -50,7 +50,7 @@ export const requireSocketUser = createMiddleware<AppEnv>(async (c, next) => {
     // A ticket (POST /ws/ticket): signature and expiry here, single use in the user's session.
     const claims = await verifyTicket(c.var.services.config.JWT_SECRET, ticket, Date.now());
     if (!claims) throw ApiError.unauthorized("The ticket is invalid or expired; ask for a new one.");
-    c.set("user", { id: claims.sub });
+    c.set("user", { id: claims.sub, sid: claims.sid ?? null });
     await next();
     return;
   }

@@ -10,6 +10,8 @@ export interface TicketClaims {
   exp: number;
   /** Random; the user's `UserSession` accepts each one once. */
   nonce: string;
+  /** The session of the token that asked for it, so logging that session out closes this socket too. */
+  sid?: string | null;
 }
 
 /**
@@ -20,9 +22,19 @@ export interface TicketClaims {
  * @example
  * const ticket = await issueTicket(secret, "usr_1", Date.now()); // "eyJzdWIi...Q.3f9c..."
  */
-export async function issueTicket(secret: string, userId: string, nowMs: number): Promise<string> {
+export async function issueTicket(
+  secret: string,
+  userId: string,
+  nowMs: number,
+  sessionId?: string | null,
+): Promise<string> {
   const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
-  const claims: TicketClaims = { sub: userId, exp: Math.floor(nowMs / 1000) + TICKET_TTL_S, nonce };
+  const claims: TicketClaims = {
+    sub: userId,
+    exp: Math.floor(nowMs / 1000) + TICKET_TTL_S,
+    nonce,
+    ...(sessionId ? { sid: sessionId } : {}),
+  };
   const body = base64url(JSON.stringify(claims));
   return `${body}.${await hmacHex(secret, `ws-ticket:${body}`)}`;
 }
@@ -47,5 +59,6 @@ export async function verifyTicket(
     return null;
   }
   if (claims.exp * 1000 <= nowMs) return null;
-  return { sub: claims.sub, exp: claims.exp, nonce: claims.nonce };
+  const sid = typeof claims.sid === "string" ? claims.sid : null;
+  return { sub: claims.sub, exp: claims.exp, nonce: claims.nonce, sid };
 }

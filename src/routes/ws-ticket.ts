@@ -20,7 +20,7 @@ const route = defineRoute({
 });
 
 export const wsTicket = routes().openapi(route, async (c) => {
-  const ticket = await issueTicket(c.var.services.config.JWT_SECRET, userId(c), Date.now());
+  const ticket = await issueTicket(c.var.services.config.JWT_SECRET, userId(c), Date.now(), c.var.user?.sid);
   c.header("Cache-Control", "no-store");
   return c.json({ ticket, expires_in: TICKET_TTL_S }, 200);
 });

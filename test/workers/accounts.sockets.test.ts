@@ -1,7 +1,8 @@
+import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { addPasskey, loginOptions, type SignedIn, send, WEB_ORIGIN } from "./support/accounts-http";
 import { backends } from "./support/backends";
-import { openSocket, type TestSocket } from "./support/session";
+import { openSocket, TestSocket } from "./support/session";
 
 const d1 = backends.find((b) => b.name === "d1");
 if (!d1) throw new Error("no d1 backend");
@@ -36,6 +37,23 @@ describe("ending a session closes its sockets, and only its sockets", () => {
     await theirs.nextOf("pong");
     expect(theirs.closed).toBeNull();
     theirs.close();
+  });
+
+  it("logout closes a socket opened with a ticket (as the web client opens them)", async () => {
+    const [first] = await twoSessions();
+    const { ticket } = await (await fetch("/ws/ticket", send(first.token))).json<{ ticket: string }>();
+    const res = await SELF.fetch(`http://127.0.0.1:8787/api/v1/ws?ticket=${encodeURIComponent(ticket)}`, {
+      headers: { Upgrade: "websocket", "CF-Connecting-IP": "10.9.0.9" },
+    });
+    expect(res.status).toBe(101);
+    const raw = res.webSocket;
+    if (!raw) throw new Error("no webSocket on the 101 response");
+    raw.accept();
+    const socket = new TestSocket(raw);
+
+    expect((await fetch("/auth/logout", send(first.token))).status).toBe(204);
+    expect(await closedWithin(socket)).toBe(true);
+    expect(socket.closed?.code).toBe(1008);
   });
 
   it("DELETE /me/sessions/:id closes that session's socket", async () => {
