@@ -43,7 +43,9 @@ export function chatList({ activeId, compact = false, onDeleted } = {}) {
       const page = await request("/chats", { query: { limit: 30, cursor: append ? cursor : null } });
       failed = false;
       cursor = page.next_cursor;
-      const rows = page.items.map((chat) => row(chat, { activeId, compact, onDelete: remove }));
+      const rows = page.items.map((chat) =>
+        row(chat, { activeId, compact, onDelete: remove, onRename: rename }),
+      );
       if (append) list.append(...rows);
       else replace(list, rows);
       showEmpty();
@@ -98,6 +100,48 @@ export function chatList({ activeId, compact = false, onDeleted } = {}) {
     onDeleted?.(chat.id);
   }
 
+  /** Renames in place: the row's title becomes a text box; Enter saves (PATCH), Escape keeps the old one. */
+  function rename(chat, li) {
+    const title = li.querySelector(".chat-row__title");
+    if (!title || li.querySelector(".chat-item__rename-input")) return;
+    const input = h("input", {
+      class: "chat-item__rename-input",
+      "data-testid": "rename-chat-input",
+      "aria-label": "New chat title",
+      maxlength: "80",
+      value: chat.title || "",
+    });
+    const form = h("form", { class: "chat-item__rename" }, input);
+    const done = () => form.remove();
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const next = input.value.trim();
+      if (!next || next === chat.title) return done();
+      try {
+        const updated = await request(`/chats/${encodeURIComponent(chat.id)}`, {
+          method: "PATCH",
+          body: { title: next },
+        });
+        chat.title = updated?.title ?? next;
+        title.textContent = chat.title;
+        notify("Chat renamed.", { tone: "success" });
+        done();
+        li.querySelector("[data-testid='rename-chat']")?.focus();
+      } catch (error) {
+        notifyError(error);
+      }
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        done();
+        li.querySelector("[data-testid='rename-chat']")?.focus();
+      }
+    });
+    li.append(form);
+    input.focus();
+    input.select();
+  }
+
   // The newest message moves its chat to the top and becomes its time.
   whileShown(element, "chat.message", ({ message }) => {
     const li = message && list.querySelector(`[data-chat-id="${CSS.escape(message.chat_id)}"]`);
@@ -128,7 +172,7 @@ function previewText(content) {
   return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }
 
-function row(chat, { activeId, compact, onDelete }) {
+function row(chat, { activeId, compact, onDelete, onRename }) {
   const title = h("span", { class: "chat-row__title" }, chat.title || "Chat");
   const face = h("span", { class: "chat-row__avatar" });
   // Two chats with the same character differ by when they began: say it in full. The narrow
@@ -142,6 +186,7 @@ function row(chat, { activeId, compact, onDelete }) {
     title.textContent = compact ? name : character.name;
     // The chat's own title is worth showing only when it says more than the character's name.
     const own = chat.title && chat.title !== character.name ? chat.title : "";
+    if (own && !compact) title.textContent = own;
     if (!compact) sub.textContent = [own, started].filter(Boolean).join(" · ");
   };
   const cached = cachedCharacter(chat.character_id);
@@ -181,6 +226,18 @@ function row(chat, { activeId, compact, onDelete }) {
   );
   if (!compact) {
     li.append(
+      h(
+        "button",
+        {
+          type: "button",
+          class: "icon-btn chat-item__rename-btn",
+          "data-testid": "rename-chat",
+          "aria-label": `Rename chat started ${startedAt(chat.created_at)}`,
+          title: "Rename chat",
+          onclick: () => onRename(chat, li),
+        },
+        icon("pencil"),
+      ),
       h(
         "button",
         {

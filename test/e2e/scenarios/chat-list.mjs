@@ -81,6 +81,42 @@ export function chatListScenarios(t, ctx) {
   );
 
   t.test(
+    "chat list: a chat can be renamed in place, and keeps its name after a reload (16.7)",
+    async () => {
+      const { page } = ctx.desktop;
+      await page.goto("/chats");
+      await ready(page);
+      const chat = await page.evaluate(async () => {
+        const token = localStorage.getItem("edge-art.token");
+        const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+        const { items } = await (await fetch("/api/v1/characters/popular?limit=3", { headers })).json();
+        const response = await fetch("/api/v1/chats", {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ character_id: items[1].id }),
+        });
+        return response.json();
+      });
+      assert.ok(chat.id, `could not create a chat: ${JSON.stringify(chat)}`);
+      await page.reload();
+      await ready(page);
+      const row = page.locator(`[data-testid='chat-item'][data-chat-id='${chat.id}']`);
+      await row.waitFor();
+      await row.locator("[data-testid='rename-chat']").click();
+      const input = row.locator("[data-testid='rename-chat-input']");
+      await input.fill("Case of the missing lighthouse");
+      await input.press("Enter");
+      await input.waitFor({ state: "detached", timeout: 10_000 });
+      await row.locator(".chat-row__title", { hasText: "Case of the missing lighthouse" }).waitFor();
+      await page.reload();
+      await ready(page);
+      await page.waitForSelector("[data-testid='chat-list'][aria-busy='false']");
+      await row.locator(".chat-row__title", { hasText: "Case of the missing lighthouse" }).waitFor();
+    },
+    { needs: [CHAT_STREAM] },
+  );
+
+  t.test(
     "small things: a chat that doesn't exist offers no message box (16.11)",
     async () => {
       const { page } = ctx.desktop;
