@@ -23,16 +23,17 @@ const route = defineRoute({
 });
 
 /**
- * The database check's last answer per backend, per isolate: probes and floods of anonymous
- * calls cost at most one database round trip per second per isolate.
+ * The database check's last answer per isolate (keyed by the bindings object, which is one per
+ * isolate in production, so other bindings never share an answer): probes and floods of
+ * anonymous calls cost at most one database round trip per second per isolate.
  */
 const DB_CHECK_TTL_MS = 1_000;
-const lastDbCheck = new Map<string, { atMs: number; db: "ok" | "error" }>();
+const lastDbCheck = new WeakMap<object, { atMs: number; db: "ok" | "error" }>();
 
 export const health = routes().openapi(route, async (c) => {
   const { config } = c.var.services;
   const nowMs = Date.now();
-  const cached = lastDbCheck.get(config.DB_BACKEND);
+  const cached = lastDbCheck.get(c.env);
   let db: "ok" | "error" = "ok";
   if (cached && nowMs - cached.atMs < DB_CHECK_TTL_MS) {
     db = cached.db;
@@ -43,7 +44,7 @@ export const health = routes().openapi(route, async (c) => {
       db = "error";
       log.error("health db check failed", { backend: config.DB_BACKEND, error: String(error) });
     }
-    lastDbCheck.set(config.DB_BACKEND, { atMs: nowMs, db });
+    lastDbCheck.set(c.env, { atMs: nowMs, db });
   }
   const checks = { db, db_backend: config.DB_BACKEND, storage_backend: config.STORAGE_BACKEND };
   return db === "ok"
