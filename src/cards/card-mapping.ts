@@ -1,3 +1,4 @@
+import { characterBookSchema } from "../conversation/character-book";
 import {
   type CardExtras,
   type ImportedExtras,
@@ -20,6 +21,8 @@ export interface CharacterCardFields {
   system_prompt: string;
   example_dialogue: string;
   tags: string[];
+  /** `data.character_book`, kept in its own column (absent or null: none there; parseCard sets it only for a valid book). */
+  character_book?: Record<string, unknown> | null;
 }
 
 type TextColumn = Exclude<keyof CharacterCardFields, "tags">;
@@ -57,6 +60,7 @@ function freshData(fields: CharacterCardFields): Record<string, unknown> {
     creator: "",
     character_version: "",
     extensions: {},
+    ...(fields.character_book ? { character_book: structuredClone(fields.character_book) } : {}),
   };
 }
 
@@ -87,6 +91,12 @@ export function parseCard(doc: unknown): { fields: CharacterCardFields; extras: 
     example_dialogue: data.mes_example ?? "",
     tags: normalizeTags(data.tags ?? []),
   };
+  // A valid lorebook moves to its column (the prompt reads it there, PATCH edits it); anything
+  // else under that key stays an extra and comes back unchanged.
+  const book = card.version === "v1" ? undefined : data.character_book;
+  const movesBook = book !== undefined && characterBookSchema.safeParse(book).success;
+  if (movesBook) fields.character_book = structuredClone(book) as Record<string, unknown>;
+  const dataExtras = omit(data, TEXT_KEYS);
   const mirrors = MIRROR_KEYS.filter(
     (key) => Object.hasOwn(top, key) && isSameJson(top[key], mirroredValue(key, fields, data.tags)),
   );
@@ -94,12 +104,13 @@ export function parseCard(doc: unknown): { fields: CharacterCardFields; extras: 
     card_format: 1,
     source: card.version,
     top: omit(top, card.version === "v1" ? mirrors : [...mirrors, ...ENVELOPE_KEYS]),
-    data: omit(data, TEXT_KEYS),
+    data: movesBook ? omit(dataExtras, ["character_book"]) : dataExtras,
     mirrors,
     order: { top: Object.keys(top), data: card.version === "v1" ? [] : Object.keys(data) },
   };
   // Extras are opaque JSON kept per character: bounded, as the columns are.
-  if (exceedsUtf8Bytes(JSON.stringify({ top: extras.top, data: extras.data }), MAX_CARD_EXTRAS_BYTES)) {
+  // The book counts too, wherever it is kept.
+  if (exceedsUtf8Bytes(JSON.stringify({ top: extras.top, data: dataExtras }), MAX_CARD_EXTRAS_BYTES)) {
     throw cardTooLarge(
       `The card's fields beyond the ones this API stores (extensions included) exceed ${MAX_CARD_EXTRAS_BYTES} bytes.`,
     );
@@ -145,6 +156,10 @@ function buildData(fields: CharacterCardFields, stored: ImportedExtras): Record<
     if (keep(key, value === "")) {
       values.set(key, value);
     }
+  }
+  // The column's book (moved there at import, or set since); none there leaves any kept extra.
+  if (fields.character_book) {
+    values.set("character_book", structuredClone(fields.character_book));
   }
   const tags = exportedTags(fields.tags, stored.data.tags);
   if (keep("tags", tags.length === 0)) {

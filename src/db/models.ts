@@ -24,6 +24,10 @@ export interface Character {
   tags: string[];
   avatar_url: string | null;
   is_public: boolean;
+  /** How the character looks: the start of every picture prompt (issue 13). */
+  appearance: string;
+  /** The Character Card V2 lorebook, as sent or imported (JSON kept unchanged). */
+  character_book: Record<string, unknown> | null;
   owner_id: string | null;
   chat_count: number;
   created_at: string;
@@ -43,6 +47,8 @@ export type CharacterFields = Pick<
   | "tags"
   | "avatar_url"
   | "is_public"
+  | "appearance"
+  | "character_book"
 >;
 
 export interface Chat {

@@ -63,6 +63,8 @@ describe("field mapping", () => {
       system_prompt: "",
       example_dialogue: doc.data.mes_example,
       tags: [],
+      // The lorebook moves to its own column (issue 13).
+      character_book: doc.data.character_book,
     });
     expect(fields.description).toHaveLength(2851);
     expect(fields.description).toContain("\r\n");

@@ -8,7 +8,7 @@ import type { SqlClient } from "../sql-client";
 type CharacterRow = Omit<CharacterRecord, "card_extras">;
 
 const COLUMNS = sql.raw(
-  "id, owner_id, name, description, personality, scenario, greeting, system_prompt, example_dialogue, tags, avatar_url, is_public, chat_count, created_at, updated_at",
+  "id, owner_id, name, description, personality, scenario, greeting, system_prompt, example_dialogue, tags, avatar_url, is_public, appearance, character_book, chat_count, created_at, updated_at",
 );
 
 function toCharacter(row: CharacterRow): Character {
@@ -16,6 +16,7 @@ function toCharacter(row: CharacterRow): Character {
     ...row,
     tags: JSON.parse(row.tags) as string[],
     is_public: Boolean(row.is_public),
+    character_book: row.character_book ? (JSON.parse(row.character_book) as Record<string, unknown>) : null,
     chat_count: Number(row.chat_count),
   };
 }
@@ -121,14 +122,20 @@ export class CharactersRepo {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /** Appearance and lorebook default to none (seeds and older callers leave them out). */
   async create(
-    character: Omit<Character, "chat_count" | "updated_at">,
+    character: Omit<Character, "chat_count" | "updated_at" | "appearance" | "character_book"> &
+      Partial<Pick<Character, "appearance" | "character_book">>,
     cardExtras: Record<string, unknown> | null = null,
   ): Promise<Character> {
-    const c = character;
+    const c = {
+      ...character,
+      appearance: character.appearance ?? "",
+      character_book: character.character_book ?? null,
+    };
     await this.db.batch([
-      sql`INSERT INTO characters (id, owner_id, name, description, personality, scenario, greeting, system_prompt, example_dialogue, tags, card_extras, avatar_url, is_public, chat_count, created_at, updated_at)
-          VALUES (${c.id}, ${c.owner_id}, ${c.name}, ${c.description}, ${c.personality}, ${c.scenario}, ${c.greeting}, ${c.system_prompt}, ${c.example_dialogue}, ${JSON.stringify(c.tags)}, ${cardExtras ? JSON.stringify(cardExtras) : null}, ${c.avatar_url}, ${c.is_public ? 1 : 0}, 0, ${c.created_at}, ${c.created_at})`,
+      sql`INSERT INTO characters (id, owner_id, name, description, personality, scenario, greeting, system_prompt, example_dialogue, tags, card_extras, avatar_url, is_public, appearance, character_book, chat_count, created_at, updated_at)
+          VALUES (${c.id}, ${c.owner_id}, ${c.name}, ${c.description}, ${c.personality}, ${c.scenario}, ${c.greeting}, ${c.system_prompt}, ${c.example_dialogue}, ${JSON.stringify(c.tags)}, ${cardExtras ? JSON.stringify(cardExtras) : null}, ${c.avatar_url}, ${c.is_public ? 1 : 0}, ${c.appearance}, ${c.character_book ? JSON.stringify(c.character_book) : null}, 0, ${c.created_at}, ${c.created_at})`,
       ...this.tagRows(c.id, c.tags),
     ]);
     return { ...c, chat_count: 0, updated_at: c.created_at };
@@ -147,6 +154,8 @@ export class CharactersRepo {
       const column = sql.identifier(key);
       if (key === "tags") sets.push(sql`tags = ${JSON.stringify(value)}`);
       else if (key === "is_public") sets.push(sql`is_public = ${value ? 1 : 0}`);
+      else if (key === "character_book")
+        sets.push(sql`character_book = ${value ? JSON.stringify(value) : null}`);
       else sets.push(sql`${column} = ${value as string | null}`);
     }
     const owned = sql`id = ${id} AND owner_id = ${ownerId}`;

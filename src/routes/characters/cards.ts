@@ -126,6 +126,8 @@ export const characterCards = routes()
     const character = await repo.characters.create(
       {
         ...parsed.fields,
+        character_book: parsed.fields.character_book ?? null,
+        appearance: "",
         id,
         owner_id: owner,
         avatar_url: avatarUrl,

@@ -1,9 +1,27 @@
 import { z } from "zod";
+import { MAX_CARD_EXTRAS_BYTES } from "../../cards/limits";
+import { characterBookSchema } from "../../conversation";
 import { Id, ListQuery } from "../../http/schemas";
 
 export const CharacterParams = z.object({ id: Id });
 
 const Tag = z.string().trim().min(1).max(32);
+
+const Appearance = z.string().max(1000);
+
+/**
+ * A Character Card V2 lorebook, kept as sent (the schema checks its shape; unknown keys stay).
+ * Bounded like an imported card's extras (API.md: 256 KiB).
+ */
+const CharacterBook = z
+  .record(z.string(), z.unknown())
+  .refine((book) => characterBookSchema.safeParse(book).success, {
+    message:
+      "must be a Character Card V2 character_book: {entries: [{keys, content, enabled, insertion_order}]}",
+  })
+  .refine((book) => new TextEncoder().encode(JSON.stringify(book)).byteLength <= MAX_CARD_EXTRAS_BYTES, {
+    message: `must be at most ${MAX_CARD_EXTRAS_BYTES} bytes as JSON`,
+  });
 
 /** Editable fields with API.md's limits (hand-made characters; imported cards allow longer text). */
 export const CharacterCreate = z
@@ -22,6 +40,8 @@ export const CharacterCreate = z
       .nullable()
       .default(null),
     is_public: z.boolean().default(false),
+    appearance: Appearance.default(""),
+    character_book: CharacterBook.nullable().default(null),
   })
   .strict();
 
@@ -40,6 +60,8 @@ export const CharacterPatch = z
       .max(2048)
       .nullable(),
     is_public: z.boolean(),
+    appearance: Appearance,
+    character_book: CharacterBook.nullable(),
   })
   .partial()
   .strict()
@@ -57,6 +79,8 @@ export const CharacterSchema = z.object({
   tags: z.array(z.string()),
   avatar_url: z.string().nullable(),
   is_public: z.boolean(),
+  appearance: z.string(),
+  character_book: z.record(z.string(), z.unknown()).nullable(),
   owner_id: z.string().nullable(),
   chat_count: z.number().int(),
   created_at: z.string(),

@@ -1,9 +1,13 @@
 import { assertCharacterRoom } from "../../abuse/store-caps";
+import { MAX_CARD_EXTRAS_BYTES } from "../../cards/limits";
 import { ApiError } from "../../errors/api-error";
 import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
 import { newId } from "../../lib/ids";
 import { userId } from "../../middleware/auth";
 import { CharacterCreate, CharacterParams, CharacterPatch, CharacterSchema } from "./schemas";
+
+/** Room for a lorebook as large as an imported card's extras, plus the text fields. */
+const CHARACTER_BODY_LIMIT = MAX_CARD_EXTRAS_BYTES + 128 * 1024;
 
 const create = defineRoute({
   method: "post",
@@ -12,6 +16,7 @@ const create = defineRoute({
   tags: ["characters"],
   zone: "strict",
   auth: "user",
+  bodyLimit: CHARACTER_BODY_LIMIT,
   request: { body: jsonRequest(CharacterCreate) },
   responses: { 201: jsonResponse(CharacterSchema, "Created") },
 });
@@ -23,6 +28,7 @@ const update = defineRoute({
   tags: ["characters"],
   zone: "api",
   auth: "user",
+  bodyLimit: CHARACTER_BODY_LIMIT,
   request: { params: CharacterParams, body: jsonRequest(CharacterPatch) },
   responses: { 200: jsonResponse(CharacterSchema, "Updated") },
 });

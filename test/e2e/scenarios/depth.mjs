@@ -239,7 +239,8 @@ export function depthScenarios(t, ctx) {
       await page.fill("[data-testid='lore-book-name']", "Lyra's glade");
 
       await page.click("[data-testid='lore-add']");
-      const glade = page.locator("[data-testid='lore-entry']").last();
+      // The first entry for good: a `.last()` locator re-resolves to the entry added next.
+      const glade = page.locator("[data-testid='lore-entry']").first();
       await glade.locator("[data-testid='lore-name']").fill("The glade");
       await glade.locator("[data-testid='lore-keys-input']").fill("glade");
       await glade.locator("[data-testid='lore-keys-input']").press("Enter");
