@@ -65,7 +65,7 @@ describe("the request path", () => {
         {
           method: "POST",
           headers: { Authorization: `Bearer ${guest.token}`, "Content-Type": "application/json" },
-          body: "x".repeat(65 * 1024),
+          body: "x".repeat(400 * 1024), // over POST /characters' 384 KiB (a full lorebook fits)
         },
         413,
       ],
