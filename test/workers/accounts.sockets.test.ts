@@ -1,8 +1,8 @@
 import { SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { addPasskey, loginOptions, type SignedIn, send, WEB_ORIGIN } from "./support/accounts-http";
 import { backends } from "./support/backends";
-import { openSocket, TestSocket } from "./support/session";
+import { openSocket, socketsSettled, TestSocket } from "./support/session";
 
 const d1 = backends.find((b) => b.name === "d1");
 if (!d1) throw new Error("no d1 backend");
@@ -25,6 +25,8 @@ async function twoSessions(): Promise<[SignedIn, SignedIn]> {
 }
 
 describe("ending a session closes its sockets, and only its sockets", () => {
+  afterEach(() => socketsSettled());
+
   it("logout closes the caller's socket at once; the other session's stays open", async () => {
     const [first, second] = await twoSessions();
     const mine = await openSocket({ ...first, ip: "10.9.0.1" });
@@ -37,6 +39,7 @@ describe("ending a session closes its sockets, and only its sockets", () => {
     await theirs.nextOf("pong");
     expect(theirs.closed).toBeNull();
     theirs.close();
+    expect(await closedWithin(theirs)).toBe(true);
   });
 
   it("logout closes a socket opened with a ticket (as the web client opens them)", async () => {

@@ -1,4 +1,5 @@
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
+import { sessionStats } from "../../../src/ops/sockets/report";
 import { expect } from "vitest";
 
 const ORIGIN = "http://127.0.0.1:8787";
@@ -179,4 +180,19 @@ export function upgrade(
   if (via === "header") headers.set("Authorization", `Bearer ${user.token}`);
   const query = via === "query" ? `?token=${encodeURIComponent(user.token)}` : "";
   return SELF.fetch(`${ORIGIN}/api/v1/ws${query}`, { headers });
+}
+
+/**
+ * Waits until every socket the test opened is closed on the server side and reported
+ * (`UserSession` reports each close to `SessionStats` in `waitUntil`). A test file that ends
+ * while such work is still in flight tears down the pool under it ("Closing rpc while ... pending").
+ */
+export async function socketsSettled(timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const { open } = await sessionStats(env).totals();
+    if (open === 0) return;
+    if (Date.now() > until) throw new Error(`${open} socket(s) still open ${timeoutMs} ms after the test`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
