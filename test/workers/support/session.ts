@@ -1,6 +1,6 @@
 import { env, SELF } from "cloudflare:test";
-import { sessionStats } from "../../../src/ops/sockets/report";
 import { expect } from "vitest";
+import { sessionStats } from "../../../src/ops/sockets/report";
 
 const ORIGIN = "http://127.0.0.1:8787";
 
