@@ -4,6 +4,31 @@ import { CHAT_STREAM } from "./chat.mjs";
 
 const GUEST = "guest start: a token is stored, reused after reload, and renewed when rejected";
 
+/**
+ * A new chat with the `index`-th popular character, made through the API as the signed-in
+ * guest, and its row in the list once the page shows it.
+ * @param {import("playwright-core").Page} page
+ */
+async function freshChatRow(page, index) {
+  const chat = await page.evaluate(async (i) => {
+    const token = localStorage.getItem("edge-art.token");
+    const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+    const { items } = await (await fetch("/api/v1/characters/popular?limit=3", { headers })).json();
+    const response = await fetch("/api/v1/chats", {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ character_id: items[i].id }),
+    });
+    return response.json();
+  }, index);
+  assert.ok(chat.id, `could not create a chat: ${JSON.stringify(chat)}`);
+  await page.reload();
+  await ready(page);
+  const row = page.locator(`[data-testid='chat-item'][data-chat-id='${chat.id}']`);
+  await row.waitFor();
+  return { chat, row };
+}
+
 /** @param {ReturnType<import("../lib/harness.mjs").createHarness>} t */
 export function chatListScenarios(t, ctx) {
   t.test(
@@ -43,22 +68,7 @@ export function chatListScenarios(t, ctx) {
       const { page } = ctx.desktop;
       await page.goto("/chats");
       await ready(page);
-      const chat = await page.evaluate(async () => {
-        const token = localStorage.getItem("edge-art.token");
-        const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
-        const { items } = await (await fetch("/api/v1/characters/popular?limit=3", { headers })).json();
-        const response = await fetch("/api/v1/chats", {
-          method: "POST",
-          headers,
-          body: JSON.stringify({ character_id: items[2].id }),
-        });
-        return response.json();
-      });
-      assert.ok(chat.id, `could not create a chat: ${JSON.stringify(chat)}`);
-      await page.reload();
-      await ready(page);
-      const row = page.locator(`[data-testid='chat-item'][data-chat-id='${chat.id}']`);
-      await row.waitFor();
+      const { chat, row } = await freshChatRow(page, 2);
       await row.locator("[data-testid='delete-chat']").click();
       await page.locator("[data-testid='confirm-delete']").click();
       await row.waitFor({ state: "detached", timeout: 10_000 });
@@ -86,22 +96,7 @@ export function chatListScenarios(t, ctx) {
       const { page } = ctx.desktop;
       await page.goto("/chats");
       await ready(page);
-      const chat = await page.evaluate(async () => {
-        const token = localStorage.getItem("edge-art.token");
-        const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
-        const { items } = await (await fetch("/api/v1/characters/popular?limit=3", { headers })).json();
-        const response = await fetch("/api/v1/chats", {
-          method: "POST",
-          headers,
-          body: JSON.stringify({ character_id: items[1].id }),
-        });
-        return response.json();
-      });
-      assert.ok(chat.id, `could not create a chat: ${JSON.stringify(chat)}`);
-      await page.reload();
-      await ready(page);
-      const row = page.locator(`[data-testid='chat-item'][data-chat-id='${chat.id}']`);
-      await row.waitFor();
+      const { row } = await freshChatRow(page, 1);
       await row.locator("[data-testid='rename-chat']").click();
       const input = row.locator("[data-testid='rename-chat-input']");
       await input.fill("Case of the missing lighthouse");
