@@ -10,14 +10,17 @@ import { defineConfig } from "vitest/config";
  * - `node`: tools that run on Node (emulator, card codec, restore script, `npm run dev`'s
  *   option and cron logic).
  */
+// Many tests drive real servers (workerd, PostgreSQL, the emulator) over sockets; on a loaded
+// 2-core machine 5 s is too tight. A hung test still fails: this is a bound, not a timing.
+// Each project sets it: a project does not inherit the root's `test` options.
+const TEST_TIMEOUT_MS = 30_000;
+
 export default defineConfig({
   test: {
     // A passing test's logs (the Worker's JSON lines included: the pool routes workerd's
     // console through vitest) are dropped; a failing test prints its own.
     silent: "passed-only",
-    // Many tests drive real servers (workerd, PostgreSQL, the emulator) over sockets; on a
-    // loaded 2-core machine 5 s is too tight. A hung test still fails: this is a bound, not a timing.
-    testTimeout: 30_000,
+    testTimeout: TEST_TIMEOUT_MS,
     globalSetup: ["./test/setup/global-setup.ts"],
     projects: [
       {
@@ -71,6 +74,7 @@ export default defineConfig({
         // server, with postgres.js over our cloudflare:sockets socket (src/db/pg-socket.ts).
         test: {
           name: "workers",
+          testTimeout: TEST_TIMEOUT_MS,
           include: ["test/workers/**/*.test.ts"],
           setupFiles: ["./test/setup/apply-migrations.ts", "./test/setup/settle-sockets.ts"],
         },
@@ -78,6 +82,7 @@ export default defineConfig({
       {
         test: {
           name: "node",
+          testTimeout: TEST_TIMEOUT_MS,
           environment: "node",
           include: ["test/node/**/*.test.{ts,mjs}"],
         },

@@ -1,4 +1,5 @@
 import { foldIntoSummary } from "../conversation";
+import type { Chat } from "../db/models";
 import type { TurnContext } from "./chat-context";
 import type { TurnDeps } from "./chat-stream";
 import type { HistoryMessage } from "./prompt-builder";
@@ -13,7 +14,7 @@ const folding = new Set<string>();
  * summary leaves the previous one and never reaches the turn.
  */
 export async function foldDroppedTurns(
-  deps: Pick<TurnDeps, "openRepo" | "config" | "userId" | "memory">,
+  deps: Pick<TurnDeps, "openRepo" | "config" | "userId" | "memory" | "broadcast">,
   context: TurnContext,
   dropped: readonly HistoryMessage[],
 ): Promise<boolean> {
@@ -34,8 +35,9 @@ export async function foldDroppedTurns(
     );
     if (!outcome.updated) return false;
     const repo = deps.openRepo();
+    let stored: Chat | null;
     try {
-      await repo.chats.update(chat.id, deps.userId, {
+      stored = await repo.chats.update(chat.id, deps.userId, {
         summary: outcome.summary,
         summary_through: outcome.through,
       });
@@ -43,7 +45,9 @@ export async function foldDroppedTurns(
       await repo.sql.close().catch(() => {});
     }
     deps.memory.forget(chat.id);
-    return true;
+    // Every tab shows the summary it can edit; a chat deleted meanwhile has none to show.
+    if (stored) deps.broadcast({ type: "chat.updated", chat: stored });
+    return stored !== null;
   } finally {
     folding.delete(chat.id);
   }
