@@ -31,6 +31,17 @@ export function isImageKey(key: string): boolean {
 }
 
 /**
+ * The storage key of a character's own imported portrait (`imageKey(config, characterId, 0, ...)`,
+ * stored by `POST /characters/import`), or null when `avatarUrl` points anywhere else. The key
+ * must carry the character's own id: a URL copied from someone else's image never names a key
+ * that deleting this character may remove.
+ */
+export function portraitKeyOf(characterId: string, avatarUrl: string | null): string | null {
+  const key = avatarUrl?.match(/images\/[0-9a-f]{40}\/[^/?#]+$/)?.[0];
+  return key && isImageKey(key) && key.includes(`/${characterId}-0.`) ? key : null;
+}
+
+/**
  * The public URL of a stored image. The path is the storage key itself, so the same URL
  * works on this Worker (`GET /images/...`) and on a CDN whose origin is the bucket:
  * IMAGE_CDN_BASE_URL, when set, replaces PUBLIC_BASE_URL as the origin.

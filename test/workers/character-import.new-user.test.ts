@@ -46,6 +46,41 @@ describe("a PNG card's portrait", () => {
     expect(read.avatar_url).toBe(character.avatar_url);
   });
 
+  it("is deleted with its character, and with its owner", async () => {
+    const guest = await newGuest();
+    const keyOf = (c: Character) => (c.avatar_url ?? "").slice(`${ORIGIN}/`.length);
+    const first = await (await importPng(guest.token, fixturePng("seraphina"))).json<Character>();
+    const second = await (await importPng(guest.token, fixturePng("fluxthecat"))).json<Character>();
+    expect(await env.IMAGES.head(keyOf(first))).not.toBeNull();
+    expect(await env.IMAGES.head(keyOf(second))).not.toBeNull();
+
+    const removed = await api(`/characters/${first.id}`, bearer(guest.token, { method: "DELETE" }));
+    expect(removed.status).toBe(204);
+    expect(await env.IMAGES.head(keyOf(first))).toBeNull();
+    expect(await env.IMAGES.head(keyOf(second))).not.toBeNull();
+    expect((await SELF.fetch(first.avatar_url ?? "")).status).toBe(404);
+
+    const gone = await api("/me", bearer(guest.token, { method: "DELETE" }));
+    expect(gone.status).toBe(204);
+    expect(await env.IMAGES.head(keyOf(second))).toBeNull();
+  });
+
+  it("is never another character's image, whatever avatar_url a character is given", async () => {
+    const owner = await newGuest();
+    const victim = await (await importPng(owner.token, fixturePng("seraphina"))).json<Character>();
+    const attacker = await newGuest();
+    const made = await api(
+      "/characters",
+      json({ name: "Copycat", avatar_url: victim.avatar_url }, { token: attacker.token }),
+    );
+    expect(made.status).toBe(201);
+    const copy = await made.json<Character>();
+    expect((await api(`/characters/${copy.id}`, bearer(attacker.token, { method: "DELETE" }))).status).toBe(
+      204,
+    );
+    expect(await env.IMAGES.head((victim.avatar_url ?? "").slice(`${ORIGIN}/`.length))).not.toBeNull();
+  });
+
   it("is not made up for a JSON card", async () => {
     const guest = await newGuest();
     const card = {

@@ -180,6 +180,14 @@ export class CharactersRepo {
     return true;
   }
 
+  /** The avatar URLs of the owner's characters (all, or just `id`), for deleting stored portraits. */
+  async avatarsOf(ownerId: string, id?: string): Promise<{ id: string; avatar_url: string }[]> {
+    const only = id === undefined ? sql`` : sql`AND id = ${id}`;
+    return this.db.all<{ id: string; avatar_url: string }>(
+      sql`SELECT id, avatar_url FROM characters WHERE owner_id = ${ownerId} AND avatar_url IS NOT NULL ${only}`,
+    );
+  }
+
   async incrementChatCount(id: string): Promise<void> {
     await this.db.run(sql`UPDATE characters SET chat_count = chat_count + 1 WHERE id = ${id}`);
   }

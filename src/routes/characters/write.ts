@@ -1,4 +1,5 @@
 import { assertCharacterRoom } from "../../abuse/store-caps";
+import { deletePortraits } from "../../accounts/delete-user";
 import { MAX_CARD_EXTRAS_BYTES } from "../../cards/limits";
 import { ApiError } from "../../errors/api-error";
 import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
@@ -73,6 +74,10 @@ export const writeCharacters = routes()
   })
   .openapi(remove, async (c) => {
     const { id } = c.req.valid("param");
-    if (!(await c.var.services.repo.characters.delete(id, userId(c)))) throw ApiError.notFound("character");
+    const { repo, images } = c.var.services;
+    // The imported portrait first: a failure after it leaves a row without its picture, never a
+    // picture nobody can find again (as deleting a user does).
+    await deletePortraits(repo, images, userId(c), id);
+    if (!(await repo.characters.delete(id, userId(c)))) throw ApiError.notFound("character");
     return c.body(null, 204);
   });
