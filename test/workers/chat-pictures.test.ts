@@ -1,7 +1,12 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { UserSession } from "../../durable-objects/user-session";
 import { PICTURE_PARAMS } from "../../src/conversation/picture-prompt";
+import { d1Client } from "../../src/db/d1-client";
+import type { Job, Message } from "../../src/db/models";
+import { postgresClient } from "../../src/db/postgres-client";
+import { type Repository, repositoryOn } from "../../src/db/repository";
+import { deliverToChat } from "../../src/generation/chat-delivery";
 import { newId } from "../../src/lib/ids";
 import type { PublicJob } from "../../src/realtime/events";
 import {
@@ -368,5 +373,83 @@ describe("the chat.picture frame (real queue)", { timeout: 30_000 }, () => {
     expect(await generationsOf(call, user)).toEqual([]);
     expect(await generationsOf(call, stranger.user)).toEqual([]);
     expect(await usedCredits(call, user)).toBe(0);
+  });
+});
+
+const repositories: Array<[string, () => Repository]> = [
+  ["d1", () => repositoryOn(d1Client(env.DB))],
+  ["postgres", () => repositoryOn(postgresClient(env.HYPERDRIVE.connectionString))],
+];
+
+describe.each(repositories)("picture storage on %s", (_backend, open) => {
+  let repo: Repository;
+  beforeEach(() => {
+    repo = open();
+  });
+  afterEach(() => repo.sql.close());
+
+  it("keeps a job's chat_id, and stores the picture message once, only while the chat exists", async () => {
+    const t = new Date().toISOString();
+    const user = await repo.users.create({ id: newId("usr"), display_name: "pic", created_at: t });
+    const [character] = await repo.characters.popular(1);
+    const chatId = newId("cht");
+    await repo.chats.create(
+      {
+        id: chatId,
+        user_id: user.id,
+        character_id: character?.id ?? "",
+        title: "t",
+        created_at: t,
+        last_message_at: t,
+      },
+      null,
+    );
+    const job: Job = {
+      id: newId("gen"),
+      user_id: user.id,
+      status: "queued",
+      prompt: "a cat",
+      negative_prompt: "",
+      params: { width: 512, height: 768, steps: 20, seed: 1, guidance: 7 },
+      character_id: null,
+      chat_id: chatId,
+      images: [],
+      error: null,
+      attempts: 0,
+      upstream_id: null,
+      dead_lettered: false,
+      created_at: t,
+      started_at: null,
+      completed_at: null,
+      updated_at: t,
+    };
+    expect((await repo.jobs.create(job, undefined, { maxActive: 4 })).kind).toBe("created");
+    expect((await repo.jobs.get(job.id))?.chat_id).toBe(chatId);
+    const images = [{ url: "https://x/images/k.png", width: 512, height: 768, content_type: "image/png" }];
+    const done = await repo.jobs.transition(job.id, ["queued"], { status: "succeeded", images }, t);
+    expect(done?.chat_id).toBe(chatId);
+
+    const told: unknown[] = [];
+    const deps = { chats: repo.chats, notifyChat: async (...args: unknown[]) => void told.push(args) };
+    const message = await deliverToChat(done as Job, deps);
+    expect(message).toMatchObject({
+      chat_id: chatId,
+      role: "assistant",
+      content: "",
+      status: "complete",
+      attachments: [{ kind: "image", job_id: job.id, url: images[0]?.url, width: 512, height: 768 }],
+    });
+    expect(await repo.chats.messages(chatId, 10)).toEqual([message]);
+    expect(told).toEqual([[user.id, chatId, [{ type: "chat.message", message }]]]);
+    expect((await repo.chats.get(chatId, user.id))?.last_message_at).toBe(message?.created_at);
+
+    // Another user's chat id, or a deleted chat: nothing stored, nobody told.
+    expect(
+      await repo.chats.addMessageIfChatExists({ ...(message as Message), id: newId("msg") }, "usr_other"),
+    ).toBeNull();
+    await repo.chats.delete(chatId, user.id);
+    expect(await deliverToChat(done as Job, deps)).toBeNull();
+    expect(await repo.chats.messages(chatId, 10)).toEqual([]);
+    expect(told).toHaveLength(1);
   });
 });
