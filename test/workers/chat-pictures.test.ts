@@ -43,6 +43,7 @@ interface Attachment {
 }
 interface StoredMessage {
   id: string;
+  swipe_count: number;
   role: string;
   content: string;
   status: string;
@@ -333,6 +334,28 @@ describe("POST /chats/:id/pictures (queue driven by hand)", { timeout: 30_000 },
   });
 });
 
+describe("one reply at a time", { timeout: 30_000 }, () => {
+  it("refuses a picture (frame: conflict, route: 409) while a reply streams in the chat", async () => {
+    const h = harness();
+    const { user, chat, socket } = await setup("a cat");
+    sockets.push(socket);
+    socket.send({
+      type: "chat.send",
+      chat_id: chat.id,
+      content: "hello [[emu:chat=stall]]",
+      client_id: "stall",
+    });
+    await socket.next((f) => f.type === "chat.message" && f.client_id === "stall");
+    socket.send({ type: "chat.picture", chat_id: chat.id });
+    expect(await socket.nextOf("error", chat.id)).toMatchObject({ code: "conflict" });
+    const res = await askPicture(h.fetch, user, chat.id);
+    expect(res.status).toBe(409);
+    expect(await generationsOf(h.fetch, user)).toEqual([]);
+    socket.send({ type: "chat.cancel", chat_id: chat.id });
+    expect((await socket.nextOf("chat.done", chat.id)).message.status).toBe("cancelled");
+  });
+});
+
 describe("the chat.picture frame (real queue)", { timeout: 30_000 }, () => {
   it("makes the same job, announces it on every socket, and delivers the picture as chat.message", async () => {
     const tag = uniqueTag();
@@ -352,6 +375,14 @@ describe("the chat.picture frame (real queue)", { timeout: 30_000 }, () => {
     const image = await SELF.fetch(done.images[0]?.url ?? "");
     expect(image.status).toBe(200);
     await image.arrayBuffer();
+    // The picture is the last reply: it has no words to regenerate or continue.
+    for (const type of ["chat.regenerate", "chat.continue"]) {
+      const errors = socket.ofType("error").length;
+      socket.send({ type, chat_id: chat.id });
+      const refused = await socket.next((f) => f.type === "error" && socket.ofType("error").length > errors);
+      expect(refused).toMatchObject({ code: "invalid_request", chat_id: chat.id });
+    }
+    expect(await pictureMessages(user, chat.id, done.id)).toMatchObject([{ swipe_count: 1 }]);
   });
 
   it("answers errors as error frames: not_found, budget_exhausted with retry_after_s, bad frames", async () => {
