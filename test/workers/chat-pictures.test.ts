@@ -20,6 +20,7 @@ import {
   waitForEmulatorJob,
   waitForJob,
 } from "./generation.support";
+import { backends } from "./support/backends";
 import {
   call,
   messagesOf,
@@ -482,5 +483,52 @@ describe.each(repositories)("picture storage on %s", (_backend, open) => {
     expect(await deliverToChat(done as Job, deps)).toBeNull();
     expect(await repo.chats.messages(chatId, 10)).toEqual([]);
     expect(told).toHaveLength(1);
+  });
+});
+
+describe("POST /chats/:id/pictures on PostgreSQL", { timeout: 30_000 }, () => {
+  it("answers 202 with the chat's job, and its cancel leaves a cancelled message there", async () => {
+    const postgres = backends.find((b) => b.name === "postgres");
+    if (!postgres) throw new Error("no postgres backend");
+    const ip = `10.8.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+    const guest = await postgres.fetch("/auth/guest", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "CF-Connecting-IP": ip },
+      body: JSON.stringify({ display_name: "Pat" }),
+    });
+    expect(guest.status).toBe(201);
+    const { token } = await guest.json<{ token: string }>();
+    const as = (path: string, body?: unknown) =>
+      postgres.fetch(path, {
+        method: body === undefined ? "GET" : "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Authorization: `Bearer ${token}`,
+          "CF-Connecting-IP": ip,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const chat = await (await as("/chats", { character_id: "chr_sample_marrow_vell" })).json<{
+      id: string;
+    }>();
+    const res = await as(`/chats/${chat.id}/pictures`, { prompt: "at the harbour" });
+    expect(res.status, await res.clone().text()).toBe(202);
+    const job = await res.json<PublicJob>();
+    expect(job).toMatchObject({ chat_id: chat.id, status: "queued", character_id: "chr_sample_marrow_vell" });
+    expect(job.prompt.endsWith(". at the harbour")).toBe(true);
+    expect((await (await as("/me/usage")).json<{ credits: { used: number } }>()).credits.used).toBe(2);
+
+    // The worker's queue consumer reads D1 and never sees this job: cancel it while queued.
+    const cancelled = await as(`/generations/${job.id}/cancel`, {});
+    expect(cancelled.status).toBe(200);
+    const page = await (await as(`/chats/${chat.id}/messages`)).json<{ items: StoredMessage[] }>();
+    expect(page.items[0]).toMatchObject({
+      role: "assistant",
+      status: "cancelled",
+      content: "",
+      attachments: [],
+    });
+    expect(page.items.filter((m) => m.status === "cancelled")).toHaveLength(1);
+    expect((await (await as("/me/usage")).json<{ credits: { used: number } }>()).credits.used).toBe(0);
   });
 });
