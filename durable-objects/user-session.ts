@@ -8,14 +8,9 @@ import { TurnRefused } from "../src/realtime/chat-context";
 import { ChatMemory } from "../src/realtime/chat-memory";
 import { runChatTurn } from "../src/realtime/chat-stream";
 import type { ServerEvent } from "../src/realtime/events";
-import {
-  type ChatPictureFrame,
-  type ChatSwipeFrame,
-  type ModelTurnFrame,
-  parseClientFrame,
-} from "../src/realtime/frames";
+import { type ChatSwipeFrame, type ModelTurnFrame, parseClientFrame } from "../src/realtime/frames";
 import { InvalidFrameCounter } from "../src/realtime/invalid-frames";
-import { runPictureTurn } from "../src/realtime/picture-turn";
+import { type PictureFrame, runPictureTurn } from "../src/realtime/picture-turn";
 import { publishedFrame } from "../src/realtime/published-event";
 import {
   SESSION_ID_HEADER,
@@ -259,7 +254,7 @@ export class UserSession extends DurableObject<Env> {
   }
 
   /** `chat.picture`: a chat turn (limiter, one reply at a time), then `runPictureTurn`. */
-  private picture(socket: WebSocket, frame: ChatPictureFrame): void {
+  private picture(socket: WebSocket, frame: PictureFrame): void {
     const attachment = readAttachment(socket);
     if (!attachment) {
       socket.close(1011, "session state lost");

@@ -8,6 +8,9 @@ import { withJobMetrics } from "../ops/job-metrics";
 import type { ServerEvent } from "./events";
 import type { ChatPictureFrame } from "./frames";
 
+/** The `chat.picture` frame (re-exported so the session imports one module for pictures). */
+export type PictureFrame = ChatPictureFrame;
+
 export interface PictureTurnDeps {
   env: Env;
   config: Config;
