@@ -374,6 +374,17 @@ export function depthScenarios(t, ctx) {
       const withPicture = messages.body.items.find((m) => m.attachments?.length);
       assert.ok(withPicture, "a stored message carries the picture");
       assert.equal(withPicture.role, "assistant");
+      const job = await api(page, `/generations/${withPicture.attachments[0].job_id}`);
+      assert.equal(job.body.chat_id, depth.chatId, "the job is linked to the chat");
+      assert.ok(job.body.prompt.endsWith("by the moonwell at night"), `the prompt: ${job.body.prompt}`);
+      // A picture is the whole reply: no Regenerate or Continue on it.
+      const lastReply = page.locator(LAST_ASSISTANT).last();
+      assert.equal(await lastReply.locator("[data-testid='message-picture']").count(), 1);
+      assert.equal(
+        await lastReply.locator("[data-testid='regenerate']").count(),
+        0,
+        "no Regenerate on a picture",
+      );
       await page.locator(LAST_ASSISTANT).last().scrollIntoViewIfNeeded();
       await page.waitForTimeout(300);
       await page.screenshot({ path: `${ctx.shotsDir}/chat-depth-desktop.png` });
