@@ -183,8 +183,9 @@ describe("POST /chats/:id/pictures (queue driven by hand)", { timeout: 30_000 },
     });
     const reply = await socket.nextOf("chat.done", chat.id, 10_000);
 
-    const res = await askPicture(h.fetch, user, chat.id);
-    expect(res.status).toBe(202);
+    // No body at all stands for `{}`.
+    const res = await h.fetch(user, `/chats/${chat.id}/pictures`, { method: "POST" });
+    expect(res.status, await res.clone().text()).toBe(202);
     const job = await res.json<PublicJob>();
     expect(job.prompt.startsWith("freckles, a straw hat. Let us climb the old lighthouse")).toBe(true);
     expect(job.prompt).toContain(reply.message.content.replace(/\s+/g, " ").trim().slice(-40));
