@@ -10,6 +10,7 @@ import { runChatTurn } from "../src/realtime/chat-stream";
 import type { ServerEvent } from "../src/realtime/events";
 import { type ChatSwipeFrame, type ModelTurnFrame, parseClientFrame } from "../src/realtime/frames";
 import { InvalidFrameCounter } from "../src/realtime/invalid-frames";
+import { type PictureFrame, runPictureTurn } from "../src/realtime/picture-turn";
 import { publishedFrame } from "../src/realtime/published-event";
 import {
   SESSION_ID_HEADER,
@@ -207,12 +208,7 @@ export class UserSession extends DurableObject<Env> {
         this.swipe(socket, frame);
         return;
       case "chat.picture":
-        this.sendTo(socket, {
-          type: "error",
-          code: "invalid_request",
-          detail: "Pictures in chat are not available yet.",
-          chat_id: frame.chat_id,
-        });
+        this.picture(socket, frame);
         return;
     }
   }
@@ -246,6 +242,63 @@ export class UserSession extends DurableObject<Env> {
     const attachment = readAttachment(socket);
     if (!attachment) return;
     this.ctx.waitUntil(reportOpenSockets(this.env, attachment.user_id, "disconnect", this.openCount(socket)));
+  }
+
+  /**
+   * A chat turn over REST (`POST /chats/:id/pictures`), RPC: takes a token from the same
+   * bucket the socket's turns use. Resolves to whether it was allowed.
+   */
+  takeChatTurn(): { allowed: boolean; retryAfterS: number } {
+    const result = this.turns.take(chatTurnRule(loadConfig(this.env).CHAT_TURNS_PER_MIN), Date.now());
+    return { allowed: result.allowed, retryAfterS: result.retryAfterS };
+  }
+
+  /** `chat.picture`: a chat turn (limiter, one reply at a time), then `runPictureTurn`. */
+  private picture(socket: WebSocket, frame: PictureFrame): void {
+    const attachment = readAttachment(socket);
+    if (!attachment) {
+      socket.close(1011, "session state lost");
+      return;
+    }
+    const refuse = (code: string, detail: string, retryAfterS?: number) =>
+      this.sendTo(socket, {
+        type: "error",
+        code,
+        detail,
+        chat_id: frame.chat_id,
+        ...(retryAfterS === undefined ? {} : { retry_after_s: retryAfterS }),
+      });
+    let config: Config;
+    try {
+      config = loadConfig(this.env);
+    } catch {
+      refuse("internal", "The service is misconfigured.");
+      return;
+    }
+    const turn = this.turns.take(chatTurnRule(config.CHAT_TURNS_PER_MIN), Date.now());
+    if (!turn.allowed) {
+      const detail = `At most ${config.CHAT_TURNS_PER_MIN} chat turns a minute; try again in ${turn.retryAfterS} s.`;
+      refuse("rate_limited", detail, turn.retryAfterS);
+      return;
+    }
+    if (this.replies.has(frame.chat_id)) {
+      refuse("conflict", "A reply is already streaming in this chat; wait for chat.done or cancel it.");
+      return;
+    }
+    const deps = {
+      env: this.env,
+      config,
+      userId: attachment.user_id,
+      broadcast: (event: ServerEvent) => this.sendToAll(JSON.stringify(event)),
+      chatChanged: (chatId: string, events: ServerEvent[]) => this.chatChanged(chatId, events),
+      refuse,
+      background: (work: Promise<unknown>) => this.ctx.waitUntil(work),
+    };
+    const work = runPictureTurn(deps, frame).catch((error: unknown) => {
+      log("error", "chat picture failed", { chat_id: frame.chat_id, error: String(error) });
+      refuse("internal", "The picture could not be asked for; try again.");
+    });
+    this.ctx.waitUntil(work);
   }
 
   /** `chat.swipe`: not a model turn, but it waits for a streaming reply like one. */

@@ -20,6 +20,7 @@ import { deleteChatMessages } from "./routes/chats/delete-messages";
 import { editChatMessage } from "./routes/chats/edit-message";
 import { listChats } from "./routes/chats/list";
 import { chatMessages } from "./routes/chats/messages";
+import { chatPictures } from "./routes/chats/pictures";
 import { readChat } from "./routes/chats/read";
 import { chatFiles } from "./routes/chats/st-files";
 import { messageSwipes } from "./routes/chats/swipes";
@@ -99,6 +100,7 @@ export function createApp() {
     .route("/", editChatMessage)
     .route("/", deleteChatMessages)
     .route("/", chatContext)
+    .route("/", chatPictures)
     .route("/", createGeneration)
     .route("/", readGenerations)
     .route("/", cancelGeneration)

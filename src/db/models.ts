@@ -135,6 +135,8 @@ export interface Job {
   negative_prompt: string;
   params: GenerationParams;
   character_id: string | null;
+  /** The chat a picture was asked for in (`chat.picture`); absent or null for other jobs. */
+  chat_id?: string | null;
   images: JobImage[];
   error: { code: string; message: string } | null;
   attempts: number;

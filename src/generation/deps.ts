@@ -1,4 +1,5 @@
 import { type Config, loadConfig } from "../config";
+import type { ChatsRepo } from "../db/repos/chats";
 import type { CreditsRepo } from "../db/repos/credits";
 import type { JobsRepo } from "../db/repos/jobs";
 import { openRepository, type Repository } from "../db/repository";
@@ -6,6 +7,7 @@ import { withJobMetrics } from "../ops/job-metrics";
 import { sessionPublisher, type UserEventPublisher } from "../realtime/publisher";
 import type { ImageStore } from "../storage/image-store";
 import { openImageStore } from "../storage/index";
+import { type ChatNotifier, sessionChatNotifier } from "./chat-delivery";
 import { JobService } from "./job-service";
 import type { GenerationMessage } from "./messages";
 import { RunPodClient } from "./runpod-client";
@@ -19,6 +21,10 @@ export interface GenerationDeps {
   runpod: RunPodClient;
   store: ImageStore;
   publisher: UserEventPublisher;
+  /** Where a finished chat picture leaves its message (`chat-delivery.ts`). */
+  chats: Pick<ChatsRepo, "addMessageIfChatExists">;
+  /** Tells the user's sockets of that message. */
+  notifyChat: ChatNotifier;
   queue: Queue<GenerationMessage>;
   /** Keeps background work (live updates) alive after the response or batch. */
   waitUntil: (promise: Promise<unknown>) => void;
@@ -42,6 +48,8 @@ export function generationDeps(
     store: openImageStore(env, config),
     // Every won transition is published: the one place to also count it (src/ops/job-metrics.ts).
     publisher: withJobMetrics(env, sessionPublisher(env)),
+    chats: repo.chats,
+    notifyChat: sessionChatNotifier(env),
     queue: env.GENERATION_QUEUE as Queue<GenerationMessage>,
     waitUntil,
   };

@@ -2,6 +2,7 @@ import { allowances, creditDay, imageCost, secondsToReset } from "../abuse/credi
 import { ACTIVE_STATUSES, type Job, type JobStatus, TERMINAL_STATUSES } from "../db/models";
 import type { CreateJobResult } from "../db/repos/jobs";
 import { describeError, log } from "../ops/log";
+import { deliverToChat } from "./chat-delivery";
 import type { GenerationDeps } from "./deps";
 import { runpodInput } from "./input-mappers";
 import { OutputError, parseRunPodOutput } from "./output-parser";
@@ -174,6 +175,7 @@ export class JobService {
     // A claimer still submitting will find the job cancelled when recording and cancel its own upstream job.
     if (cancelled.upstream_id) await this.cancelUpstream(cancelled.upstream_id, job.id);
     this.publish(cancelled);
+    await this.deliver(cancelled);
     return cancelled;
   }
 
@@ -323,6 +325,7 @@ export class JobService {
     );
     if (done) {
       this.publish(done);
+      await this.deliver(done);
       return;
     }
     // Lost the CAS. A twin finisher that won wrote these very keys: keep them. Otherwise the
@@ -360,6 +363,7 @@ export class JobService {
     await this.refund(failed);
     if (options.cancelUpstream && failed.upstream_id) await this.cancelUpstream(failed.upstream_id, job.id);
     this.publish(failed);
+    await this.deliver(failed);
     return failed;
   }
 
@@ -369,6 +373,20 @@ export class JobService {
       await this.deps.credits.refundJob(job.id);
     } catch (error) {
       log.error("refunding a job's credits failed", { job_id: job.id, error: describeError(error) });
+    }
+  }
+
+  /**
+   * A chat picture's message (API.md, "Conversation depth"): only the winner of a terminal
+   * transition calls this, so of a webhook and a poll reporting the same end, one message is
+   * stored. A failure is logged and never undoes the transition.
+   */
+  private async deliver(job: Job): Promise<void> {
+    if (!job.chat_id) return;
+    try {
+      await deliverToChat(job, this.deps, this.now());
+    } catch (error) {
+      log.error("storing a chat picture's message failed", { job_id: job.id, error: describeError(error) });
     }
   }
 

@@ -13,6 +13,7 @@ export function toPublicJob(job: Job): PublicJob {
     negative_prompt: job.negative_prompt,
     params: job.params,
     character_id: job.character_id,
+    chat_id: job.chat_id ?? null,
     images: job.images.map((image) => ({
       url: image.url,
       width: image.width,

@@ -109,6 +109,13 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository
     if (last?.role !== "assistant") {
       throw new TurnRefused("invalid_request", "The chat does not end with a reply of the character.");
     }
+    // A picture in chat is the reply (issue 13): no words to regenerate or continue.
+    if (last.attachments.length > 0) {
+      throw new TurnRefused(
+        "invalid_request",
+        "The last reply is a picture; ask for another picture instead.",
+      );
+    }
     if (frame.type === "chat.regenerate" && last.swipes.length >= MAX_SWIPES) {
       throw new TurnRefused("invalid_request", `A reply has at most ${MAX_SWIPES} alternatives.`);
     }

@@ -1,7 +1,9 @@
 import type { Chat, Job, Message } from "../db/models";
 
 /** Public view of a job (API.md's shape: no owner, upstream id or storage keys). */
-export type PublicJob = Omit<Job, "user_id" | "upstream_id" | "dead_lettered" | "updated_at">;
+export type PublicJob = Omit<Job, "user_id" | "upstream_id" | "dead_lettered" | "updated_at" | "chat_id"> & {
+  chat_id: string | null;
+};
 
 /** Server -> client frames of the real-time session (API.md, "Real-time session"). */
 export type ServerEvent =

@@ -72,6 +72,8 @@ export function messageTools({ chatId, log, onTurn, onSwipe }) {
     const stored = log.list.querySelectorAll("[data-testid='message'][data-message-id]");
     const last = stored[stored.length - 1];
     if (last?.dataset.role !== "assistant" || last.dataset.state !== "complete") return;
+    // A picture is the whole reply: nothing to regenerate or continue (the server refuses both).
+    if (Number(last.dataset.attachments) > 0) return;
     const index = Number(last.dataset.swipeIndex ?? 0);
     const count = Number(last.dataset.swipeCount ?? 1);
     const id = last.dataset.messageId;

@@ -3,6 +3,7 @@ import { loadCharacter } from "../characters.js";
 import { chatExportButton } from "../chat/chat-transfer.js";
 import { composer } from "../chat/composer.js";
 import { messageLog } from "../chat/message-log.js";
+import { pictureButton } from "../chat/picture-button.js";
 import { summaryPanel } from "../chat/summary-panel.js";
 import { messageTools } from "../chat/swipes.js";
 import { avatar } from "../components/avatar.js";
@@ -42,6 +43,7 @@ export function chatView({ id }) {
   const log = messageLog({ onLoadOlder: loadOlder, decorate: (el, message) => tools.decorate(el, message) });
   const tools = messageTools({ chatId: id, log, onTurn: startTurn, onSwipe: swipe });
   const memory = summaryPanel({ chatId: id });
+  const pictures = pictureButton({ chatId: id, log });
   const box = composer({ onSend: send, onStop: stopReply });
   const title = h("h1", { id: "chat-title", class: "chat-head__name", "data-testid": "chat-title" }, "Chat");
   const headAvatar = h("span", { class: "chat-head__avatar" });
@@ -58,7 +60,7 @@ export function chatView({ id }) {
     h("a", { href: "/chats", class: "icon-btn chat-head__back", "aria-label": "All chats" }, icon("back")),
     headAvatar,
     h("div", { class: "chat-head__text" }, title, headSub),
-    h("div", { class: "chat-head__actions" }, chatExportButton({ chatId: id })),
+    h("div", { class: "chat-head__actions" }, pictures.element, chatExportButton({ chatId: id })),
   );
 
   const element = h(
@@ -390,6 +392,7 @@ export function chatView({ id }) {
 
   function onMessageFrame({ message, client_id: clientId }) {
     if (!message || message.chat_id !== id) return;
+    pictures.onMessage(message);
     swiping = false;
     const entry = clientId ? pending.get(clientId) : null;
     if (entry) {

@@ -288,6 +288,25 @@ export class ChatsRepo {
     return full ? publicMessage(full) : null;
   }
 
+  /**
+   * Stores a message only while the user's chat exists (a picture that finished after its chat
+   * was deleted leaves no orphan row) and moves the chat up the list. Null when there is no chat.
+   */
+  async addMessageIfChatExists(message: NewMessage, userId: string): Promise<Message | null> {
+    const m = completeMessage(message);
+    const inserted = await this.db.run(
+      sql`INSERT INTO chat_history (id, chat_id, user_id, role, content, status, created_at, swipes, swipe_index, edited_at, attachments)
+          SELECT ${m.id}, ${m.chat_id}, ${userId}, ${m.role}, ${m.content}, ${m.status}, ${m.created_at},
+                 ${JSON.stringify(m.swipes)}, CAST(${m.swipe_index} AS INTEGER), ${m.edited_at}, ${JSON.stringify(m.attachments)}
+          WHERE EXISTS (SELECT 1 FROM chats WHERE id = ${m.chat_id} AND user_id = ${userId})`,
+    );
+    if (inserted === 0) return null;
+    await this.db.run(
+      sql`UPDATE chats SET last_message_at = ${m.created_at} WHERE id = ${m.chat_id} AND user_id = ${userId}`,
+    );
+    return publicMessage(m);
+  }
+
   private insertMessage(message: NewMessage, userId: string) {
     const m = completeMessage(message);
     return sql`INSERT INTO chat_history (id, chat_id, user_id, role, content, status, created_at, swipes, swipe_index, edited_at, attachments)

@@ -13,6 +13,7 @@ function toJob(row: JobRow): Job {
     negative_prompt: row.negative_prompt,
     params: JSON.parse(row.params),
     character_id: row.character_id,
+    chat_id: row.chat_id ?? null,
     images: JSON.parse(row.images) as JobImage[],
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
     attempts: Number(row.attempts),
@@ -75,8 +76,8 @@ export class JobsRepo {
             WHERE user_id = ${job.user_id} AND status IN (${inList(ACTIVE_STATUSES)})) < ${limits.maxActive}`
       : sql``;
     const insertJob = sql`INSERT INTO image_generation_history
-      (id, user_id, character_id, status, prompt, negative_prompt, params, images, error_code, error_message, attempts, upstream_id, dead_lettered, created_at, started_at, completed_at, updated_at, credits, credit_day)
-      SELECT ${job.id}, ${job.user_id}, ${job.character_id}, ${job.status}, ${job.prompt}, ${job.negative_prompt}, ${JSON.stringify(job.params)}, '[]', NULL, NULL, 0, NULL, 0, ${job.created_at}, NULL, NULL, ${job.updated_at}, CAST(${charge?.credits ?? 0} AS INTEGER), ${charge?.day ?? null}
+      (id, user_id, character_id, chat_id, status, prompt, negative_prompt, params, images, error_code, error_message, attempts, upstream_id, dead_lettered, created_at, started_at, completed_at, updated_at, credits, credit_day)
+      SELECT ${job.id}, ${job.user_id}, ${job.character_id}, ${job.chat_id ?? null}, ${job.status}, ${job.prompt}, ${job.negative_prompt}, ${JSON.stringify(job.params)}, '[]', NULL, NULL, 0, NULL, 0, ${job.created_at}, NULL, NULL, ${job.updated_at}, CAST(${charge?.credits ?? 0} AS INTEGER), ${charge?.day ?? null}
       ${guard}`;
     const statements: SQL[] = [];
     if (limits && this.db.dialect === "postgres") {

@@ -15,6 +15,7 @@ export function toAdminJob(job: Job) {
     negative_prompt: job.negative_prompt,
     params: job.params,
     character_id: job.character_id,
+    chat_id: job.chat_id ?? null,
     images: job.images.map(({ url, width, height, content_type }) => ({ url, width, height, content_type })),
     error: job.error,
     attempts: job.attempts,

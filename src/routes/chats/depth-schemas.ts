@@ -37,3 +37,6 @@ export const ContextSchema = z.object({
 });
 
 export const ChatImportQuery = z.object({ character_id: Id });
+
+/** `POST /chats/:id/pictures`: what to show (<= 1000 characters, as the `chat.picture` frame); without it, the scene. */
+export const PictureBody = z.object({ prompt: z.string().trim().min(1).max(1000).optional() }).strict();

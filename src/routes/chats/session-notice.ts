@@ -28,3 +28,20 @@ export async function tellSession(env: Env, owner: string, chatId: string, event
       log.warn("session not told of a chat change", { error: String(error) });
     });
 }
+
+/**
+ * A picture over REST is a chat turn like one over the socket (API.md): it takes a token from
+ * the same per-user bucket, held by the user's session. If the session cannot be asked, the
+ * turn goes ahead (credits still bound what it spends).
+ */
+export async function takeChatTurn(
+  env: Env,
+  owner: string,
+): Promise<{ allowed: boolean; retryAfterS: number }> {
+  return sessionOf(env, owner)
+    .takeChatTurn()
+    .catch((error: unknown) => {
+      log.warn("chat turn not counted: session unreachable", { error: String(error) });
+      return { allowed: true, retryAfterS: 0 };
+    });
+}

@@ -50,6 +50,8 @@ export const JobSchema = z.object({
     guidance: z.number(),
   }),
   character_id: z.string().nullable(),
+  /** The chat a picture was made for (`chat.picture`, `POST /chats/:id/pictures`); null otherwise. */
+  chat_id: z.string().nullable(),
   images: z.array(
     z.object({ url: z.string(), width: z.number(), height: z.number(), content_type: z.string() }),
   ),

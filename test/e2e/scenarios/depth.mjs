@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { completeReplies, ready, shot, waitForReply } from "../lib/page-helpers.mjs";
 
 // Conversation depth (issue 13) in the browser: alternatives, continue, edit, delete from here,
-// the lorebook editor, the memory panel, and chat export/import.
+// the lorebook editor, the memory panel, pictures in the thread, and chat export/import.
 const GUEST = "guest start: a token is stored, reused after reload, and renewed when rejected";
 const SETUP = "depth: a chat with a character of our own";
 const SWIPES = "depth: regenerate adds an alternative shown as 2/2, and the arrows switch between them";
@@ -12,6 +12,7 @@ const EDIT = "depth: a message edited in place keeps its new text after a reload
 const DELETE = "depth: delete from here removes a message and everything after it, after confirming";
 const LORE = "depth: the lorebook editor saves an entry, and the next turn's context shows it used";
 const SUMMARY = "depth: the memory summary edited in the panel persists after a reload";
+const PICTURE = "depth: send me a picture shows progress in the thread, then the image";
 const TRANSFER = "depth: a chat exported as .jsonl and imported again has the same messages";
 
 const LAST_ASSISTANT = "[data-testid='message'][data-role='assistant'][data-message-id]";
@@ -142,7 +143,7 @@ export function depthScenarios(t, ctx) {
         () => document.querySelector("[data-testid='swipe-count']")?.textContent === "2/2",
       );
       assert.equal(await shown(), swipes.body.items[1].content, "› goes back to the second");
-      // The README's chat screen: alternatives on the last reply.
+      // The README's chat screen (the picture scenario retakes it with a picture in the thread).
       await page.waitForTimeout(300);
       await page.screenshot({ path: `${ctx.shotsDir}/chat-depth-desktop.png` });
     },
@@ -318,6 +319,77 @@ export function depthScenarios(t, ctx) {
       assert.equal(chat.body.summary, memory);
     },
     { needs: [SETUP] },
+  );
+
+  t.test(
+    PICTURE,
+    async () => {
+      const { page } = ctx.desktop;
+      // Pictures start from the character's appearance (the lorebook scenario sets it in the editor).
+      const character = await api(page, `/characters/${depth.character.id}`);
+      if (!character.body.appearance) {
+        const patched = await api(page, `/characters/${depth.character.id}`, {
+          method: "PATCH",
+          body: { appearance: APPEARANCE },
+        });
+        assert.equal(patched.status, 200, `setting the appearance: ${JSON.stringify(patched.body)}`);
+      }
+      await openChat(page, depth.chatId);
+      const pictures = await page.locator("[data-testid='message-picture']").count();
+      const statuses = [];
+      await page.exposeFunction("__pictureStatus", (status) => statuses.push(status)).catch(() => {});
+      await page.evaluate(() => {
+        new MutationObserver(() => {
+          for (const el of document.querySelectorAll("[data-testid='picture-pending']"))
+            window.__pictureStatus?.(el.dataset.status);
+        }).observe(document.querySelector("[data-testid='message-list']"), {
+          subtree: true,
+          childList: true,
+          attributes: true,
+        });
+      });
+      await page.click("[data-testid='picture-button']");
+      await page.fill("[data-testid='picture-prompt']", "by the moonwell at night");
+      await page.click("[data-testid='picture-send']");
+      await page.waitForSelector("[data-testid='picture-pending']");
+      await page.waitForFunction(
+        (count) => {
+          const images = document.querySelectorAll("[data-testid='message-picture'] img");
+          return (
+            images.length > count &&
+            images[images.length - 1].complete &&
+            images[images.length - 1].naturalWidth > 0
+          );
+        },
+        pictures,
+        { timeout: 60_000 },
+      );
+      assert.equal(
+        await page.locator("[data-testid='picture-pending']").count(),
+        0,
+        "the placeholder gives way",
+      );
+      assert.ok(statuses.length > 0, "the placeholder showed the job's progress");
+      const messages = await api(page, `/chats/${depth.chatId}/messages?limit=5`);
+      const withPicture = messages.body.items.find((m) => m.attachments?.length);
+      assert.ok(withPicture, "a stored message carries the picture");
+      assert.equal(withPicture.role, "assistant");
+      const job = await api(page, `/generations/${withPicture.attachments[0].job_id}`);
+      assert.equal(job.body.chat_id, depth.chatId, "the job is linked to the chat");
+      assert.ok(job.body.prompt.endsWith("by the moonwell at night"), `the prompt: ${job.body.prompt}`);
+      // A picture is the whole reply: no Regenerate or Continue on it.
+      const lastReply = page.locator(LAST_ASSISTANT).last();
+      assert.equal(await lastReply.locator("[data-testid='message-picture']").count(), 1);
+      assert.equal(
+        await lastReply.locator("[data-testid='regenerate']").count(),
+        0,
+        "no Regenerate on a picture",
+      );
+      await page.locator(LAST_ASSISTANT).last().scrollIntoViewIfNeeded();
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: `${ctx.shotsDir}/chat-depth-desktop.png` });
+    },
+    { needs: [SETUP], timeoutMs: 90_000 },
   );
 
   t.test(
