@@ -357,13 +357,23 @@ describe("API.md: Spend and abuse limits", () => {
       "limit_reached",
       "Conflict",
     );
-    expect((await h.fetch(guest, "/chats", { json: { character_id: id } })).status).toBe(201);
+    const chat = await h.fetch(guest, "/chats", { json: { character_id: id } });
+    expect(chat.status).toBe(201);
     await expectProblem(
       await h.fetch(guest, "/chats", { json: { character_id: id } }),
       409,
       "limit_reached",
       "Conflict",
     );
+    // An imported SillyTavern chat is a chat too.
+    const file = await h.fetch(guest, `/chats/${(await chat.json<Json>()).id}/export`);
+    expect(file.status).toBe(200);
+    const imported = await h.fetch(guest, `/chats/import?character_id=${id}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/jsonl" },
+      body: await file.arrayBuffer(),
+    });
+    await expectProblem(imported, 409, "limit_reached", "Conflict");
   });
 
   it("refuses a card whose extra fields pass 256 KiB with 413 payload_too_large", async () => {
@@ -421,9 +431,42 @@ describe("API.md: Spend and abuse limits", () => {
     const count = async () =>
       (await (await call(owner, `/characters/${character.id}`)).json<Json>()).chat_count;
     expect(await count()).toBe(0);
+    const reimport = async () => {
+      const file = await call(visitor, `/chats/${chat.id}/export`);
+      const res = await call(visitor, `/chats/import?character_id=${character.id}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/jsonl" },
+        body: await file.arrayBuffer(),
+      });
+      expect(res.status).toBe(201);
+    };
+    // A file of the greeting alone holds no user message.
+    await reimport();
+    expect(await count()).toBe(0);
+
     const socket = await socketOf(visitor);
-    socket.send({ type: "chat.send", chat_id: chat.id, content: "hello" });
+    const clientId = crypto.randomUUID();
+    socket.send({ type: "chat.send", chat_id: chat.id, content: "hello", client_id: clientId });
+    const echo = await socket.next((f) => f.type === "chat.message" && f.client_id === clientId);
     await socket.nextOf("chat.done", chat.id, 10_000);
+    expect(await count()).toBe(1);
+    await reimport();
+    expect(await count()).toBe(2);
+
+    // Deleting from the only user message on: the chat has none left, and stops counting...
+    const cut = await call(visitor, `/chats/${chat.id}/messages/${echo.message.id}`, { method: "DELETE" });
+    expect(cut.status).toBe(204);
+    expect(await count()).toBe(1);
+    // ...until the user writes again (counted once), and deleting the chat uncounts it.
+    const again = crypto.randomUUID();
+    socket.send({ type: "chat.send", chat_id: chat.id, content: "hello again", client_id: again });
+    await socket.next(
+      (f) =>
+        f.type === "chat.done" && f.chat_id === chat.id && f.message.created_at > echo.message.created_at,
+      10_000,
+    );
+    expect(await count()).toBe(2);
+    expect((await call(visitor, `/chats/${chat.id}`, { method: "DELETE" })).status).toBe(204);
     expect(await count()).toBe(1);
   });
 });
