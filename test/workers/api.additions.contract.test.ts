@@ -4,8 +4,8 @@ import type { UserSession } from "../../durable-objects/user-session";
 import { secondsToReset } from "../../src/abuse/credits";
 import { newId } from "../../src/lib/ids";
 import { harness } from "./generation.support";
-import { addPasskey, loginOptions, type SignedIn, send, WEB_ORIGIN } from "./support/accounts-http";
-import type { Fetch } from "./support/backends";
+import { addPasskey, guestOn, loginOptions, type SignedIn, send, WEB_ORIGIN } from "./support/accounts-http";
+import { backends, type Fetch } from "./support/backends";
 import { call, type Frame, newUser, openSocket, type TestSocket, type TestUser } from "./support/session";
 import { SoftAuthenticator } from "./support/soft-authenticator";
 
@@ -460,14 +460,62 @@ describe("API.md: Spend and abuse limits", () => {
     // ...until the user writes again (counted once), and deleting the chat uncounts it.
     const again = crypto.randomUUID();
     socket.send({ type: "chat.send", chat_id: chat.id, content: "hello again", client_id: again });
+    const echoAgain = await socket.next((f) => f.type === "chat.message" && f.client_id === again);
     await socket.next(
       (f) =>
-        f.type === "chat.done" && f.chat_id === chat.id && f.message.created_at > echo.message.created_at,
+        f.type === "chat.done" &&
+        f.chat_id === chat.id &&
+        f.message.created_at > echoAgain.message.created_at,
       10_000,
     );
     expect(await count()).toBe(2);
     expect((await call(visitor, `/chats/${chat.id}`, { method: "DELETE" })).status).toBe(204);
     expect(await count()).toBe(1);
+  });
+});
+
+describe.each(backends)("API.md: chat_count on $name", ({ fetch }) => {
+  it("counts an imported chat only with a user message, and uncounts a chat whose user messages are deleted", async () => {
+    const owner = await guestOn(fetch, "Owner");
+    const character = await (
+      await fetch("/characters", send(owner.token, { name: "Counted", greeting: "Hi!", is_public: true }))
+    ).json<Json>();
+    const count = async () =>
+      (await (await fetch(`/characters/${character.id}`, send(owner.token, undefined, "GET"))).json<Json>())
+        .chat_count;
+    const chat = await (
+      await fetch("/chats", send(owner.token, { character_id: character.id }))
+    ).json<Json>();
+    const exported = await fetch(`/chats/${chat.id}/export`, send(owner.token, undefined, "GET"));
+    const greetingOnly = new TextDecoder().decode(await exported.arrayBuffer()).trim();
+    const importFile = async (file: string) => {
+      const res = await fetch(`/chats/import?character_id=${character.id}`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${owner.token}`, "Content-Type": "application/jsonl" },
+        body: file,
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+      return res.json<Json>();
+    };
+    await importFile(greetingOnly);
+    expect(await count()).toBe(0);
+
+    const userLine = { name: "Owner", is_user: true, send_date: new Date().toISOString(), mes: "hello" };
+    const withUser = await importFile(`${greetingOnly}\n${JSON.stringify(userLine)}`);
+    expect(await count()).toBe(1);
+    const messages = await (
+      await fetch(`/chats/${withUser.id}/messages`, send(owner.token, undefined, "GET"))
+    ).json<Json>();
+    const mine = messages.items.find((m: Json) => m.role === "user");
+    const cut = await fetch(
+      `/chats/${withUser.id}/messages/${mine.id}`,
+      send(owner.token, undefined, "DELETE"),
+    );
+    expect(cut.status).toBe(204);
+    expect(await count()).toBe(0);
+    // The chat no longer counts, so deleting it leaves the count alone.
+    expect((await fetch(`/chats/${withUser.id}`, send(owner.token, undefined, "DELETE"))).status).toBe(204);
+    expect(await count()).toBe(0);
   });
 });
 
