@@ -376,7 +376,7 @@ describe("API.md: Spend and abuse limits", () => {
     await expectProblem(imported, 409, "limit_reached", "Conflict");
   });
 
-  it("refuses a card whose extra fields pass 256 KiB with 413 payload_too_large", async () => {
+  it("refuses a card whose extra fields, or a lorebook that, pass 256 KiB with 413 payload_too_large", async () => {
     const guest = await newUser();
     const card = {
       spec: "chara_card_v2",
@@ -385,6 +385,21 @@ describe("API.md: Spend and abuse limits", () => {
     };
     const res = await call(guest, "/characters/import", { json: card });
     await expectProblem(res, 413, "payload_too_large", "Payload Too Large");
+
+    // A lorebook set by POST/PATCH is "within the 256 KiB above" too.
+    const book = {
+      entries: [{ keys: ["sea"], content: "w".repeat(257 * 1024), enabled: true, insertion_order: 0 }],
+    };
+    const created = await call(guest, "/characters", { json: { name: "Big", character_book: book } });
+    await expectProblem(created, 413, "payload_too_large", "Payload Too Large");
+    const small = await (await call(guest, "/characters", { json: { name: "Small" } })).json<Json>();
+    const patched = await call(guest, `/characters/${small.id}`, {
+      method: "PATCH",
+      json: { character_book: book },
+    });
+    await expectProblem(patched, 413, "payload_too_large", "Payload Too Large");
+    const kept = await (await call(guest, `/characters/${small.id}`)).json<Json>();
+    expect(kept.character_book).toBeNull();
   });
 
   it("refuses a guest without a passing Turnstile token with 403 challenge_failed", async () => {
