@@ -639,9 +639,10 @@ describe("API.md: Accounts and sessions", () => {
   });
 
   it("registers a passkey: 201 {passkey{id, name, created_at, last_used_at}, user} and the guest becomes an account", async () => {
-    const h = harness();
+    const h = harness({ DAILY_CREDITS_GUEST: "12", DAILY_CREDITS_ACCOUNT: "321" });
     const fetch = fetchOf(h);
     const guest = await guestOf(h);
+    expect((await usageOf(h, guest)).credits.limit).toBe(12);
     const optionsRes = await fetch("/auth/passkeys/register/options", send(guest.token));
     expect(optionsRes.status).toBe(200);
     const options = await optionsRes.json<Json>();
@@ -666,6 +667,8 @@ describe("API.md: Accounts and sessions", () => {
     });
     expectUser(body.user, "account");
     expect(body.user.id).toBe(guest.user.id);
+    // An account's allowance is DAILY_CREDITS_ACCOUNT.
+    expect((await usageOf(h, guest)).credits.limit).toBe(321);
 
     const list = await (await fetch("/me/passkeys", send(guest.token, undefined, "GET"))).json<Json>();
     expect(list).toStrictEqual({ items: [body.passkey] });
@@ -918,6 +921,45 @@ describe("API.md: Conversation depth", () => {
   });
 });
 
+describe("API.md: another user's resource is 404 on the added routes", () => {
+  it("never reveals another user's chat, message, session or passkey", async () => {
+    const h = harness();
+    const fetch = fetchOf(h);
+    const owner = await guestOf(h);
+    const stranger = await guestOf(h);
+    const character = await (
+      await h.fetch(owner, "/characters", { json: { name: "Mine", greeting: "Hi" } })
+    ).json<Json>();
+    const chat = await (
+      await h.fetch(owner, "/chats", { json: { character_id: character.id } })
+    ).json<Json>();
+    const [message] = (await (await h.fetch(owner, `/chats/${chat.id}/messages`)).json<Json>()).items;
+    const { passkey } = await addPasskey(fetch, owner);
+    const [session] = (await (await h.fetch(owner, "/me/sessions")).json<Json>()).items;
+
+    const attempts: [string, string, Json?][] = [
+      ["GET", `/chats/${chat.id}`],
+      ["PATCH", `/chats/${chat.id}`, { title: "taken" }],
+      ["GET", `/chats/${chat.id}/context`],
+      ["GET", `/chats/${chat.id}/export`],
+      ["GET", `/chats/${chat.id}/messages/${message.id}/swipes`],
+      ["PATCH", `/chats/${chat.id}/messages/${message.id}`, { content: "taken" }],
+      ["DELETE", `/chats/${chat.id}/messages/${message.id}`],
+      ["DELETE", `/me/sessions/${session.id}`],
+      ["DELETE", `/me/passkeys/${passkey.id}`],
+    ];
+    for (const [method, path, json] of attempts) {
+      const res = await h.fetch(stranger, path, { method, ...(json ? { json } : {}) });
+      await expectProblem(res, 404, "not_found", "Not Found");
+    }
+    // Nothing changed for the owner.
+    expect((await (await h.fetch(owner, `/chats/${chat.id}`)).json<Json>()).title).toBe(chat.title);
+    expect((await (await h.fetch(owner, `/chats/${chat.id}/messages`)).json<Json>()).items).toHaveLength(1);
+    expect((await (await h.fetch(owner, "/me/sessions")).json<Json>()).items).toHaveLength(1);
+    expect((await (await h.fetch(owner, "/me/passkeys")).json<Json>()).items).toHaveLength(1);
+  });
+});
+
 // =============================================================================================
 
 describe("API.md: Conventions", () => {
@@ -940,6 +982,10 @@ describe("API.md: Conventions", () => {
       body: "{not json",
     });
     await expectProblem(malformed, 400, "invalid_request", "Bad Request");
+
+    for (const query of ["?limit=0", "?limit=101", "?limit=x", "?cursor=%00not-a-cursor"]) {
+      await expectProblem(await call(user, `/chats${query}`), 400, "invalid_request", "Bad Request");
+    }
 
     const ok = await call(user, "/me/usage");
     expect(ok.status).toBe(200);
