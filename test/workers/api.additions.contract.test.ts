@@ -6,7 +6,7 @@ import { newId } from "../../src/lib/ids";
 import { harness } from "./generation.support";
 import { addPasskey, guestOn, loginOptions, type SignedIn, send, WEB_ORIGIN } from "./support/accounts-http";
 import { backends, type Fetch } from "./support/backends";
-import { call, type Frame, newUser, openSocket, type TestSocket, type TestUser } from "./support/session";
+import { call, type Frame, newUser, openSocket, TestSocket, type TestUser, upgrade } from "./support/session";
 import { SoftAuthenticator } from "./support/soft-authenticator";
 
 /**
@@ -986,6 +986,18 @@ describe("API.md: Conventions", () => {
     for (const query of ["?limit=0", "?limit=101", "?limit=x", "?cursor=%00not-a-cursor"]) {
       await expectProblem(await call(user, `/chats${query}`), 400, "invalid_request", "Bad Request");
     }
+
+    // The upgrade too (101, and 401 without a token).
+    const upgraded = await upgrade(user);
+    expect(upgraded.status).toBe(101);
+    expect(upgraded.headers.get("X-Request-Id")).toEqual(expect.any(String));
+    const socket = upgraded.webSocket;
+    if (!socket) throw new Error("no webSocket on the 101");
+    socket.accept();
+    openSockets.push(new TestSocket(socket));
+    const refused = await upgrade({ token: "not-a-token" });
+    expect(refused.headers.get("X-Request-Id")).toEqual(expect.any(String));
+    await expectProblem(refused, 401, "unauthorized", "Unauthorized");
 
     const ok = await call(user, "/me/usage");
     expect(ok.status).toBe(200);
