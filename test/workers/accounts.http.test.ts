@@ -240,7 +240,8 @@ describe.each(backends)("accounts over HTTP on $name", ({ fetch, repo: openRepo 
       const persona = { name: "Wren", description: "A cartographer." };
       const res = await fetch("/me", send(guest.token, { display_name: "Wren W.", persona }, "PATCH"));
       expect(res.status).toBe(200);
-      expect((await res.json<{ user: unknown }>()).user).toMatchObject({ display_name: "Wren W.", persona });
+      // API.md: "-> 200 user", the user itself.
+      expect(await res.json()).toMatchObject({ display_name: "Wren W.", persona });
       for (const body of [
         { persona: { name: "", description: "" } },
         { persona: { name: "x", description: "d".repeat(2001) } },
@@ -249,12 +250,7 @@ describe.each(backends)("accounts over HTTP on $name", ({ fetch, repo: openRepo 
         expect((await fetch("/me", send(guest.token, body, "PATCH"))).status).toBe(400);
       }
       const cleared = await fetch("/me", send(guest.token, { persona: null }, "PATCH"));
-      expect((await cleared.json<{ user: { persona: unknown; display_name: string } }>()).user).toMatchObject(
-        {
-          persona: null,
-          display_name: "Wren W.",
-        },
-      );
+      expect(await cleared.json()).toMatchObject({ persona: null, display_name: "Wren W." });
     });
 
     it("GET /me/export gives every record of the user, one a line, and no secrets", async () => {

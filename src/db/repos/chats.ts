@@ -108,7 +108,7 @@ export class ChatsRepo {
 
   /**
    * Creates a chat with all its messages at once (a SillyTavern file import), counted for
-   * "popular" like any chat with messages.
+   * "popular" like any chat with a user message (a file of greetings only is not).
    */
   async importChat(chat: Chat & { user_id: string }, messages: NewMessage[]): Promise<Chat> {
     const statements = [
@@ -116,7 +116,9 @@ export class ChatsRepo {
           VALUES (${chat.id}, ${chat.user_id}, ${chat.character_id}, ${chat.title}, ${chat.created_at},
                   ${chat.last_message_at}, ${chat.summary}, ${chat.summary_through})`,
       ...messages.map((m) => this.insertMessage(m, chat.user_id)),
-      sql`UPDATE characters SET chat_count = chat_count + 1 WHERE id = ${chat.character_id}`,
+      ...(messages.some((m) => m.role === "user")
+        ? [sql`UPDATE characters SET chat_count = chat_count + 1 WHERE id = ${chat.character_id}`]
+        : []),
     ];
     // D1 batches are bounded; a 10 000-message file goes in slices (the chat row first).
     for (let i = 0; i < statements.length; i += 500) {
@@ -231,6 +233,13 @@ export class ChatsRepo {
     const ids = rows.map((row) => row.id);
     // A summary that reached into the deleted turns keeps its text; `summary_through` forgets them.
     await this.db.batch([
+      // Deleting the chat's last user message uncounts it for "popular" (API.md: `chat_count`
+      // counts chats with a user message), before the rows go; unqualified columns in `later`
+      // name the inner chat_history row.
+      sql`UPDATE characters SET chat_count = chat_count - 1
+          WHERE id = (SELECT character_id FROM chats WHERE id = ${chatId} AND user_id = ${userId})
+            AND chat_count > 0 AND ${hasUserMessage(sql`${chatId}`)}
+            AND NOT EXISTS (SELECT 1 FROM chat_history WHERE role = 'user' AND chat_id = ${chatId} AND NOT (${later}))`,
       sql`DELETE FROM chat_history WHERE ${later}`,
       sql`UPDATE chats SET summary_through = NULL
           WHERE id = ${chatId} AND user_id = ${userId} AND summary_through IN (${sql.join(

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { MAX_CARD_EXTRAS_BYTES } from "../../cards/limits";
 import { characterBookSchema } from "../../conversation";
 import { Id, ListQuery } from "../../http/schemas";
 
@@ -11,16 +10,14 @@ const Appearance = z.string().max(1000);
 
 /**
  * A Character Card V2 lorebook, kept as sent (the schema checks its shape; unknown keys stay).
- * Bounded like an imported card's extras (API.md: 256 KiB).
+ * Bounded like an imported card's extras (API.md: 256 KiB), which the route checks: a
+ * well-formed book over it is 413 `payload_too_large`, as on import, not a 400.
  */
 const CharacterBook = z
   .record(z.string(), z.unknown())
   .refine((book) => characterBookSchema.safeParse(book).success, {
     message:
       "must be a Character Card V2 character_book: {entries: [{keys, content, enabled, insertion_order}]}",
-  })
-  .refine((book) => new TextEncoder().encode(JSON.stringify(book)).byteLength <= MAX_CARD_EXTRAS_BYTES, {
-    message: `must be at most ${MAX_CARD_EXTRAS_BYTES} bytes as JSON`,
   });
 
 /** Editable fields with API.md's limits (hand-made characters; imported cards allow longer text). */

@@ -1,6 +1,6 @@
 import { assertCharacterRoom } from "../../abuse/store-caps";
 import { deletePortraits } from "../../accounts/delete-user";
-import { MAX_CARD_EXTRAS_BYTES } from "../../cards/limits";
+import { cardTooLarge, exceedsUtf8Bytes, MAX_CARD_EXTRAS_BYTES } from "../../cards/limits";
 import { ApiError } from "../../errors/api-error";
 import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
 import { newId } from "../../lib/ids";
@@ -9,6 +9,13 @@ import { CharacterCreate, CharacterParams, CharacterPatch, CharacterSchema } fro
 
 /** Room for a lorebook as large as an imported card's extras, plus the text fields. */
 const CHARACTER_BODY_LIMIT = MAX_CARD_EXTRAS_BYTES + 128 * 1024;
+
+/** API.md: a lorebook set by POST/PATCH stays "within the 256 KiB" of an imported card; more is 413. */
+function assertBookSize(book: Record<string, unknown> | null | undefined): void {
+  if (book && exceedsUtf8Bytes(JSON.stringify(book), MAX_CARD_EXTRAS_BYTES)) {
+    throw cardTooLarge(`character_book exceeds ${MAX_CARD_EXTRAS_BYTES} bytes as JSON.`);
+  }
+}
 
 const create = defineRoute({
   method: "post",
@@ -48,6 +55,7 @@ const remove = defineRoute({
 export const writeCharacters = routes()
   .openapi(create, async (c) => {
     const fields = c.req.valid("json");
+    assertBookSize(fields.character_book);
     const { repo, config } = c.var.services;
     await assertCharacterRoom(repo, userId(c), config.MAX_CHARACTERS_PER_USER);
     const nowMs = Date.now();
@@ -63,6 +71,7 @@ export const writeCharacters = routes()
   .openapi(update, async (c) => {
     const { id } = c.req.valid("param");
     const patch = c.req.valid("json");
+    assertBookSize(patch.character_book);
     const updated = await c.var.services.repo.characters.update(
       id,
       userId(c),

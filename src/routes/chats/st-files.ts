@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { assertChatRoom } from "../../abuse/store-caps";
 import { exportStChat, importStChat, ST_CHAT_MAX_BYTES } from "../../conversation/st-chat-file";
 import type { NewMessage } from "../../db/models";
 import { ApiError } from "../../errors/api-error";
@@ -79,8 +80,12 @@ export const chatFiles = routes()
   .openapi(importRoute, async (c) => {
     const { character_id } = c.req.valid("query");
     const owner = userId(c);
-    const { repo } = c.var.services;
-    const character = await repo.characters.get(character_id, owner);
+    const { repo, config } = c.var.services;
+    const [character] = await Promise.all([
+      repo.characters.get(character_id, owner),
+      // An imported chat is a chat: MAX_CHATS_PER_USER holds (API.md, "Stores").
+      assertChatRoom(repo, owner, config.MAX_CHATS_PER_USER),
+    ]);
     if (!character) throw ApiError.notFound("character");
     const nowMs = Date.now();
     const now = new Date(nowMs).toISOString();

@@ -36,7 +36,8 @@ const patchRoute = defineRoute({
   zone: "api",
   auth: "user",
   request: { body: jsonRequest(PatchBody) },
-  responses: { 200: jsonResponse(z.object({ user: UserSchema }), "The caller, changed") },
+  // API.md: "-> 200 user", the user itself (as PATCH /chats/:id answers the chat), not GET /me's `{user}`.
+  responses: { 200: jsonResponse(UserSchema, "The caller, changed") },
 });
 
 const deleteRoute = defineRoute({
@@ -80,7 +81,7 @@ export const me = routes()
     if (!(await repo.users.updateProfile(id, c.req.valid("json")))) throw gone();
     const user = await repo.users.profile(id);
     if (!user) throw gone();
-    return c.json({ user }, 200);
+    return c.json(user, 200);
   })
   .openapi(deleteRoute, async (c) => {
     const { repo, images } = c.var.services;

@@ -15,7 +15,7 @@ const registerOptionsRoute = defineRoute({
   path: "/auth/passkeys/register/options",
   summary: "WebAuthn creation options for a discoverable passkey (the challenge is single-use, 5 min)",
   tags: ["identity"],
-  zone: "identity",
+  zone: ["strict", "identity"],
   auth: "user",
   responses: { 200: jsonResponse(WebAuthnOptions, "PublicKeyCredentialCreationOptionsJSON") },
 });
@@ -29,7 +29,7 @@ const registerRoute = defineRoute({
   path: "/auth/passkeys/register",
   summary: "Store a passkey; a guest becomes an account and keeps everything it owns",
   tags: ["identity"],
-  zone: "identity",
+  zone: ["strict", "identity"],
   auth: "user",
   request: { body: jsonRequest(RegisterBody) },
   responses: {
@@ -52,7 +52,7 @@ const loginOptionsRoute = defineRoute({
   path: "/auth/passkeys/login/options",
   summary: "WebAuthn request options (no allowCredentials: any discoverable passkey of this site)",
   tags: ["identity"],
-  zone: "identity",
+  zone: ["strict", "identity"],
   responses: { 200: jsonResponse(WebAuthnOptions, "PublicKeyCredentialRequestOptionsJSON") },
 });
 
@@ -64,7 +64,7 @@ const loginRoute = defineRoute({
   summary:
     "Sign in with a passkey; with a guest's bearer token the guest's characters, chats and jobs move to the account",
   tags: ["identity"],
-  zone: "identity",
+  zone: ["strict", "identity"],
   auth: "optional",
   request: { body: jsonRequest(z.object({ response: CredentialResponse }).strict()) },
   responses: {
