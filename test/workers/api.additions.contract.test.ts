@@ -96,6 +96,8 @@ const JOB_KEYS = sorted([
   "negative_prompt",
   "params",
   "character_id",
+  // API.md, Conversation depth: a picture's job is "linked to the chat (`job.chat_id`)"; null otherwise.
+  "chat_id",
   "images",
   "error",
   "attempts",

@@ -68,8 +68,8 @@ describe("the OpenAPI document", () => {
   it.each([
     ["post", "/api/v1/generate", "strict"],
     ["post", "/api/v1/auth/guest", "strict,identity"],
-    ["post", "/api/v1/auth/passkeys/login", "identity"],
-    ["post", "/api/v1/auth/passkeys/register", "identity"],
+    ["post", "/api/v1/auth/passkeys/login", "strict,identity"],
+    ["post", "/api/v1/auth/passkeys/register", "strict,identity"],
     ["post", "/api/v1/auth/refresh", "api"],
     ["post", "/api/v1/chats", "strict"],
     ["post", "/api/v1/characters", "strict"],
