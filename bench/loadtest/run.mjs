@@ -12,7 +12,7 @@
 // there (own state directory, emulator on port + 1) and stopped afterwards.
 //   node bench/loadtest/run.mjs [--profile person,stress] [--users 150,1000] [--stress-users 28,100]
 //        [--find-max] [--duration 120] [--stress-duration 60] [--think 1000] [--port 8787]
-//        [--no-ab] [--no-snapshot] [--write]
+//        [--no-ab] [--no-snapshot] [--write] [--out bench/loadtest/RESULTS.md]
 // The server runs from a frozen copy of the tree (wrangler dev restarts on every source edit).
 import { spawn } from "node:child_process";
 import {
@@ -50,6 +50,7 @@ const { values: args } = parseArgs({
     "no-ab": { type: "boolean", default: false },
     "no-snapshot": { type: "boolean", default: false },
     write: { type: "boolean", default: false },
+    out: { type: "string", default: "bench/loadtest/RESULTS.md" },
   },
 });
 const port = Number(args.port);
@@ -293,7 +294,7 @@ function profileSection(profile, label, runs, maxUsers, ceiling) {
   lines.push("");
   if (profile === "stress") {
     lines.push(
-      "A round: `GET /characters`, `GET /characters/popular`, `GET /characters/:id`, `POST /chats`, chat.send over the WebSocket until chat.done, `POST /generate` (256 x 256, 4 steps) until generation.updated `succeeded`, `GET /chats/:id/messages`, `GET /generations`; then the think time, then the next round. Users start over the first 10 s.",
+      "A round: `GET /characters`, `GET /characters/popular`, `GET /characters/:id`, `POST /chats`, chat.send over the WebSocket until chat.done (skipped when the user's last turn was under 3 s ago: the shipped limit is 20 turns a minute per user), `POST /generate` (256 x 256, 4 steps) until generation.updated `succeeded`, `GET /chats/:id/messages`, `GET /generations`; then the think time, then the next round. Users start over the first 10 s.",
     );
   } else {
     lines.push(
@@ -455,8 +456,8 @@ async function main() {
     }
     const text = report({ ab, runs, maxUsers, passthrough, loadBefore, ceiling });
     if (args.write) {
-      writeFileSync(path.join(root, "bench/loadtest/RESULTS.md"), text);
-      log("wrote bench/loadtest/RESULTS.md");
+      writeFileSync(path.resolve(root, args.out), text);
+      log(`wrote ${args.out}`);
     } else {
       console.log(text);
     }

@@ -193,9 +193,17 @@ export async function runUser(
   }
 }
 
+/**
+ * The shipped per-user chat limit (API.md: CHAT_TURNS_PER_MIN 20, burst 5): a stress round
+ * skips its chat turn when the last one was sent less than this long ago, as a client that
+ * honours the limit would, so the limiter's refusals are not counted as the server's errors.
+ */
+const STRESS_TURN_SPACING_MS = 60_000 / 20;
+
 /** stress: every step back to back, `thinkMs` between rounds. */
 async function stressRounds({ i, token, socket, act, deadline, signal, progress }, thinkMs) {
   let turn = 0;
+  let lastTurnAt = Number.NEGATIVE_INFINITY;
   while (Date.now() < deadline && !signal.aborted) {
     try {
       const list = await act.api("GET /characters", "GET", "/characters?limit=20");
@@ -208,7 +216,10 @@ async function stressRounds({ i, token, socket, act, deadline, signal, progress 
         body: { character_id: pick.id },
         expect: 201,
       });
-      await act.chatTurn(socket, chat.id, `Hello from user ${i}, turn ${turn}`);
+      if (Date.now() - lastTurnAt >= STRESS_TURN_SPACING_MS) {
+        lastTurnAt = Date.now();
+        await act.chatTurn(socket, chat.id, `Hello from user ${i}, turn ${turn}`);
+      }
       await act.image(token, socket, `load test image ${i}-${turn}`);
       await act.api("GET /chats/:id/messages", "GET", `/chats/${chat.id}/messages`, { token });
       await act.api("GET /generations", "GET", "/generations?limit=20", { token });
