@@ -3,18 +3,29 @@
 // 2. local D1 migrations (schema + sample characters);
 // 3. the RunPod emulator on :8788 (image jobs + OpenAI-compatible chat) for each upstream,
 //    RUNPOD_API_BASE or LLM_BASE_URL, that .dev.vars (or a `--var`) leaves unset;
-// 4. `wrangler dev` on http://127.0.0.1:8787 (Worker, DOs, Queues, D1, R2 all local);
+// 4. `wrangler dev` on http://127.0.0.1:8787 (Worker, DOs, Queues, D1, R2 all local), with
+//    its inspector off (scripts/lib/wrangler-dev.mjs): attached, it costs ~4 ms of CPU per
+//    log line, more than the request (bench/loadtest/CEILING.md); `--inspect` turns it on;
 // 5. the Worker's scheduled handlers on wrangler.toml's cron schedule: wrangler dev fires no
 //    crons, but serves miniflare's /cdn-cgi/local/scheduled?cron=... (checked with wrangler
 //    4.156; its `--test-scheduled` /__scheduled route is shadowed by the SPA assets here).
 // Flags: --postgres (embedded PostgreSQL through the HYPERDRIVE binding instead of D1),
-// --no-emulator (no emulator: the upstreams come from .dev.vars or wrangler.toml), and
-// anything after `--` goes to wrangler (e.g. `npm run dev -- -- --var RATE_API_BURST:1000`).
+// --no-emulator (no emulator: the upstreams come from .dev.vars or wrangler.toml), --inspect
+// (wrangler's CLI with its inspector, for DevTools; also used when a flag after `--` is one
+// scripts/lib/wrangler-dev.mjs does not translate), and anything after `--` goes to wrangler
+// (e.g. `npm run dev -- -- --var RATE_API_BURST:1000`).
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { startEmulator } from "../emulator/runpod/server.mjs";
-import { cronsOf, emulatorVars, nextCronTime, parseDevArgs, upstreamsToEmulate } from "./lib/dev-env.mjs";
+import {
+  cronsOf,
+  emulatorVars,
+  nextCronTime,
+  parseDevArgs,
+  startWorkerInput,
+  upstreamsToEmulate,
+} from "./lib/dev-env.mjs";
 import { applyPostgresMigrations, startEmbeddedPostgres } from "./lib/postgres.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -58,6 +69,32 @@ function runCrons(crons) {
   };
 }
 
+/** The command line of `wrangler dev`: the startWorker launcher unless --inspect or a flag it cannot translate. */
+function wranglerArgs(flags) {
+  const cli = [
+    wrangler,
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    port,
+    "--show-interactive-dev-session=false",
+    ...flags,
+  ];
+  if (options.inspect) {
+    log("wrangler dev with its inspector (DevTools): each log line costs ~4 ms of CPU more");
+    return cli;
+  }
+  const { input, unsupported } = startWorkerInput({ ip: "127.0.0.1", port, root }, flags);
+  if (unsupported) {
+    log(
+      `wrangler dev with its inspector: scripts/lib/wrangler-dev.mjs does not translate ${unsupported.join(" ")}`,
+    );
+    return cli;
+  }
+  return [path.join(root, "scripts/lib/wrangler-dev.mjs"), JSON.stringify(input)];
+}
+
 async function main() {
   if (!existsSync(path.join(root, ".dev.vars"))) {
     copyFileSync(path.join(root, ".dev.vars.example"), path.join(root, ".dev.vars"));
@@ -94,21 +131,11 @@ async function main() {
     log(`RunPod emulator at ${emulator.url} for ${upstreams.join(", ")}`);
   }
 
-  const child = spawn(
-    process.execPath,
-    [
-      wrangler,
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      port,
-      "--show-interactive-dev-session=false",
-      ...vars,
-      ...passThrough,
-    ],
-    { cwd: root, stdio: "inherit", env: process.env },
-  );
+  const child = spawn(process.execPath, wranglerArgs([...vars, ...passThrough]), {
+    cwd: root,
+    stdio: "inherit",
+    env: process.env,
+  });
   cleanups.push(runCrons(cronsOf(readFileSync(path.join(root, "wrangler.toml"), "utf8"))));
   const stop = async (code) => {
     child.kill("SIGTERM");

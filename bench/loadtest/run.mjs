@@ -3,16 +3,29 @@
 //       connections, once with one client address per connection and once all from one address
 //       (the per-IP limiter engaged, as nginx's limit_req would have been);
 //   (b) a mixed scenario: N simulated users, each from its own address, for a set time: guest
-//       sign-in, browse characters, open a chat and send a message over the WebSocket (waiting
-//       for chat.done), generate an image with the emulator (waiting for generation.updated),
-//       read history; error rate, p50/p95/p99 per step, throughput.
+//       sign-in, browse characters, open a chat and send messages over the WebSocket (waiting
+//       for chat.done), generate images with the emulator (waiting for generation.updated),
+//       read history; error rate, p50/p95/p99 per step, throughput. Per profile
+//       (./profiles.mjs): `person` waits as a visitor does (1-5 s browsing, 10-30 s typing),
+//       `stress` runs every step back to back with --think ms between rounds.
 // A server already answering on --port is used as it is; otherwise `scripts/dev.mjs` is started
 // there (own state directory, emulator on port + 1) and stopped afterwards.
-//   node bench/loadtest/run.mjs [--users 100,1000] [--find-max] [--duration 60] [--port 8787]
-//                               [--think 1000] [--no-ab] [--no-snapshot] [--write]
+//   node bench/loadtest/run.mjs [--profile person,stress] [--users 150,1000] [--stress-users 28,100]
+//        [--find-max] [--duration 120] [--stress-duration 60] [--think 1000] [--port 8787]
+//        [--no-ab] [--no-snapshot] [--write] [--out bench/loadtest/RESULTS.md]
 // The server runs from a frozen copy of the tree (wrangler dev restarts on every source edit).
 import { spawn } from "node:child_process";
-import { closeSync, cpSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -20,24 +33,35 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { applyLocalD1Migrations } from "../../scripts/lib/local-bindings.mjs";
 import { machine, root } from "../lib/harness.mjs";
+import { describeThink, PROFILES } from "./profiles.mjs";
 import { runUser } from "./scenario.mjs";
 import { quantile, Steps } from "./stats.mjs";
 
 const { values: args } = parseArgs({
   options: {
-    users: { type: "string", default: "100,1000" },
+    profile: { type: "string", default: "person,stress" },
+    users: { type: "string", default: "150,1000" },
+    "stress-users": { type: "string", default: "28,100" },
     "find-max": { type: "boolean", default: false },
-    duration: { type: "string", default: "60" },
+    duration: { type: "string", default: "120" },
+    "stress-duration": { type: "string", default: "60" },
     port: { type: "string", default: "8787" },
     think: { type: "string", default: "1000" },
     "no-ab": { type: "boolean", default: false },
     "no-snapshot": { type: "boolean", default: false },
     write: { type: "boolean", default: false },
+    out: { type: "string", default: "bench/loadtest/RESULTS.md" },
   },
 });
 const port = Number(args.port);
 const base = `http://127.0.0.1:${port}`;
-const durationS = Number(args.duration);
+const profiles = args.profile.split(",").filter((p) => p in PROFILES);
+const durationOf = (profile) => Number(profile === "stress" ? args["stress-duration"] : args.duration);
+const usersOf = (profile) =>
+  (profile === "stress" ? args["stress-users"] : args.users)
+    .split(",")
+    .map(Number)
+    .filter((n) => n > 0);
 const thinkMs = Number(args.think);
 /** How long iterations running at the end of a run may take to finish. */
 const GRACE_MS = 30_000;
@@ -185,23 +209,28 @@ async function abEquivalent(oneIp) {
   };
 }
 
-/** N users for `durationS`, ramped up over the first 10 s (or a quarter of the run). */
-async function mixed(users, run) {
+/**
+ * N users of `profile` for its duration. stress users start over the first 10 s (or a quarter
+ * of the run); person users over 30 s (or a quarter), each then landing within a first browse wait.
+ */
+async function mixed(profile, users, run) {
+  const durationS = durationOf(profile);
   const steps = new Steps();
+  const cpuBefore = process.cpuUsage();
   const loop = monitorEventLoopDelay({ resolution: 20 });
   loop.enable();
   const loads = [];
   const sampler = setInterval(() => loads.push(os.loadavg()[0]), 5000);
   const started = Date.now();
   const deadline = started + durationS * 1000;
-  const rampMs = Math.min(10_000, (durationS * 1000) / 4);
+  const rampMs = Math.min(profile === "stress" ? 10_000 : 30_000, (durationS * 1000) / 4);
   const stop = new AbortController();
   const progress = { iterations: 0 };
   const everyone = Promise.all(
     Array.from({ length: users }, async (_, i) => {
       await sleep((rampMs * i) / users);
       if (!stop.signal.aborted)
-        await runUser(i, { base, deadline, steps, thinkMs, run, signal: stop.signal, progress });
+        await runUser(i, { profile, base, deadline, steps, thinkMs, run, signal: stop.signal, progress });
     }),
   );
   // Iterations in flight at the deadline get GRACE_MS to finish; what still runs then is an error.
@@ -212,11 +241,15 @@ async function mixed(users, run) {
   const elapsedS = (Date.now() - started) / 1000;
   clearInterval(sampler);
   loop.disable();
+  const cpu = process.cpuUsage(cpuBefore);
   const summary = steps.summary();
   const apiRps = summary.api.count / elapsedS;
   return {
+    profile,
     users,
     elapsedS,
+    clientCpu: (cpu.user + cpu.system) / 1000 / (elapsedS * 1000),
+    turns: summary.rows.find((x) => x.name.startsWith("chat reply"))?.count ?? 0,
     iterations: progress.iterations,
     ...summary,
     apiRps,
@@ -227,7 +260,7 @@ async function mixed(users, run) {
 }
 
 function describeRun(r) {
-  return `${r.users} users: ${r.iterations} iterations, API ${r.api.count} req (${r.apiRps.toFixed(0)} req/s), errors ${(r.errorRate * 100).toFixed(2)} %, API p50/p95/p99 ${ms(r.api.p50)}/${ms(r.api.p95)}/${ms(r.api.p99)} ms, load max ${r.loadMax.toFixed(1)} -> ${r.passes ? "PASS" : "FAIL"}`;
+  return `${r.profile}, ${r.users} users: ${r.iterations} ${r.profile === "stress" ? "rounds" : "chat visits"}, ${r.turns} chat turns, API ${r.api.count} req (${r.apiRps.toFixed(0)} req/s), errors ${(r.errorRate * 100).toFixed(2)} %, API p50/p95/p99 ${ms(r.api.p50)}/${ms(r.api.p95)}/${ms(r.api.p99)} ms, load max ${r.loadMax.toFixed(1)}, client loop p99 ${r.clientLoopP99.toFixed(0)} ms, client CPU ${(r.clientCpu * 100).toFixed(0)} % -> ${r.passes ? "PASS" : "FAIL"}`;
 }
 
 /** The largest N that passes: double from the best pass, then bisect (at most 5 more runs). */
@@ -250,6 +283,54 @@ async function findMax(runs, runNext) {
   return Math.max(0, ...passed());
 }
 
+/** The summary table of one profile's runs, with its model and its largest passing N. */
+function profileSection(profile, label, runs, maxUsers, ceiling) {
+  const lines = [];
+  const durationS = durationOf(profile);
+  const model = describeThink(profile);
+  lines.push(
+    `## (${label}) Mixed scenario, profile \`${profile}\`, ${durationS} s per run${profile === "stress" ? `, think time ${thinkMs} ms between rounds` : ""}`,
+  );
+  lines.push("");
+  if (profile === "stress") {
+    lines.push(
+      "A round: `GET /characters`, `GET /characters/popular`, `GET /characters/:id`, `POST /chats`, chat.send over the WebSocket until chat.done (skipped when the user's last turn was under 3 s ago: the shipped limit is 20 turns a minute per user), `POST /generate` (256 x 256, 4 steps) until generation.updated `succeeded`, `GET /chats/:id/messages`, `GET /generations`; then the think time, then the next round. Users start over the first 10 s.",
+    );
+  } else {
+    lines.push(
+      `A visit: \`GET /characters\`, \`GET /characters/popular\`, \`GET /characters/:id\`, \`POST /chats\`, \`GET /chats/:id/messages\`, chat turns (chat.send over the WebSocket until chat.done), sometimes \`POST /generate\` (256 x 256, 4 steps) until generation.updated \`succeeded\` and \`GET /generations\`; then the next visit. Think times (uniform, seeded per user): ${model}. Users arrive over the first 30 s, each within a first browse wait.`,
+    );
+  }
+  lines.push(
+    "Each user signs in once (`POST /auth/guest`) from its own address and opens one socket. API = the single HTTP requests; error rate over every step.",
+  );
+  lines.push("");
+  lines.push(
+    `| users | ${profile === "stress" ? "rounds" : "chat visits"} | chat turns | API requests | API req/s | error rate | API p50 ms | API p95 ms | API p99 ms | chat.done p50/p95 ms | image p50/p95 ms | load avg (max) | client loop p99 ms | client CPU | target |`,
+  );
+  lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|");
+  for (const r of runs) {
+    const chat = r.rows.find((x) => x.name.startsWith("chat reply"));
+    const image = r.rows.find((x) => x.name.startsWith("image ready"));
+    lines.push(
+      `| ${r.users} | ${r.iterations} | ${r.turns} | ${r.api.count} | ${r.apiRps.toFixed(0)} | ${(r.errorRate * 100).toFixed(2)} % | ${ms(r.api.p50)} | ${ms(r.api.p95)} | ${ms(r.api.p99)} | ${ms(chat?.p50)} / ${ms(chat?.p95)} | ${ms(image?.p50)} / ${ms(image?.p95)} | ${r.loadMax.toFixed(1)} | ${r.clientLoopP99.toFixed(0)} | ${(r.clientCpu * 100).toFixed(0)} % | ${r.passes ? "met" : "missed"} |`,
+    );
+  }
+  lines.push("");
+  lines.push(
+    maxUsers > 0
+      ? `Largest N that met both targets (errors < 1 %, API p95 < 200 ms) on this machine, profile \`${profile}\`: **${maxUsers}**.`
+      : `No N met both targets on this machine, profile \`${profile}\`.`,
+  );
+  const peak = Math.max(...runs.map((r) => r.apiRps));
+  lines.push("");
+  lines.push(
+    `API throughput peaked at ${peak.toFixed(0)} req/s (ceiling for the cheapest route: ${ceiling.rps.toFixed(0)} req/s). Client CPU is the load generator's own share of one core; with its event-loop p99 it shows whether the generator, not the server, was the limit.`,
+  );
+  lines.push("");
+  return lines;
+}
+
 function report({ ab, runs, maxUsers, passthrough, loadBefore, ceiling }) {
   const lines = [];
   lines.push("# Load test (`npm run loadtest`)");
@@ -264,7 +345,10 @@ function report({ ab, runs, maxUsers, passthrough, loadBefore, ceiling }) {
     `Server: \`npm run dev\` (wrangler dev: local D1, Queues, DOs, the RunPod emulator) on ${base}, rate limits as shipped (20/s burst 40, strict 5/s burst 10) per client address; the load generator runs on the same machine.`,
   );
   lines.push(
-    `Ceiling of this server on this machine: \`GET /api/v1/health\` (no database, no rate limiter) at 10 connections: ${ceiling.rps.toFixed(0)} req/s, p50 ${ceiling.p50} ms, p99 ${ceiling.p99} ms.`,
+    `Ceiling of this server on this machine: \`GET /api/v1/health\` (no rate limiter; its database check is cached for 1 s) at 10 connections: ${ceiling.rps.toFixed(0)} req/s, p50 ${ceiling.p50} ms, p99 ${ceiling.p99} ms.`,
+  );
+  lines.push(
+    `Reading these figures: \`wrangler dev\` runs every binding (D1, the Durable Objects, Queues) in one local workerd, next to the RunPod emulator and the load generator, on the same ${os.cpus().length} cores: the figures compare runs and catch regressions, they do not predict production capacity, where requests spread over isolates and locations and D1, Queues and Durable Objects run on their own machines.`,
   );
   lines.push(
     `Client address: wrangler dev ${passthrough ? "passes a client-supplied `CF-Connecting-IP` through to the Worker, so each simulated user (and each autocannon connection) has its own rate-limit bucket" : "overwrites `CF-Connecting-IP`; limits were raised with `--var`"}.`,
@@ -286,37 +370,19 @@ function report({ ab, runs, maxUsers, passthrough, loadBefore, ceiling }) {
     }
     lines.push("");
   }
-  lines.push(`## (b) Mixed scenario, ${durationS} s per run, think time ${thinkMs} ms between iterations`);
-  lines.push("");
-  lines.push(
-    "An iteration: `GET /characters`, `GET /characters/popular`, `GET /characters/:id`, `POST /chats`, chat.send over the WebSocket until chat.done, `POST /generate` (256 x 256, 4 steps) until generation.updated `succeeded`, `GET /chats/:id/messages`, `GET /generations`. Each user signs in once (`POST /auth/guest`) and opens one socket. API = the single HTTP requests; error rate over every step.",
-  );
-  lines.push("");
-  lines.push(
-    "| users | iterations | API requests | API req/s | error rate | API p50 ms | API p95 ms | API p99 ms | chat.done p50/p95 ms | image p50/p95 ms | load avg (max) | client loop p99 ms | target |",
-  );
-  lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---|");
-  for (const r of [...runs].sort((a, b) => a.users - b.users)) {
-    const chat = r.rows.find((x) => x.name.startsWith("chat reply"));
-    const image = r.rows.find((x) => x.name.startsWith("image ready"));
-    lines.push(
-      `| ${r.users} | ${r.iterations} | ${r.api.count} | ${r.apiRps.toFixed(0)} | ${(r.errorRate * 100).toFixed(2)} % | ${ms(r.api.p50)} | ${ms(r.api.p95)} | ${ms(r.api.p99)} | ${ms(chat?.p50)} / ${ms(chat?.p95)} | ${ms(image?.p50)} / ${ms(image?.p95)} | ${r.loadMax.toFixed(1)} | ${r.clientLoopP99.toFixed(0)} | ${r.passes ? "met" : "missed"} |`,
-    );
-  }
-  lines.push("");
-  lines.push(
-    maxUsers > 0
-      ? `Largest N that met both targets (errors < 1 %, API p95 < 200 ms) on this machine: **${maxUsers}**.`
-      : "No N met both targets on this machine.",
-  );
-  const peak = Math.max(...runs.map((r) => r.apiRps));
-  lines.push("");
-  lines.push(
-    `Reading these figures: API throughput peaked at ${peak.toFixed(0)} req/s against a ceiling of ${ceiling.rps.toFixed(0)} req/s for the cheapest route; once the users ask for more than that, requests queue and latency grows with N while throughput stays flat. \`wrangler dev\` runs every binding (D1, the Durable Objects, Queues) in one local workerd, next to the RunPod emulator and the load generator, on the same ${os.cpus().length} cores: the figures compare runs and catch regressions, they do not predict production capacity, where requests spread over isolates and locations and D1, Queues and Durable Objects run on their own machines.`,
-  );
-  for (const r of [...runs].sort((a, b) => a.users - b.users)) {
+  profiles.forEach((profile, k) => {
+    const mine = runs.filter((r) => r.profile === profile).sort((x, y) => x.users - y.users);
+    if (mine.length === 0) return;
+    lines.push(...profileSection(profile, `b${k + 1}`, mine, maxUsers[profile], ceiling));
+  });
+  const investigation = path.join(root, "bench/loadtest/CEILING.md");
+  if (existsSync(investigation)) {
     lines.push("");
-    lines.push(`### ${r.users} users, per step`);
+    lines.push(readFileSync(investigation, "utf8").trim().replace(/^# /, "## "));
+  }
+  for (const r of [...runs].sort((x, y) => x.profile.localeCompare(y.profile) || x.users - y.users)) {
+    lines.push("");
+    lines.push(`### ${r.profile}, ${r.users} users, per step`);
     lines.push("");
     lines.push("| step | kind | count | errors | p50 ms | p95 ms | p99 ms | error reasons |");
     lines.push("|---|---|---:|---:|---:|---:|---:|---|");
@@ -370,26 +436,28 @@ async function main() {
       }
     }
     const runs = [];
+    const maxUsers = {};
     let runNumber = 1;
-    const runNext = async (users) => {
-      log(`mixed scenario: ${users} users for ${durationS} s`);
-      const r = await mixed(users, runNumber++);
-      log(describeRun(r));
-      await sleep(5000);
-      return r;
-    };
-    for (const users of args.users
-      .split(",")
-      .map(Number)
-      .filter((n) => n > 0))
-      runs.push(await runNext(users));
-    const maxUsers = args["find-max"]
-      ? await findMax(runs, runNext)
-      : Math.max(0, ...runs.filter((r) => r.passes).map((r) => r.users));
+    for (const profile of profiles) {
+      const mine = [];
+      const runNext = async (users) => {
+        log(`mixed scenario, profile ${profile}: ${users} users for ${durationOf(profile)} s`);
+        const r = await mixed(profile, users, runNumber++);
+        log(describeRun(r));
+        await sleep(5000);
+        return r;
+      };
+      for (const users of usersOf(profile)) mine.push(await runNext(users));
+      maxUsers[profile] = args["find-max"]
+        ? await findMax(mine, runNext)
+        : Math.max(0, ...mine.filter((r) => r.passes).map((r) => r.users));
+      log(`profile ${profile}: largest N meeting the targets ${maxUsers[profile]}`);
+      runs.push(...mine);
+    }
     const text = report({ ab, runs, maxUsers, passthrough, loadBefore, ceiling });
     if (args.write) {
-      writeFileSync(path.join(root, "bench/loadtest/RESULTS.md"), text);
-      log("wrote bench/loadtest/RESULTS.md");
+      writeFileSync(path.resolve(root, args.out), text);
+      log(`wrote ${args.out}`);
     } else {
       console.log(text);
     }

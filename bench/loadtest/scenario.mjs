@@ -1,8 +1,9 @@
-// One simulated user of the mixed scenario: guest sign-in, browse characters, open a chat and
-// talk over the WebSocket (waiting for chat.done), generate an image with the emulator and
-// wait for it (generation.updated on the same socket), read history; again until the end.
+// One simulated user of the mixed scenario: guest sign-in and one WebSocket, then browsing
+// characters, chat turns over the socket (waiting for chat.done) and images with the emulator
+// (waiting for generation.updated on the same socket), paced by a profile (./profiles.mjs).
 // Each user comes from its own address (CF-Connecting-IP), as the per-IP limits expect.
 import WebSocket from "ws";
+import { PROFILES, seededRandom } from "./profiles.mjs";
 
 const SMALL_IMAGE = { width: 256, height: 256, steps: 4 };
 const CHAT_TIMEOUT_MS = 30_000;
@@ -106,83 +107,182 @@ function openSocket(base, ip, token, signal) {
   });
 }
 
+/** Waits `ms`, or less when the run ends first (`signal`) or the deadline comes. */
 const sleep = (ms, signal) =>
   new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
+    if (signal.aborted) return resolve();
+    const done = () => {
       clearTimeout(timer);
+      signal.removeEventListener("abort", done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
   });
 
-/**
- * Runs user `i` until `deadline` (ms) or until `signal` aborts. Steps are timed into `steps`
- * (kind "api" for one HTTP request, "flow" for waits on the model or the GPU); each finished
- * iteration adds one to `progress.iterations`.
- */
-export async function runUser(i, { base, deadline, steps, thinkMs = 1000, run = 0, signal, progress }) {
-  const ip = ipFor(i, run);
+/** The steps one user can take; each is timed into `steps` under a stable name. */
+function actions(i, { base, steps, signal, ip }) {
   const api = (name, method, path, options = {}) =>
     steps.time(name, "api", () => call(base, ip, method, path, { ...options, signal }));
+  return {
+    api,
+    async signIn() {
+      const { token } = await api("POST /auth/guest", "POST", "/auth/guest", {
+        body: { display_name: `load user ${i}` },
+        expect: 201,
+      });
+      const socket = await steps.time("WS connect", "flow", () => openSocket(base, ip, token, signal));
+      return { token, socket };
+    },
+    /** One chat turn: chat.send, then wait for this chat's chat.done. */
+    chatTurn(socket, chatId, content) {
+      return steps.time("chat reply (WS send -> chat.done)", "flow", async () => {
+        const answer = socket.next(
+          (f) => (f.type === "chat.done" || f.type === "error") && f.chat_id === chatId,
+          CHAT_TIMEOUT_MS,
+        );
+        socket.send({ type: "chat.send", chat_id: chatId, content });
+        const frame = await answer;
+        if (frame.type === "error") throw new Error(`ws error ${frame.code}`);
+      });
+    },
+    /** POST /generate, then wait for the job's terminal generation.updated on the socket. */
+    async image(token, socket, prompt) {
+      const job = await api("POST /generate", "POST", "/generate", {
+        token,
+        body: { prompt, ...SMALL_IMAGE },
+        expect: 202,
+      });
+      await steps.time("image ready (202 -> succeeded)", "flow", async () => {
+        const update = await socket.next(
+          (f) =>
+            f.type === "generation.updated" &&
+            f.job?.id === job.id &&
+            ["succeeded", "failed", "cancelled"].includes(f.job.status),
+          IMAGE_TIMEOUT_MS,
+        );
+        if (update.job.status !== "succeeded") throw new Error(`job ${update.job.status}`);
+      });
+    },
+  };
+}
+
+/**
+ * Runs user `i` of `profile` (bench/loadtest/profiles.mjs) until `deadline` (ms) or until
+ * `signal` aborts. Steps are timed into `steps` (kind "api" for one HTTP request, "flow" for
+ * waits on the model or the GPU); each finished round (stress) or visit to a chat (person)
+ * adds one to `progress.iterations`.
+ */
+export async function runUser(
+  i,
+  { profile = "person", base, deadline, steps, thinkMs = 1000, run = 0, signal, progress },
+) {
+  const ip = ipFor(i, run);
+  const act = actions(i, { base, steps, signal, ip });
   let socket;
   try {
-    const { token } = await api("POST /auth/guest", "POST", "/auth/guest", {
-      body: { display_name: `load user ${i}` },
-      expect: 201,
-    });
-    socket = await steps.time("WS connect", "flow", () => openSocket(base, ip, token, signal));
-    let turn = 0;
-    while (Date.now() < deadline && !signal.aborted) {
-      try {
-        const list = await api("GET /characters", "GET", "/characters?limit=20");
-        await api("GET /characters/popular", "GET", "/characters/popular");
-        const pick = list.items[(i + turn) % list.items.length];
-        if (!pick) throw new Error("no characters to pick from");
-        await api("GET /characters/:id", "GET", `/characters/${pick.id}`);
-
-        const chat = await api("POST /chats", "POST", "/chats", {
-          token,
-          body: { character_id: pick.id },
-          expect: 201,
-        });
-        await steps.time("chat reply (WS send -> chat.done)", "flow", async () => {
-          const answer = socket.next(
-            (f) => (f.type === "chat.done" || f.type === "error") && f.chat_id === chat.id,
-            CHAT_TIMEOUT_MS,
-          );
-          socket.send({ type: "chat.send", chat_id: chat.id, content: `Hello from user ${i}, turn ${turn}` });
-          const frame = await answer;
-          if (frame.type === "error") throw new Error(`ws error ${frame.code}`);
-        });
-
-        const job = await api("POST /generate", "POST", "/generate", {
-          token,
-          body: { prompt: `load test image ${i}-${turn}`, ...SMALL_IMAGE },
-          expect: 202,
-        });
-        await steps.time("image ready (202 -> succeeded)", "flow", async () => {
-          const update = await socket.next(
-            (f) =>
-              f.type === "generation.updated" &&
-              f.job?.id === job.id &&
-              ["succeeded", "failed", "cancelled"].includes(f.job.status),
-            IMAGE_TIMEOUT_MS,
-          );
-          if (update.job.status !== "succeeded") throw new Error(`job ${update.job.status}`);
-        });
-
-        await api("GET /chats/:id/messages", "GET", `/chats/${chat.id}/messages`, { token });
-        await api("GET /generations", "GET", "/generations?limit=20", { token });
-        progress.iterations += 1;
-      } catch {
-        // Counted by the step that failed; carry on with the next iteration.
-      }
-      turn += 1;
-      await sleep(thinkMs, signal);
-    }
+    const session = await act.signIn();
+    socket = session.socket;
+    const user = { i, token: session.token, socket, act, deadline, signal, progress };
+    if (profile === "stress") await stressRounds(user, thinkMs);
+    else await personVisits(user, PROFILES[profile] ?? PROFILES.person, run);
   } catch {
-    // Sign-in or socket failed: counted; this user stops.
+    // Sign-in or socket failed: counted by its step; this user stops.
   } finally {
     socket?.close();
+  }
+}
+
+/**
+ * The shipped per-user chat limit (API.md: CHAT_TURNS_PER_MIN 20, burst 5): a stress round
+ * skips its chat turn when the last one was sent less than this long ago, as a client that
+ * honours the limit would, so the limiter's refusals are not counted as the server's errors.
+ */
+const STRESS_TURN_SPACING_MS = 60_000 / 20;
+
+/** stress: every step back to back, `thinkMs` between rounds. */
+async function stressRounds({ i, token, socket, act, deadline, signal, progress }, thinkMs) {
+  let turn = 0;
+  let lastTurnAt = Number.NEGATIVE_INFINITY;
+  while (Date.now() < deadline && !signal.aborted) {
+    try {
+      const list = await act.api("GET /characters", "GET", "/characters?limit=20");
+      await act.api("GET /characters/popular", "GET", "/characters/popular");
+      const pick = list.items[(i + turn) % list.items.length];
+      if (!pick) throw new Error("no characters to pick from");
+      await act.api("GET /characters/:id", "GET", `/characters/${pick.id}`);
+      const chat = await act.api("POST /chats", "POST", "/chats", {
+        token,
+        body: { character_id: pick.id },
+        expect: 201,
+      });
+      if (Date.now() - lastTurnAt >= STRESS_TURN_SPACING_MS) {
+        lastTurnAt = Date.now();
+        await act.chatTurn(socket, chat.id, `Hello from user ${i}, turn ${turn}`);
+      }
+      await act.image(token, socket, `load test image ${i}-${turn}`);
+      await act.api("GET /chats/:id/messages", "GET", `/chats/${chat.id}/messages`, { token });
+      await act.api("GET /generations", "GET", "/generations?limit=20", { token });
+      progress.iterations += 1;
+    } catch {
+      // Counted by the step that failed; carry on with the next round.
+    }
+    turn += 1;
+    await sleep(thinkMs, signal);
+  }
+}
+
+/**
+ * person: browse, read a card, open a chat, a few turns with typing time, sometimes an image;
+ * again. Waits are drawn from the profile's ranges with a generator seeded by the user, and
+ * no step starts after the deadline.
+ */
+async function personVisits({ i, token, socket, act, deadline, signal, progress }, profile, run) {
+  const random = seededRandom(run * 65_536 + i + 1);
+  const pickIn = ({ min, max }) => min + random() * (max - min);
+  const open = () => Date.now() < deadline && !signal.aborted;
+  const think = async (range) => {
+    await sleep(Math.min(pickIn(range), Math.max(0, deadline - Date.now())), signal);
+    return open();
+  };
+  const { think: t } = profile;
+  // Arrivals are spread: a visitor lands somewhere in their first browse wait.
+  if (!(await think({ min: 0, max: t.browse.max }))) return;
+  let visit = 0;
+  while (open()) {
+    try {
+      const list = await act.api("GET /characters", "GET", "/characters?limit=20");
+      if (!(await think(t.browse))) break;
+      await act.api("GET /characters/popular", "GET", "/characters/popular");
+      if (!(await think(t.browse))) break;
+      const pick = list.items[Math.floor(random() * list.items.length)];
+      if (!pick) throw new Error("no characters to pick from");
+      await act.api("GET /characters/:id", "GET", `/characters/${pick.id}`);
+      if (!(await think(t.card))) break;
+      const chat = await act.api("POST /chats", "POST", "/chats", {
+        token,
+        body: { character_id: pick.id },
+        expect: 201,
+      });
+      await act.api("GET /chats/:id/messages", "GET", `/chats/${chat.id}/messages`, { token });
+      const turns = Math.round(pickIn({ min: profile.turns.min, max: profile.turns.max }));
+      let ended = false;
+      for (let turn = 0; turn < turns && !ended; turn++) {
+        if (!(await think(t.typing))) ended = true;
+        else await act.chatTurn(socket, chat.id, `Hello from user ${i}, visit ${visit}, turn ${turn}`);
+      }
+      if (ended) break;
+      if (random() < profile.imageShare) {
+        if (!(await think(t.prompt))) break;
+        await act.image(token, socket, `load test image ${i}-${visit}`);
+        await act.api("GET /generations", "GET", "/generations?limit=20", { token });
+        if (!(await think(t.gallery))) break;
+      } else if (!(await think(t.browse))) break;
+      progress.iterations += 1;
+    } catch {
+      // Counted by the step that failed; a person tries again after a moment.
+      await think(t.browse);
+    }
+    visit += 1;
   }
 }

@@ -1,18 +1,20 @@
 // What `npm run dev` decides before it starts anything, kept apart from the starting so a
 // Node test can check it: the flags, which upstreams the emulator must stand in for, and
 // when each cron trigger of wrangler.toml fires next.
+import path from "node:path";
 import { parseEnv } from "node:util";
 
 /** The upstreams the RunPod emulator can stand in for, and the path of each on it. */
 export const EMULATED_UPSTREAMS = { RUNPOD_API_BASE: "/v2", LLM_BASE_URL: "/openai/v1" };
 
-/** `node scripts/dev.mjs [--postgres] [--no-emulator] [-- wrangler args...]` */
+/** `node scripts/dev.mjs [--postgres] [--no-emulator] [--inspect] [-- wrangler args...]` */
 export function parseDevArgs(argv) {
   const split = argv.indexOf("--");
   const own = split >= 0 ? argv.slice(0, split) : argv;
   return {
     usePostgres: own.includes("--postgres"),
     useEmulator: !own.includes("--no-emulator"),
+    inspect: own.includes("--inspect"),
     passThrough: split >= 0 ? argv.slice(split + 1) : [],
   };
 }
@@ -105,4 +107,32 @@ export function nextCronTime(expression, from) {
     }
   }
   throw new Error(`cron "${expression}" never fires`);
+}
+
+/**
+ * wrangler's startWorker input for `wrangler dev --ip <ip> --port <port> <passThrough>` with
+ * the inspector off, or `{ unsupported }` naming the flags it does not translate (then
+ * `npm run dev` runs the wrangler CLI as it is). Translated: `--var NAME:VALUE`,
+ * `--persist-to DIR`, `--log-level LEVEL`, `--port N`, `--ip HOST`, `-c/--config FILE`.
+ */
+export function startWorkerInput({ ip, port, root }, passThrough) {
+  const bindings = {};
+  const dev = { server: { hostname: ip, port: Number(port) }, inspector: false };
+  let config = path.join(root, "wrangler.toml");
+  const unsupported = [];
+  for (let i = 0; i < passThrough.length; i++) {
+    const [flag, inline] = passThrough[i].split(/=(.*)/s, 2);
+    const value = () => inline ?? passThrough[++i];
+    if (flag === "--var") {
+      const [name, ...rest] = value().split(":");
+      bindings[name] = { type: "plain_text", value: rest.join(":") };
+    } else if (flag === "--persist-to") dev.persist = path.resolve(root, value());
+    else if (flag === "--log-level") dev.logLevel = value();
+    else if (flag === "--port") dev.server.port = Number(value());
+    else if (flag === "--ip") dev.server.hostname = value();
+    else if (flag === "-c" || flag === "--config") config = path.resolve(root, value());
+    else unsupported.push(passThrough[i]);
+  }
+  if (unsupported.length > 0) return { unsupported };
+  return { input: { config, bindings, dev } };
 }

@@ -6,6 +6,7 @@ import {
   emulatorVars,
   nextCronTime,
   parseDevArgs,
+  startWorkerInput,
   upstreamsToEmulate,
 } from "../../scripts/lib/dev-env.mjs";
 
@@ -45,11 +46,13 @@ describe("npm run dev: .dev.vars against the emulator", () => {
   });
 
   it("reads its own flags only before `--`", () => {
-    expect(parseDevArgs(["--postgres", "--", "--no-emulator"])).toEqual({
+    expect(parseDevArgs(["--postgres", "--", "--no-emulator", "--inspect"])).toEqual({
       usePostgres: true,
       useEmulator: true,
-      passThrough: ["--no-emulator"],
+      inspect: false,
+      passThrough: ["--no-emulator", "--inspect"],
     });
+    expect(parseDevArgs(["--inspect"]).inspect).toBe(true);
   });
 
   it("points each emulated upstream at its path on the emulator", () => {
@@ -94,5 +97,47 @@ describe("npm run dev: cron schedule", () => {
     expect(() => nextCronTime("0 3 * *", new Date())).toThrow(/five fields/);
     expect(() => nextCronTime("61 * * * *", new Date())).toThrow(/unsupported/);
     expect(() => nextCronTime("0 0 30 2 *", new Date())).toThrow(/never fires/);
+  });
+});
+
+describe("npm run dev: wrangler dev without its inspector", () => {
+  const at = { ip: "127.0.0.1", port: "8787", root: "/repo" };
+
+  it("turns wrangler's flags into startWorker input with the inspector off", () => {
+    const { input, unsupported } = startWorkerInput(at, [
+      "--var",
+      "LLM_BASE_URL:http://127.0.0.1:8788/openai/v1",
+      "--var=PUBLIC_BASE_URL:http://127.0.0.1:9000",
+      "--persist-to",
+      "state",
+      "--log-level",
+      "warn",
+    ]);
+    expect(unsupported).toBeUndefined();
+    expect(input).toEqual({
+      config: "/repo/wrangler.toml",
+      bindings: {
+        LLM_BASE_URL: { type: "plain_text", value: "http://127.0.0.1:8788/openai/v1" },
+        PUBLIC_BASE_URL: { type: "plain_text", value: "http://127.0.0.1:9000" },
+      },
+      dev: {
+        server: { hostname: "127.0.0.1", port: 8787 },
+        inspector: false,
+        persist: "/repo/state",
+        logLevel: "warn",
+      },
+    });
+  });
+
+  it("lets a later --port or --config win over the defaults", () => {
+    const { input } = startWorkerInput(at, ["--port", "9001", "-c", "other.toml"]);
+    expect(input.dev.server.port).toBe(9001);
+    expect(input.config).toBe("/repo/other.toml");
+  });
+
+  it("names the flags it cannot translate, so the wrangler CLI runs instead", () => {
+    expect(startWorkerInput(at, ["--var", "A:1", "--remote", "--env", "staging"])).toEqual({
+      unsupported: ["--remote", "--env", "staging"],
+    });
   });
 });
