@@ -20,6 +20,7 @@ import { readAttachment, type SocketAttachment } from "../src/realtime/socket-at
 import { swipeLastReply } from "../src/realtime/swipe";
 import { chargeTurn, type TurnCharge } from "../src/realtime/turn-credits";
 import { chatTurnRule, TurnLimiter } from "../src/realtime/turn-limiter";
+import { turnTiming } from "../src/realtime/turn-timing";
 
 /** Sockets one user may hold open at once (tabs, devices); every event goes to each of them. */
 export const MAX_SOCKETS_PER_USER = 100;
@@ -56,6 +57,8 @@ export class UserSession extends DurableObject<Env> {
   /** Chat turns per user (API.md): in memory and in this object's storage, so hibernation cannot refill it. */
   private readonly turns: TurnLimiter;
   private readonly invalidFrames = new InvalidFrameCounter();
+  /** No frame handled since this instance was made (benchmarks: a turn that woke the object). */
+  private fresh = true;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -282,6 +285,9 @@ export class UserSession extends DurableObject<Env> {
   }
 
   private startReply(socket: WebSocket, frame: ModelTurnFrame): void {
+    const timing = turnTiming(this.env);
+    timing?.note("woken", this.fresh);
+    this.fresh = false;
     const attachment = readAttachment(socket);
     if (!attachment) {
       socket.close(1011, "session state lost");
@@ -327,12 +333,14 @@ export class UserSession extends DurableObject<Env> {
       memory: this.memory,
       background: (work: Promise<unknown>) => this.ctx.waitUntil(work),
       finished: () => this.replies.end(frame.chat_id, slot),
+      timing,
     };
     // Admitted by the limiter and a slot: now the turn's credit (API.md), one guarded statement.
     let charge: TurnCharge | undefined;
     const reply = chargeTurn(deps.openRepo, config, attachment.user_id, Date.now())
       .then((charged) => {
         charge = charged;
+        timing?.mark("charged");
         countSpend(this.env, "reply", charged.paid ? "charged" : "refused", attachment.user_id, REPLY_COST);
         if (charged.paid) return runChatTurn(deps, frame);
         this.sendTo(socket, {
@@ -354,6 +362,7 @@ export class UserSession extends DurableObject<Env> {
       })
       .finally(() => {
         this.replies.end(frame.chat_id, slot);
+        timing?.flush();
       });
     // The reply outlives this event handler; its fetch keeps the object awake meanwhile.
     this.ctx.waitUntil(reply);

@@ -12,6 +12,7 @@ import type { ModelTurnFrame } from "./frames";
 import { LlmError, streamCompletion } from "./llm-client";
 import { foldDroppedTurns } from "./long-memory";
 import { planPrompt } from "./prompt-builder";
+import type { TurnTiming } from "./turn-timing";
 
 export interface TurnDeps {
   /**
@@ -47,6 +48,8 @@ export interface TurnDeps {
    * acting on `chat.done` (an edit, the next turn) never meets a chat still marked busy.
    */
   finished?(): void;
+  /** Benchmarks only: marks the turn's phases (`turn-timing.ts`). */
+  timing?: TurnTiming | undefined;
 }
 
 function log(level: "warn" | "error", msg: string, fields: Record<string, unknown>) {
@@ -61,6 +64,7 @@ function stopReason(signal: AbortSignal) {
 async function turnContext(deps: TurnDeps, repo: Repository, chatId: string): Promise<TurnContext> {
   const now = Date.now();
   const remembered = deps.memory.get(chatId, now);
+  deps.timing?.note("context", remembered ? "memory" : "database");
   if (remembered) return remembered;
   const loaded = await loadTurnContext(repo, deps.userId, chatId, deps.config.LLM_CONTEXT_BUDGET_CHARS);
   return deps.memory.set(chatId, loaded, now);
@@ -101,6 +105,7 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository
     frame.type === "chat.send" ? Promise.resolve(null) : early.chats.lastMessage(frame.chat_id),
   ]);
   const chatId = context.chat.id;
+  deps.timing?.mark("context");
   if (stopReason(signal) === "deleted") {
     broadcast({ type: "error", code: "not_found", detail: "The chat was deleted.", chat_id: chatId });
     return;
@@ -153,8 +158,12 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository
     },
     { stallMs: config.LLM_STALL_TIMEOUT_MS, totalMs: config.LLM_REPLY_TIMEOUT_MS, signal: upstream.signal },
   );
+  deps.timing?.mark("requested");
   const firstPiece = pieces.next();
-  firstPiece.catch(() => {});
+  firstPiece.then(
+    () => deps.timing?.mark("first_token"),
+    () => {},
+  );
 
   let text = "";
   let status: MessageStatus = "complete";
@@ -164,6 +173,7 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository
       let echoed: Message;
       try {
         echoed = await early.chats.addMessage(userMessage, userId);
+        deps.timing?.mark("stored");
       } catch (error) {
         upstream.abort();
         await firstPiece.catch(() => {});
@@ -193,6 +203,7 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository
     try {
       for (let step = await firstPiece; !step.done; step = await pieces.next()) {
         text += step.value;
+        deps.timing?.mark("first_delta");
         broadcast({ type: "chat.delta", chat_id: chatId, message_id: replyId, delta: step.value });
       }
       if (signal.aborted) status = "cancelled";
