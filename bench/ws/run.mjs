@@ -384,7 +384,9 @@ function turnPhases(output) {
     const key = `${t.woken ? "woke the session" : "session awake"}, context from ${t.context ?? "?"}`;
     const group = groups.get(key) ?? {};
     for (const [phase, value] of Object.entries(t)) {
-      if (typeof value === "number") (group[phase] ??= []).push(value);
+      if (typeof value !== "number") continue;
+      group[phase] ??= [];
+      group[phase].push(value);
     }
     group.n = (group.n ?? 0) + 1;
     groups.set(key, group);
