@@ -13,7 +13,7 @@ const folding = new Set<string>();
  * summary leaves the previous one and never reaches the turn.
  */
 export async function foldDroppedTurns(
-  deps: Pick<TurnDeps, "openRepo" | "config" | "userId" | "memory">,
+  deps: Pick<TurnDeps, "openRepo" | "config" | "userId">,
   context: TurnContext,
   dropped: readonly HistoryMessage[],
 ): Promise<boolean> {
@@ -42,7 +42,8 @@ export async function foldDroppedTurns(
     } finally {
       await repo.sql.close().catch(() => {});
     }
-    deps.memory.forget(chat.id);
+    // The session's kept context needs no reload: a turn takes the chat row, summary
+    // included, from its stamp (turn-stamp.ts).
     return true;
   } finally {
     folding.delete(chat.id);

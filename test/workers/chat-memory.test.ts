@@ -28,14 +28,14 @@ function context(id: string, history: string[] = []): TurnContext {
 
 describe("ChatMemory", () => {
   it("remembers a chat until its time to live runs out", () => {
-    const memory = new ChatMemory(4, 1000);
+    const memory = new ChatMemory(undefined, 4, 1000);
     memory.set("a", context("a"), 0);
     expect(memory.get("a", 999)?.chat.id).toBe("a");
     expect(memory.get("a", 1001)).toBeNull();
   });
 
   it("keeps only the most recently used chats", () => {
-    const memory = new ChatMemory(2, 10_000);
+    const memory = new ChatMemory(undefined, 2, 10_000);
     memory.set("a", context("a"), 0);
     memory.set("b", context("b"), 0);
     memory.get("a", 1);
