@@ -47,6 +47,9 @@ const { values: args } = parseArgs({
     "token-delay-ms": { type: "string", default: "20" },
     db: { type: "string", default: "d1" },
     write: { type: "boolean", default: false },
+    // Where the servers keep their local state (D1, Durable Objects). A tmpfs (/dev/shm) takes
+    // the disk's fsync out of the figures: on a VM shared with other work it dominated them.
+    "state-dir": { type: "string", default: os.tmpdir() },
     block: { type: "string", default: "main" },
   },
 });
@@ -73,7 +76,7 @@ const HTTP_CONCURRENCY = 32;
 const REPLY_TIMEOUT_MS = 60_000;
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 
-const scratch = mkdtempSync(path.join(os.tmpdir(), "bench-ws-"));
+const scratch = mkdtempSync(path.join(args["state-dir"], "bench-ws-"));
 const procs = [];
 const log = (...parts) => console.log(`[bench/ws ${new Date().toISOString().slice(11, 19)}]`, ...parts);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -104,6 +107,10 @@ const VARS = {
   RATE_STRICT_BURST: "1000000",
   // 5 000 guests come from one address: the per-IP guest allowance (API.md) would refuse them.
   GUEST_PER_IP_PER_HOUR: "1000000",
+  // 200 sequential turns on one socket: neither the per-user turn limit (20 a minute) nor the
+  // daily credits (100 for a guest) may refuse them; the chatting users stay under both anyway.
+  CHAT_TURNS_PER_MIN: "1000000",
+  DAILY_CREDITS_GUEST: "1000000",
   // Each turn logs when its phases ended (src/realtime/turn-timing.ts); summarised per run.
   TURN_TIMING: "1",
   LLM_BASE_URL: `http://127.0.0.1:${PORTS.emulator}/openai/v1`,
@@ -381,7 +388,7 @@ function turnPhases(output) {
     } catch {
       continue;
     }
-    const key = `${t.woken ? "woke the session" : "session awake"}, context from ${t.context ?? "?"}`;
+    const key = `${t.woken ? "woke the session" : "session awake"}, context from ${t.source ?? "?"}`;
     const group = groups.get(key) ?? {};
     for (const [phase, value] of Object.entries(t)) {
       if (typeof value !== "number") continue;
@@ -529,6 +536,7 @@ function report(results, baseline) {
     });
   return `Run: \`node bench/ws/run.mjs ${process.argv.slice(2).join(" ")}\` on ${new Date().toISOString()}.
 Machine: ${machine()}; \`ulimit -n\` ${execFileSync("sh", ["-c", "ulimit -n"]).toString().trim()}.
+State (D1, Durable Objects): ${args["state-dir"]}.
 Database: ${DB === "postgres" ? "PostgreSQL (embedded, through the HYPERDRIVE binding; local dev connects straight to it)" : "D1 (local SQLite)"}.
 Emulator (own process): first token ${FIRST_TOKEN_MS} ms, then a token every ${TOKEN_DELAY_MS} ms; chat replies ${TOKENS} tokens, sequential samples 3 tokens.
 Pattern: ${SOCKETS} sockets (${PER_USER} per user) opened ${OPEN_CONCURRENCY} at a time and held; ${SAMPLES} sequential exchanges on one more

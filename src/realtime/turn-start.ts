@@ -68,7 +68,7 @@ export async function currentContext(deps: TurnDeps, repo: Repository, chatId: s
     deps.memory.forget(chatId);
     return fromDatabase(deps, repo, chatId, now);
   }
-  deps.timing?.note("context", "kept");
+  deps.timing?.note("source", "kept");
   // The history array is the kept one: the turn appends to it what it stores.
   return {
     ...kept,
@@ -94,7 +94,7 @@ async function fromDatabase(
   chatId: string,
   now: number,
 ): Promise<TurnContext> {
-  deps.timing?.note("context", "database");
+  deps.timing?.note("source", "database");
   const loaded = await loadTurnContext(repo, deps.userId, chatId, deps.config.LLM_CONTEXT_BUDGET_CHARS);
   return deps.memory.set(chatId, loaded, now);
 }

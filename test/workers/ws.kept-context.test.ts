@@ -50,6 +50,23 @@ async function turn(socket: TestSocket, chatId: string, text = "tell me more"): 
   return marker;
 }
 
+/** The message of the chat's latest chat.done. */
+function lastReply(socket: TestSocket, chatId: string): Frame["message"] {
+  return socket.frames.filter((f) => f.type === "chat.done" && f.chat_id === chatId).at(-1)?.message;
+}
+
+/** A model turn on the last reply (regenerate, continue), waited for to the chat.done `done` accepts. */
+async function onLastReply(
+  socket: TestSocket,
+  chatId: string,
+  type: "chat.regenerate" | "chat.continue",
+  done: (message: Frame["message"]) => boolean,
+): Promise<Frame["message"]> {
+  const id = lastReply(socket, chatId).id;
+  socket.send({ type, chat_id: chatId });
+  return (await socket.next((f) => f.type === "chat.done" && f.message.id === id && done(f.message))).message;
+}
+
 function sessionOf(user: TestUser) {
   return env.USER_SESSION.get(env.USER_SESSION.idFromName(user.user.id));
 }
@@ -185,37 +202,40 @@ describe("a woken session's turn context", () => {
     socket.close();
   });
 
-  it("follows a continue, a regenerate and a swipe back to the first alternative", async () => {
+  it("follows a continue of the last reply", async () => {
     const { chat, socket } = await setUp();
-    const lastReply = () =>
-      socket.frames.filter((f) => f.type === "chat.done" && f.chat_id === chat.id).at(-1)?.message;
-    /** Sends a model turn on the last reply and waits for the chat.done that `done` accepts. */
-    const onLastReply = async (
-      type: "chat.regenerate" | "chat.continue",
-      done: (m: Frame["message"]) => boolean,
-    ) => {
-      const id = lastReply().id;
-      socket.send({ type, chat_id: chat.id });
-      return (await socket.next((f) => f.type === "chat.done" && f.message.id === id && done(f.message)))
-        .message;
-    };
-
     await turn(socket, chat.id);
-    const reply = lastReply();
-    const continued = await onLastReply("chat.continue", (m) => m.content.length > reply.content.length);
+    const reply = lastReply(socket, chat.id);
+    const continued = await onLastReply(
+      socket,
+      chat.id,
+      "chat.continue",
+      (m) => m.content.length > reply.content.length,
+    );
     expect(await promptWith(await turn(socket, chat.id))).toContain(continued.content);
+    socket.close();
+  });
 
+  it("follows a regenerate and a swipe back to the first alternative", async () => {
+    const { chat, socket } = await setUp();
+    await turn(socket, chat.id);
     // The emulator answers the same user message with the same words: an alternative made by
     // regenerate is then continued, so the two alternatives differ.
-    const second = lastReply();
-    await onLastReply("chat.regenerate", (m) => m.swipe_count === 2);
-    const longer = await onLastReply("chat.continue", (m) => m.content.length > second.content.length);
-    socket.send({ type: "chat.swipe", chat_id: chat.id, message_id: second.id, index: 0 });
-    await socket.next(
-      (f) => f.type === "chat.message" && f.message.id === second.id && f.message.swipe_index === 0,
+    const first = lastReply(socket, chat.id);
+    await onLastReply(socket, chat.id, "chat.regenerate", (m) => m.swipe_count === 2);
+    const longer = await onLastReply(
+      socket,
+      chat.id,
+      "chat.continue",
+      (m) => m.content.length > first.content.length,
     );
+    socket.send({ type: "chat.swipe", chat_id: chat.id, message_id: first.id, index: 0 });
+    await socket.next(
+      (f) => f.type === "chat.message" && f.message.id === first.id && f.message.swipe_index === 0,
+    );
+    // Five model turns: the burst of the per-user turn limit (API.md).
     const afterSwipe = await promptWith(await turn(socket, chat.id));
-    expect(afterSwipe).toContain(second.content);
+    expect(afterSwipe).toContain(first.content);
     expect(afterSwipe).not.toContain(longer.content);
     socket.close();
   });
