@@ -59,8 +59,7 @@ export class ChatMemory {
   set(chatId: string, context: TurnContext, now: number): TurnContext {
     const entry = { context, loadedAt: now };
     this.remember(chatId, entry);
-    if (this.store) {
-      this.store.put(KEY_PREFIX + chatId, entry);
+    if (this.store && this.keep(chatId, entry)) {
       const index = [chatId, ...(this.store.get<string[]>(INDEX_KEY) ?? []).filter((id) => id !== chatId)];
       for (const evicted of index.splice(this.maxChats)) this.store.delete(KEY_PREFIX + evicted);
       this.store.put(INDEX_KEY, index);
@@ -92,7 +91,7 @@ export class ChatMemory {
    */
   save(chatId: string): void {
     const entry = this.chats.get(chatId);
-    if (entry && this.store) this.store.put(KEY_PREFIX + chatId, entry);
+    if (entry) this.keep(chatId, entry);
   }
 
   forget(chatId: string): void {
@@ -106,6 +105,21 @@ export class ChatMemory {
     if (!this.store) return;
     for (const id of this.store.get<string[]>(INDEX_KEY) ?? []) this.store.delete(KEY_PREFIX + id);
     this.store.delete(INDEX_KEY);
+  }
+
+  /**
+   * Writes the chat to storage. A write that fails (a value over the storage's size limit: a
+   * huge card) must not fail the turn: the chat is then not kept, and read from the database.
+   */
+  private keep(chatId: string, entry: Entry): boolean {
+    if (!this.store) return false;
+    try {
+      this.store.put(KEY_PREFIX + chatId, entry);
+      return true;
+    } catch {
+      this.store.delete(KEY_PREFIX + chatId);
+      return false;
+    }
   }
 
   private remember(chatId: string, entry: Entry): void {
