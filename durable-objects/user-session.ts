@@ -21,6 +21,8 @@ import { readAttachment, type SocketAttachment } from "../src/realtime/socket-at
 import { swipeLastReply } from "../src/realtime/swipe";
 import { chargeTurn, type TurnCharge } from "../src/realtime/turn-credits";
 import { chatTurnRule, TurnLimiter } from "../src/realtime/turn-limiter";
+import { abandonTurn, startTurn } from "../src/realtime/turn-start";
+import { turnTiming } from "../src/realtime/turn-timing";
 
 /** Sockets one user may hold open at once (tabs, devices); every event goes to each of them. */
 export const MAX_SOCKETS_PER_USER = 100;
@@ -52,15 +54,18 @@ function log(level: "warn" | "error", msg: string, fields: Record<string, unknow
  */
 export class UserSession extends DurableObject<Env> {
   private readonly replies = new ActiveReplies(MAX_REPLIES_PER_USER);
-  /** Warm-path cache only: lost on hibernation or restart, rebuilt from the database. */
-  private readonly memory = new ChatMemory();
+  /** Chat contexts kept in memory and in this object's storage (survives hibernation); the database is the truth. */
+  private readonly memory: ChatMemory;
   /** Chat turns per user (API.md): in memory and in this object's storage, so hibernation cannot refill it. */
   private readonly turns: TurnLimiter;
   private readonly invalidFrames = new InvalidFrameCounter();
+  /** No frame handled since this instance was made (benchmarks: a turn that woke the object). */
+  private fresh = true;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.turns = new TurnLimiter(ctx.storage.kv);
+    this.memory = new ChatMemory(ctx.storage.kv);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
@@ -138,6 +143,7 @@ export class UserSession extends DurableObject<Env> {
 
   /** The user was deleted (RPC): closes every socket. */
   closeAll(): number {
+    this.memory.forgetAll();
     return this.closeWhere(() => true, "The user was deleted.");
   }
 
@@ -335,6 +341,9 @@ export class UserSession extends DurableObject<Env> {
   }
 
   private startReply(socket: WebSocket, frame: ModelTurnFrame): void {
+    const timing = turnTiming(this.env);
+    timing?.note("woken", this.fresh);
+    this.fresh = false;
     const attachment = readAttachment(socket);
     if (!attachment) {
       socket.close(1011, "session state lost");
@@ -380,14 +389,18 @@ export class UserSession extends DurableObject<Env> {
       memory: this.memory,
       background: (work: Promise<unknown>) => this.ctx.waitUntil(work),
       finished: () => this.replies.end(frame.chat_id, slot),
+      timing,
     };
-    // Admitted by the limiter and a slot: now the turn's credit (API.md), one guarded statement.
+    // Admitted by the limiter and a slot: now the turn's credit (API.md), one guarded
+    // statement, and meanwhile its context is read (the model is asked only once it is paid).
+    const start = startTurn(deps, frame);
     let charge: TurnCharge | undefined;
     const reply = chargeTurn(deps.openRepo, config, attachment.user_id, Date.now())
       .then((charged) => {
         charge = charged;
+        timing?.mark("charged");
         countSpend(this.env, "reply", charged.paid ? "charged" : "refused", attachment.user_id, REPLY_COST);
-        if (charged.paid) return runChatTurn(deps, frame);
+        if (charged.paid) return runChatTurn(deps, frame, start);
         this.sendTo(socket, {
           type: "error",
           code: "budget_exhausted",
@@ -405,8 +418,11 @@ export class UserSession extends DurableObject<Env> {
         log("error", "chat turn failed", { chat_id: frame.chat_id, error: String(error) });
         refuse("internal", "The message could not be handled; try again.");
       })
-      .finally(() => {
+      .finally(async () => {
+        // A turn refused by its charge (or failed) still waits for its reads and closes them.
+        await abandonTurn(start);
         this.replies.end(frame.chat_id, slot);
+        timing?.flush();
       });
     // The reply outlives this event handler; its fetch keeps the object awake meanwhile.
     this.ctx.waitUntil(reply);

@@ -47,6 +47,9 @@ const { values: args } = parseArgs({
     "token-delay-ms": { type: "string", default: "20" },
     db: { type: "string", default: "d1" },
     write: { type: "boolean", default: false },
+    // Where the servers keep their local state (D1, Durable Objects). A tmpfs (/dev/shm) takes
+    // the disk's fsync out of the figures: on a VM shared with other work it dominated them.
+    "state-dir": { type: "string", default: os.tmpdir() },
     block: { type: "string", default: "main" },
   },
 });
@@ -73,7 +76,7 @@ const HTTP_CONCURRENCY = 32;
 const REPLY_TIMEOUT_MS = 60_000;
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 
-const scratch = mkdtempSync(path.join(os.tmpdir(), "bench-ws-"));
+const scratch = mkdtempSync(path.join(args["state-dir"], "bench-ws-"));
 const procs = [];
 const log = (...parts) => console.log(`[bench/ws ${new Date().toISOString().slice(11, 19)}]`, ...parts);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -102,6 +105,14 @@ const VARS = {
   RATE_API_BURST: "1000000",
   RATE_STRICT_PER_S: "1000000",
   RATE_STRICT_BURST: "1000000",
+  // 5 000 guests come from one address: the per-IP guest allowance (API.md) would refuse them.
+  GUEST_PER_IP_PER_HOUR: "1000000",
+  // 200 sequential turns on one socket: neither the per-user turn limit (20 a minute) nor the
+  // daily credits (100 for a guest) may refuse them; the chatting users stay under both anyway.
+  CHAT_TURNS_PER_MIN: "1000000",
+  DAILY_CREDITS_GUEST: "1000000",
+  // Each turn logs when its phases ended (src/realtime/turn-timing.ts); summarised per run.
+  TURN_TIMING: "1",
   LLM_BASE_URL: `http://127.0.0.1:${PORTS.emulator}/openai/v1`,
   DB_BACKEND: DB,
 };
@@ -362,6 +373,39 @@ async function directBaseline() {
   return { sequential: stats(sequential), loaded };
 }
 
+/**
+ * The service's own timing lines of the chatting phase (TURN_TIMING=1): per kind of turn
+ * (woke the object or not; context from memory, storage or the database), p50/p99 of the
+ * time from the frame reaching the session to the end of each phase.
+ */
+function turnPhases(output) {
+  const groups = new Map();
+  for (const line of output.split("\n")) {
+    if (!line.includes('"turn timing"')) continue;
+    let t;
+    try {
+      t = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const key = `${t.woken ? "woke the session" : "session awake"}, context from ${t.source ?? "?"}`;
+    const group = groups.get(key) ?? {};
+    for (const [phase, value] of Object.entries(t)) {
+      if (typeof value !== "number") continue;
+      group[phase] ??= [];
+      group[phase].push(value);
+    }
+    group.n = (group.n ?? 0) + 1;
+    groups.set(key, group);
+  }
+  const order = ["charged", "checked", "context", "requested", "stored", "first_token", "first_delta"];
+  return [...groups].map(([kind, group]) => ({
+    kind,
+    n: group.n,
+    phases: order.filter((phase) => group[phase]).map((phase) => ({ phase, ...stats(group[phase]) })),
+  }));
+}
+
 // One target
 
 async function runTarget(target) {
@@ -443,12 +487,14 @@ async function runTarget(target) {
       .slice(0, CHATTING);
     log(`${target}: ${chattingClients.length} users chatting for ${DURATION_MS / 1000} s, the rest idle`);
     const [cpuBefore, chatStarted] = [groupCpuMs(proc.child.pid), performance.now()];
+    const outputBefore = proc.output().length;
     result.loaded = await chatLoad(chattingClients, DURATION_MS, ({ client, chat }, content) =>
       client.open ? exchange(client, chat.id, content) : Promise.resolve({ outcome: "closed", first: null }),
     );
     // How busy the server was while chatting: 100 % is one core.
     result.cpuPercentChatting =
       (100 * (groupCpuMs(proc.child.pid) - cpuBefore)) / (performance.now() - chatStarted);
+    result.phases = turnPhases(proc.output().slice(outputBefore));
     result.heldAfterChat = alive() ? await heldSockets(clients.filter(Boolean)) : 0;
     result.rssAfterChat = rss();
     result.closedByServer = {};
@@ -490,6 +536,7 @@ function report(results, baseline) {
     });
   return `Run: \`node bench/ws/run.mjs ${process.argv.slice(2).join(" ")}\` on ${new Date().toISOString()}.
 Machine: ${machine()}; \`ulimit -n\` ${execFileSync("sh", ["-c", "ulimit -n"]).toString().trim()}.
+State (D1, Durable Objects): ${args["state-dir"]}.
 Database: ${DB === "postgres" ? "PostgreSQL (embedded, through the HYPERDRIVE binding; local dev connects straight to it)" : "D1 (local SQLite)"}.
 Emulator (own process): first token ${FIRST_TOKEN_MS} ms, then a token every ${TOKEN_DELAY_MS} ms; chat replies ${TOKENS} tokens, sequential samples 3 tokens.
 Pattern: ${SOCKETS} sockets (${PER_USER} per user) opened ${OPEN_CONCURRENCY} at a time and held; ${SAMPLES} sequential exchanges on one more
@@ -511,8 +558,38 @@ Chat latency (the other sockets idle or chatting as the pattern says):
 | path | sequential send->delta p50 / p99 ms | cold first turn p50 / p99 ms | warm turns/s | server CPU while chatting (100 % = 1 core) | warm send->delta p50 / p99 ms | warm send->echo (stored) p50 / p99 ms | warm send->done p50 / p99 ms | outcomes |
 |---|---:|---:|---:|---:|---:|---:|---:|---|
 ${rows.join("\n")}
-`;
+${results
+  .filter((r) => r.phases?.length)
+  .map(
+    (r) => `
+Where a ${r.target} turn's time goes while chatting (the session's clock, ms from the frame reaching it to the end of each phase, p50 / p99; workerd's clock moves at I/O):
+
+| turns | n | ${PHASE_NAMES.join(" | ")} |
+|---|---:|${PHASE_NAMES.map(() => "---:").join("|")}|
+${r.phases
+  .map(
+    (g) =>
+      `| ${g.kind} | ${g.n} | ${PHASE_KEYS.map((key) => {
+        const p = g.phases.find((x) => x.phase === key);
+        return p ? `${ms(p.p50)} / ${ms(p.p99)}` : "-";
+      }).join(" | ")} |`,
+  )
+  .join("\n")}
+`,
+  )
+  .join("")}`;
 }
+
+const PHASE_KEYS = ["charged", "checked", "context", "requested", "stored", "first_token", "first_delta"];
+const PHASE_NAMES = [
+  "credit charged",
+  "context checked",
+  "context ready",
+  "model asked",
+  "user message stored",
+  "first token in",
+  "first delta out",
+];
 
 async function main() {
   await startEmulator();

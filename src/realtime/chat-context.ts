@@ -29,6 +29,14 @@ export interface TurnContext {
   appearance?: string;
   /** Oldest first. */
   history: HistoryMessage[];
+  /** The character's `updated_at` when it was read: a kept context is stale once it moves. */
+  characterVersion?: string | null;
+}
+
+/** A timestamp as a comparable string, whichever driver read it (PostgreSQL may give a Date). */
+export function versionOf(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value.toISOString() : String(value);
 }
 
 /** The prompt input of a turn's context (everything but the new message). */
@@ -136,7 +144,16 @@ export async function loadTurnContext(
   const personaName = depth?.persona_name?.trim();
   return {
     chat,
-    character,
+    // Only what the prompt uses: the session keeps this in its storage.
+    character: {
+      name: character.name,
+      system_prompt: character.system_prompt,
+      description: character.description,
+      personality: character.personality,
+      scenario: character.scenario,
+      example_dialogue: character.example_dialogue,
+    },
+    characterVersion: versionOf(character.updated_at),
     userName: personaName ? personaName : userCallName(user),
     personaDescription: depth?.persona_description ?? null,
     characterBook: bookOf(depth?.character_book ?? null, depth?.card_extras ?? null),

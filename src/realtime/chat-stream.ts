@@ -5,13 +5,15 @@ import { publicMessage } from "../db/repos/chats";
 import type { Repository } from "../db/repository";
 import { newId } from "../lib/ids";
 import { ReplyStopped } from "./active-replies";
-import { loadTurnContext, promptInputOf, type TurnContext, TurnRefused } from "./chat-context";
+import { promptInputOf, TurnRefused } from "./chat-context";
 import type { ChatMemory } from "./chat-memory";
 import type { ServerEvent } from "./events";
 import type { ModelTurnFrame } from "./frames";
 import { LlmError, streamCompletion } from "./llm-client";
 import { foldDroppedTurns } from "./long-memory";
 import { planPrompt } from "./prompt-builder";
+import { abandonTurn, startTurn, type TurnStart } from "./turn-start";
+import type { TurnTiming } from "./turn-timing";
 
 export interface TurnDeps {
   /**
@@ -47,6 +49,8 @@ export interface TurnDeps {
    * acting on `chat.done` (an edit, the next turn) never meets a chat still marked busy.
    */
   finished?(): void;
+  /** Benchmarks only: marks the turn's phases (`turn-timing.ts`). */
+  timing?: TurnTiming | undefined;
 }
 
 function log(level: "warn" | "error", msg: string, fields: Record<string, unknown>) {
@@ -55,15 +59,6 @@ function log(level: "warn" | "error", msg: string, fields: Record<string, unknow
 
 function stopReason(signal: AbortSignal) {
   return signal.reason instanceof ReplyStopped ? signal.reason.reason : null;
-}
-
-/** The chat's context from the session's memory, or from the database (then remembered). */
-async function turnContext(deps: TurnDeps, repo: Repository, chatId: string): Promise<TurnContext> {
-  const now = Date.now();
-  const remembered = deps.memory.get(chatId, now);
-  if (remembered) return remembered;
-  const loaded = await loadTurnContext(repo, deps.userId, chatId, deps.config.LLM_CONTEXT_BUDGET_CHARS);
-  return deps.memory.set(chatId, loaded, now);
 }
 
 /**
@@ -77,14 +72,17 @@ async function turnContext(deps: TurnDeps, repo: Repository, chatId: string): Pr
  * the model's time to first token; no delta goes out before the message is stored and
  * echoed, and a failed write abandons the request.
  */
-export async function runChatTurn(deps: TurnDeps, frame: ModelTurnFrame): Promise<void> {
+export async function runChatTurn(
+  deps: TurnDeps,
+  frame: ModelTurnFrame,
+  start: TurnStart = startTurn(deps, frame),
+): Promise<void> {
   // The first phase (context, the user's message) has its own connection, released before
   // the reply streams; storing the reply opens another. Closing twice is harmless.
-  const early = deps.openRepo();
   try {
-    await converse(deps, frame, early);
+    await converse(deps, frame, start);
   } finally {
-    await closeQuietly(early);
+    await abandonTurn(start);
   }
 }
 
@@ -92,15 +90,14 @@ function closeQuietly(repo: Repository): Promise<void> {
   return repo.sql.close().catch(() => {});
 }
 
-async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository): Promise<void> {
+async function converse(deps: TurnDeps, frame: ModelTurnFrame, start: TurnStart): Promise<void> {
   const { config, userId, broadcast, signal, memory } = deps;
-  // Regenerate and continue act on the stored last reply: the context is read afresh with it.
-  if (frame.type !== "chat.send") memory.forget(frame.chat_id);
-  const [context, last] = await Promise.all([
-    turnContext(deps, early, frame.chat_id),
-    frame.type === "chat.send" ? Promise.resolve(null) : early.chats.lastMessage(frame.chat_id),
-  ]);
+  const early = start.repo;
+  const prepared = await start.ready;
+  if ("error" in prepared) throw prepared.error;
+  const { context, last } = prepared;
   const chatId = context.chat.id;
+  deps.timing?.mark("context");
   if (stopReason(signal) === "deleted") {
     broadcast({ type: "error", code: "not_found", detail: "The chat was deleted.", chat_id: chatId });
     return;
@@ -160,8 +157,12 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository
     },
     { stallMs: config.LLM_STALL_TIMEOUT_MS, totalMs: config.LLM_REPLY_TIMEOUT_MS, signal: upstream.signal },
   );
+  deps.timing?.mark("requested");
   const firstPiece = pieces.next();
-  firstPiece.catch(() => {});
+  firstPiece.then(
+    () => deps.timing?.mark("first_token"),
+    () => {},
+  );
 
   let text = "";
   let status: MessageStatus = "complete";
@@ -171,6 +172,7 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository
       let echoed: Message;
       try {
         echoed = await early.chats.addMessage(userMessage, userId);
+        deps.timing?.mark("stored");
       } catch (error) {
         upstream.abort();
         await firstPiece.catch(() => {});
@@ -200,6 +202,7 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository
     try {
       for (let step = await firstPiece; !step.done; step = await pieces.next()) {
         text += step.value;
+        deps.timing?.mark("first_delta");
         broadcast({ type: "chat.delta", chat_id: chatId, message_id: replyId, delta: step.value });
       }
       if (signal.aborted) status = "cancelled";
@@ -240,12 +243,15 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, early: Repository
     return;
   }
   if (last) memory.forget(chatId);
-  else
+  else {
     memory.append(
       chatId,
       { id: reply.id, role: "assistant", content: text },
       config.LLM_CONTEXT_BUDGET_CHARS,
     );
+    // One storage write per turn: a woken session reads this instead of the database.
+    memory.save(chatId);
+  }
   deps.finished?.();
   if (failure) {
     broadcast({ type: "error", code: "upstream_unavailable", detail: failure.detail, chat_id: chatId });

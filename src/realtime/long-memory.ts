@@ -14,7 +14,7 @@ const folding = new Set<string>();
  * summary leaves the previous one and never reaches the turn.
  */
 export async function foldDroppedTurns(
-  deps: Pick<TurnDeps, "openRepo" | "config" | "userId" | "memory" | "broadcast">,
+  deps: Pick<TurnDeps, "openRepo" | "config" | "userId" | "broadcast">,
   context: TurnContext,
   dropped: readonly HistoryMessage[],
 ): Promise<boolean> {
@@ -44,8 +44,9 @@ export async function foldDroppedTurns(
     } finally {
       await repo.sql.close().catch(() => {});
     }
-    deps.memory.forget(chat.id);
-    // Every tab shows the summary it can edit; a chat deleted meanwhile has none to show.
+    // The session's kept context needs no reload: a turn takes the chat row, summary
+    // included, from its stamp (turn-stamp.ts). Every tab shows the summary it can edit; a chat
+    // deleted meanwhile has none to show.
     if (stored) deps.broadcast({ type: "chat.updated", chat: stored });
     return stored !== null;
   } finally {
