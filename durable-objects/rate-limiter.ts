@@ -51,12 +51,15 @@ export class RateLimiter extends DurableObject<Env> {
   /** Tests lower `buckets.maxBuckets` in `runInDurableObject` to exercise eviction. */
   readonly buckets = new BucketStore(MAX_BUCKETS_PER_SHARD);
   private readonly counters = new ZoneCounters();
+  /** Calls served (`consume` and `consumeBatch`), against the decisions in `counters`: the batching ratio. */
+  private calls = 0;
   private reportPending = false;
   private reportAttempts = 0;
 
   /** Takes `cost` tokens from the client's bucket of the zone if it holds them; returns the header values. */
   consume(key: string, request: ConsumeRequest): ConsumeResult {
     if (this.isGlobal) throw new Error("consume: the stats instance is not a shard");
+    this.calls += 1;
     const client = parseClientKey(key);
     const { zone, cost, ratePerS, burst } = parseConsumeRequest(request);
     const result = this.buckets.take(zone, client, { ratePerS, burst }, cost, this.clock());
@@ -72,6 +75,7 @@ export class RateLimiter extends DurableObject<Env> {
    */
   consumeBatch(items: ConsumeItem[]): ConsumeResult[] {
     if (this.isGlobal) throw new Error("consumeBatch: the stats instance is not a shard");
+    this.calls += 1;
     const batch = parseConsumeBatch(items);
     const nowMs = this.clock();
     const results: ConsumeResult[] = [];
@@ -90,7 +94,7 @@ export class RateLimiter extends DurableObject<Env> {
   stats(): LimiterStats {
     if (!this.isGlobal) {
       const { size: held, evicted, evictedBeforeFull } = this.buckets;
-      return { ...this.counters.snapshot(), buckets: { held, evicted, evictedBeforeFull } };
+      return { ...this.counters.snapshot(), buckets: { held, evicted, evictedBeforeFull }, calls: this.calls };
     }
     return { scope: "global", allowed: emptyCounts(), rejected: this.totals(), unreported: emptyCounts() };
   }

@@ -37,6 +37,8 @@ export interface LimiterStats {
   unreported: ZoneCounts;
   /** Shards only: buckets held, and evictions (all, and those of a bucket not yet full again). */
   buckets?: { held: number; evicted: number; evictedBeforeFull: number };
+  /** Shards only: RPCs served since the object loaded (each `consumeBatch` carries one or more decisions). */
+  calls?: number;
 }
 
 /** Generous bounds: far past any sane configuration, well inside exact float arithmetic. */
