@@ -29,7 +29,14 @@ const work = mkdtempSync(path.join(os.tmpdir(), "bench-batching-"));
 const dist = path.join(work, "dist");
 execFileSync(
   process.execPath,
-  [path.join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", dist, "--env="],
+  [
+    path.join(root, "node_modules/wrangler/bin/wrangler.js"),
+    "deploy",
+    "--dry-run",
+    "--outdir",
+    dist,
+    "--env=",
+  ],
   { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "1" } },
 );
 const bundle = readdirSync(dist).find((file) => file.endsWith(".js"));
@@ -46,7 +53,10 @@ const devVars = Object.fromEntries(
     .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
 );
 
-const addresses = Array.from({ length: Number(args.addresses) }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+const addresses = Array.from(
+  { length: Number(args.addresses) },
+  (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+);
 const rows = [];
 for (const connections of args.connections.split(",").map(Number)) {
   // A fresh workerd per row: the shards' counters start at zero.
@@ -63,13 +73,20 @@ for (const connections of args.connections.split(",").map(Number)) {
           modulesRoot: dist,
           scriptPath: path.join(dist, bundle),
           // Limits far above the load, so every request is decided and none refused.
-          bindings: { ...workerOptions.bindings, ...devVars, RATE_API_PER_S: "1000000", RATE_API_BURST: "1000000" },
+          bindings: {
+            ...workerOptions.bindings,
+            ...devVars,
+            RATE_API_PER_S: "1000000",
+            RATE_API_BURST: "1000000",
+          },
         },
       ],
     }),
   );
   const url = await mf.ready;
-  const probe = await fetch(new URL("/api/v1/client-config", url), { headers: { "CF-Connecting-IP": "10.0.0.1" } });
+  const probe = await fetch(new URL("/api/v1/client-config", url), {
+    headers: { "CF-Connecting-IP": "10.0.0.1" },
+  });
   if (probe.status !== 200) throw new Error(`client-config answered ${probe.status}: ${await probe.text()}`);
   const result = await autocannon({
     url: new URL("/api/v1/client-config", url).toString(),
@@ -79,7 +96,10 @@ for (const connections of args.connections.split(",").map(Number)) {
       {
         setupRequest: (request) => ({
           ...request,
-          headers: { ...request.headers, "CF-Connecting-IP": addresses[Math.floor(Math.random() * addresses.length)] },
+          headers: {
+            ...request.headers,
+            "CF-Connecting-IP": addresses[Math.floor(Math.random() * addresses.length)],
+          },
         }),
       },
     ],
