@@ -94,7 +94,11 @@ export class RateLimiter extends DurableObject<Env> {
   stats(): LimiterStats {
     if (!this.isGlobal) {
       const { size: held, evicted, evictedBeforeFull } = this.buckets;
-      return { ...this.counters.snapshot(), buckets: { held, evicted, evictedBeforeFull }, calls: this.calls };
+      return {
+        ...this.counters.snapshot(),
+        buckets: { held, evicted, evictedBeforeFull },
+        calls: this.calls,
+      };
     }
     return { scope: "global", allowed: emptyCounts(), rejected: this.totals(), unreported: emptyCounts() };
   }
