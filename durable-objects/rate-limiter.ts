@@ -4,13 +4,11 @@ import { STATS_INSTANCE, statsLimiter } from "../src/rate-limit/binding";
 import { BucketStore } from "../src/rate-limit/bucket-store";
 import { ZoneCounters } from "../src/rate-limit/counters";
 import {
-  type ConsumeItem,
   type ConsumeRequest,
   type ConsumeResult,
   emptyCounts,
   type LimiterStats,
   parseClientKey,
-  parseConsumeBatch,
   parseConsumeRequest,
   parseZoneCounts,
   type ZoneCounts,
@@ -30,7 +28,7 @@ const MAX_BUCKETS_PER_SHARD = 20_000;
 
 /**
  * Token buckets of many clients (every zone), one shard of a location: the Worker sends each
- * client key to `rl:<colo>:<hash(key) % 8>` (`src/rate-limit/binding.ts`), so a handful of
+ * client key to `rl:<colo>:<hash(key) % 16>` (`src/rate-limit/binding.ts`), so a handful of
  * objects per location stay warm and no client costs an object construction, while every
  * decision for one key at one location is still made by one single-threaded object: exact.
  *
@@ -51,15 +49,12 @@ export class RateLimiter extends DurableObject<Env> {
   /** Tests lower `buckets.maxBuckets` in `runInDurableObject` to exercise eviction. */
   readonly buckets = new BucketStore(MAX_BUCKETS_PER_SHARD);
   private readonly counters = new ZoneCounters();
-  /** Calls served (`consume` and `consumeBatch`), against the decisions in `counters`: the batching ratio. */
-  private calls = 0;
   private reportPending = false;
   private reportAttempts = 0;
 
   /** Takes `cost` tokens from the client's bucket of the zone if it holds them; returns the header values. */
   consume(key: string, request: ConsumeRequest): ConsumeResult {
     if (this.isGlobal) throw new Error("consume: the stats instance is not a shard");
-    this.calls += 1;
     const client = parseClientKey(key);
     const { zone, cost, ratePerS, burst } = parseConsumeRequest(request);
     const result = this.buckets.take(zone, client, { ratePerS, burst }, cost, this.clock());
@@ -68,37 +63,11 @@ export class RateLimiter extends DurableObject<Env> {
     return result;
   }
 
-  /**
-   * The decisions of a batch (`src/rate-limit/batcher.ts`: an isolate's queued requests for
-   * this shard), taken in order, one result per item: exactly what as many `consume` calls in
-   * that order would answer. The whole batch is validated before any token is taken.
-   */
-  consumeBatch(items: ConsumeItem[]): ConsumeResult[] {
-    if (this.isGlobal) throw new Error("consumeBatch: the stats instance is not a shard");
-    this.calls += 1;
-    const batch = parseConsumeBatch(items);
-    const nowMs = this.clock();
-    const results: ConsumeResult[] = [];
-    let refused = false;
-    for (const { key, zone, cost, ratePerS, burst } of batch) {
-      const result = this.buckets.take(zone, key, { ratePerS, burst }, cost, nowMs);
-      this.counters.count(zone, result.allowed);
-      if (!result.allowed) refused = true;
-      results.push(result);
-    }
-    if (refused) this.scheduleReport();
-    return results;
-  }
-
   /** This shard's counters since it loaded, or, on the stats instance, every shard's rejections. */
   stats(): LimiterStats {
     if (!this.isGlobal) {
       const { size: held, evicted, evictedBeforeFull } = this.buckets;
-      return {
-        ...this.counters.snapshot(),
-        buckets: { held, evicted, evictedBeforeFull },
-        calls: this.calls,
-      };
+      return { ...this.counters.snapshot(), buckets: { held, evicted, evictedBeforeFull } };
     }
     return { scope: "global", allowed: emptyCounts(), rejected: this.totals(), unreported: emptyCounts() };
   }

@@ -4,7 +4,6 @@ import { loadConfig } from "../config";
 import { ApiError } from "../errors/api-error";
 import { describeError, log } from "../ops/log";
 import type { AppEnv } from "../types";
-import type { WaitUntil } from "./batcher";
 import { limiterFor } from "./binding";
 import { clientKey } from "./client-ip";
 import { countEvent } from "./metrics";
@@ -12,8 +11,8 @@ import type { ConsumeResult } from "./protocol";
 import { failureMode, type Zone, zoneRule } from "./zones";
 
 /**
- * Per-client rate limits (API.md, "Conventions"): one decision of the client's `RateLimiter`
- * shard per zone, batched with this isolate's other decisions for that shard (`batcher.ts`). Over the limit: 429 `rate_limited` with `Retry-After`; every limited
+ * Per-client rate limits (API.md, "Conventions"): one RPC to the client's `RateLimiter`
+ * per limited request. Over the limit: 429 `rate_limited` with `Retry-After`; every limited
  * response, 2xx to 5xx, carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`.
  * Each route names its zone where it is defined (`defineRoute({ zone })`).
  *
@@ -24,15 +23,17 @@ export const rateLimit = (zoneOrZones: Zone | readonly Zone[]) => {
   const zones: readonly Zone[] = typeof zoneOrZones === "string" ? [zoneOrZones] : zoneOrZones;
   return createMiddleware<AppEnv>(async (c, next) => {
     const config = loadConfig(c.env);
-    // One key and one limiter per request, whatever the number of zones.
-    const key = clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER);
-    const limiter = limiterFor(c.env, key, c.req.raw.cf?.colo, waitUntilOf(c));
     // Several zones: each takes its token in turn; the first refusal answers, otherwise the
     // headers are those of the zone with the fewest tokens left (the tighter one).
     let tightest: { zone: Zone; decision: ConsumeResult } | undefined;
     for (const zone of zones) {
       let decision: ConsumeResult;
       try {
+        const limiter = limiterFor(
+          c.env,
+          clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER),
+          c.req.raw.cf?.colo,
+        );
         decision = await limiter.consume({ zone, cost: 1, ...zoneRule(config, zone) });
       } catch (error) {
         limiterUnreachable(c, zone, failureMode(config, zone), error);
@@ -49,20 +50,11 @@ export const rateLimit = (zoneOrZones: Zone | readonly Zone[]) => {
     }
     if (!tightest) return next();
     c.set("rateLimit", { zone: tightest.zone, allowed: true, remaining: tightest.decision.remaining });
+    const headers = rateLimitHeaders(tightest.decision);
     await next();
-    setRateLimitHeaders(c, tightest.decision);
+    setHeaders(c, headers);
   });
 };
-
-/** The request's `ctx.waitUntil` (Hono throws when a request has no execution context). */
-function waitUntilOf(c: Context<AppEnv>): WaitUntil | undefined {
-  try {
-    const ctx = c.executionCtx;
-    return (promise) => ctx.waitUntil(promise);
-  } catch {
-    return undefined;
-  }
-}
 
 export function rateLimitHeaders(decision: ConsumeResult): Record<string, string> {
   return {
@@ -93,18 +85,12 @@ function limiterUnreachable(c: Context<AppEnv>, zone: Zone, mode: "open" | "clos
 }
 
 /** Responses passed through from elsewhere can have immutable headers; those get a copy. */
-function setRateLimitHeaders(c: Context<AppEnv>, decision: ConsumeResult): void {
+function setHeaders(c: Context<AppEnv>, headers: Record<string, string>): void {
   try {
-    writeHeaders(c.res.headers, decision);
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
   } catch {
     if (c.res.status === 101) return;
     c.res = new Response(c.res.body, c.res);
-    writeHeaders(c.res.headers, decision);
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
   }
-}
-
-function writeHeaders(headers: Headers, decision: ConsumeResult): void {
-  headers.set("RateLimit-Limit", String(decision.limit));
-  headers.set("RateLimit-Remaining", String(decision.remaining));
-  headers.set("RateLimit-Reset", String(decision.resetS));
 }

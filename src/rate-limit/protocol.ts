@@ -13,11 +13,6 @@ export interface ConsumeRequest {
   burst: number;
 }
 
-/** One decision of a batch (`consumeBatch`): a client key and its request. */
-export interface ConsumeItem extends ConsumeRequest {
-  key: string;
-}
-
 export interface ConsumeResult {
   allowed: boolean;
   limit: number;
@@ -37,8 +32,6 @@ export interface LimiterStats {
   unreported: ZoneCounts;
   /** Shards only: buckets held, and evictions (all, and those of a bucket not yet full again). */
   buckets?: { held: number; evicted: number; evictedBeforeFull: number };
-  /** Shards only: RPCs served since the object loaded (each `consumeBatch` carries one or more decisions). */
-  calls?: number;
 }
 
 /** Generous bounds: far past any sane configuration, well inside exact float arithmetic. */
@@ -67,27 +60,6 @@ export function parseConsumeRequest(input: unknown): ConsumeRequest {
   if (!isIntegerIn(burst, 1, MAX_BURST)) throw new TypeError("consume: burst must be an integer in [1, 1e9]");
   if (!isIntegerIn(cost, 1, burst)) throw new TypeError("consume: cost must be an integer in [1, burst]");
   return { zone, cost, ratePerS, burst };
-}
-
-/** Decisions per `consumeBatch` call at most (the Worker sends at most `MAX_BATCH`, 256). */
-export const MAX_CONSUME_BATCH = 1024;
-
-/**
- * Validates a `consumeBatch` argument, every item before any is decided (a bad batch takes no
- * token); throws a `TypeError` naming the bad item.
- */
-export function parseConsumeBatch(input: unknown): ConsumeItem[] {
-  if (!Array.isArray(input) || input.length === 0 || input.length > MAX_CONSUME_BATCH) {
-    throw new TypeError(`consumeBatch: expected an array of 1..${MAX_CONSUME_BATCH} items`);
-  }
-  return input.map((item: unknown, i) => {
-    try {
-      if (typeof item !== "object" || item === null) throw new TypeError("consume: expected an object");
-      return { key: parseClientKey((item as { key?: unknown }).key), ...parseConsumeRequest(item) };
-    } catch (error) {
-      throw new TypeError(`consumeBatch[${i}]: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  });
 }
 
 /** Validates a batch of rejection counts reported to the global instance. */

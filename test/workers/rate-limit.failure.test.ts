@@ -6,7 +6,6 @@ const brokenLimiter = {
   idFromName: (name: string) => ({ name, toString: () => name, equals: () => false }),
   get: () => ({
     consume: () => Promise.reject(new Error("Durable Object is overloaded")),
-    consumeBatch: () => Promise.reject(new Error("Durable Object is overloaded")),
   }),
 };
 

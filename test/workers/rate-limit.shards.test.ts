@@ -86,7 +86,7 @@ describe("many clients in one shard", () => {
     expect((await first.stats()).buckets?.held).toBe(2);
   });
 
-  it("serves 500 addresses from SHARDS_PER_LOCATION objects per location, each with a full bucket of its own", async () => {
+  it("serves 500 addresses from at most 16 objects per location, each with a full bucket of its own", async () => {
     const colo = uniqueColo();
     const limiters = Array.from({ length: 500 }, () => limiterOf(uniqueIp(), colo));
     used.push(...new Map(limiters.map((l) => [l.shardName, l])).values());
