@@ -5,6 +5,7 @@ import { ApiError } from "./errors/api-error";
 import { problemResponse } from "./errors/problem";
 import { appShell, isAppPath } from "./http/app-shell";
 import { routes } from "./http/route";
+import { MemoRouter } from "./http/router";
 import { requestId } from "./middleware/request-id";
 import { services } from "./middleware/services";
 import { requestLog } from "./ops/request-log";
@@ -47,7 +48,8 @@ import type { AppEnv } from "./types";
  * route brings its own rate-limit zone, auth, body limit and validation (src/http/route.ts).
  */
 export function createApp() {
-  const app = new OpenAPIHono<AppEnv>();
+  // Hono's router with each path's match remembered: the routes defeat its RegExpRouter (src/http/router.ts).
+  const app = new OpenAPIHono<AppEnv>({ router: new MemoRouter() });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

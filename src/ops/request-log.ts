@@ -34,46 +34,48 @@ export interface RequestLogLine {
 export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const started = Date.now();
   await next();
-  const line: RequestLogLine = {
-    level: c.res.status >= 500 ? "error" : "info",
-    msg: "request",
+  const status = c.res.status;
+  const level = status >= 500 ? "error" : "info";
+  const fields: Omit<RequestLogLine, "level" | "msg"> = {
     request_id: c.get("requestId") ?? "",
     method: c.req.method,
     route: routePattern(c),
     path: loggablePath(c.req.path),
-    status: c.res.status,
+    status,
     duration_ms: Date.now() - started,
     user_id: c.get("user")?.id ?? null,
     rate_limit: c.get("rateLimit") ?? null,
   };
-  const { level, msg, ...fields } = line;
-  log.at(level, msg, fields);
+  log.at(level, "request", fields);
+  const { route, rate_limit } = fields;
   writeMetric(
     c.env,
     "request",
     [
-      line.route ?? "(unmatched)",
-      line.method,
-      String(line.status),
-      line.rate_limit?.zone ?? "",
-      line.rate_limit ? (line.rate_limit.allowed ? "allowed" : "rejected") : "",
+      route ?? "(unmatched)",
+      fields.method,
+      String(status),
+      rate_limit?.zone ?? "",
+      rate_limit ? (rate_limit.allowed ? "allowed" : "rejected") : "",
     ],
-    [1, line.duration_ms, line.status],
+    [1, fields.duration_ms, status],
   );
-  if (c.error && line.status >= 500) reportError(c.error, { request_id: line.request_id, route: line.route });
+  if (c.error && status >= 500) reportError(c.error, { request_id: fields.request_id, route });
 });
 
 /**
  * The pattern of the route that answered: the handler Hono dispatched last (`routeIndex`)
  * when it is a route, else (a middleware answered, e.g. a 429) the first route that would
  * have run after it. Matches past that never ran (`/characters/popular` also matches
- * `/characters/:id`).
+ * `/characters/:id`). No closure per request (this ran in the request log's 9 % of a
+ * cached read's isolate time, bench/api/CPU.md).
  */
 function routePattern(c: Context<AppEnv>): string | null {
   const routes = matchedRoutes(c);
-  const isRoute = (i: number) => routes[i] !== undefined && routes[i]?.method !== "ALL";
   const last = Math.min(c.req.routeIndex, routes.length - 1);
-  if (isRoute(last)) return routes[last]?.path ?? null;
-  for (let i = last + 1; i < routes.length; i++) if (isRoute(i)) return routes[i]?.path ?? null;
+  for (let i = Math.max(last, 0); i < routes.length; i++) {
+    const route = routes[i];
+    if (route !== undefined && route.method !== "ALL") return route.path;
+  }
   return null;
 }
