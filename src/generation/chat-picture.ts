@@ -3,8 +3,8 @@ import type { Config } from "../config";
 import { lastExchange, PICTURE_PARAMS, picturePrompt } from "../conversation/picture-prompt";
 import type { Job } from "../db/models";
 import type { Repository } from "../db/repository";
-import { newId } from "../lib/ids";
 import type { JobService } from "./job-service";
+import { newQueuedJob } from "./new-job";
 
 /** Messages read for the scene of a picture asked for without a prompt. */
 const SCENE_MESSAGES = 6;
@@ -53,36 +53,26 @@ export async function requestChatPicture(
     prompt?.trim() ? Promise.resolve([]) : chats.messages(chatId, SCENE_MESSAGES),
   ]);
   const scene = lastExchange([...recent].reverse());
-  const now = new Date(nowMs).toISOString();
-  const job: Job = {
-    id: newId("gen", nowMs),
-    user_id: userId,
-    status: "queued",
-    prompt: picturePrompt(
-      { name: character?.name ?? "", appearance: character?.appearance ?? "" },
-      prompt,
-      scene,
-    ),
-    negative_prompt: "",
-    params: {
-      width: PICTURE_PARAMS.width,
-      height: PICTURE_PARAMS.height,
-      steps: PICTURE_PARAMS.steps,
-      guidance: PICTURE_PARAMS.guidance,
-      seed: crypto.getRandomValues(new Uint32Array(1))[0] as number,
+  const job = newQueuedJob(
+    {
+      user_id: userId,
+      prompt: picturePrompt(
+        { name: character?.name ?? "", appearance: character?.appearance ?? "" },
+        prompt,
+        scene,
+      ),
+      negative_prompt: "",
+      params: {
+        width: PICTURE_PARAMS.width,
+        height: PICTURE_PARAMS.height,
+        steps: PICTURE_PARAMS.steps,
+        guidance: PICTURE_PARAMS.guidance,
+      },
+      character_id: character ? chat.character_id : null,
+      chat_id: chatId,
     },
-    character_id: character ? chat.character_id : null,
-    chat_id: chatId,
-    images: [],
-    error: null,
-    attempts: 0,
-    upstream_id: null,
-    dead_lettered: false,
-    created_at: now,
-    started_at: null,
-    completed_at: null,
-    updated_at: now,
-  };
+    nowMs,
+  );
   const result = await deps.jobs.accept(job);
   if (result.kind === "budget_exhausted") {
     countSpend(deps.env, "image", "refused", userId, result.cost);

@@ -1,10 +1,9 @@
 import { budgetExhausted, countSpend, imageCost } from "../../abuse/credits";
-import type { Job } from "../../db/models";
 import { ApiError } from "../../errors/api-error";
+import { newQueuedJob } from "../../generation/new-job";
 import { toPublicJob } from "../../generation/public-job";
 import { defineRoute, jsonRequest, jsonResponse, routes } from "../../http/route";
 import { parseOr400 } from "../../http/validate";
-import { newId } from "../../lib/ids";
 import { userId } from "../../middleware/auth";
 import { requestHash } from "./request-hash";
 import { GenerateBody, IdempotencyKey, JobSchema } from "./schemas";
@@ -51,31 +50,22 @@ export const createGeneration = routes().openapi(route, async (c) => {
     throw ApiError.notFound("character");
   }
 
-  const now = new Date(nowMs).toISOString();
-  const job: Job = {
-    id: newId("gen", nowMs),
-    user_id: owner,
-    status: "queued",
-    prompt: body.prompt,
-    negative_prompt: body.negative_prompt,
-    params: {
-      width: body.width,
-      height: body.height,
-      steps: body.steps,
-      seed: body.seed ?? (crypto.getRandomValues(new Uint32Array(1))[0] as number),
-      guidance: body.guidance,
+  const job = newQueuedJob(
+    {
+      user_id: owner,
+      prompt: body.prompt,
+      negative_prompt: body.negative_prompt,
+      params: {
+        width: body.width,
+        height: body.height,
+        steps: body.steps,
+        seed: body.seed,
+        guidance: body.guidance,
+      },
+      character_id: body.character_id ?? null,
     },
-    character_id: body.character_id ?? null,
-    images: [],
-    error: null,
-    attempts: 0,
-    upstream_id: null,
-    dead_lettered: false,
-    created_at: now,
-    started_at: null,
-    completed_at: null,
-    updated_at: now,
-  };
+    nowMs,
+  );
   const result = await jobs.accept(job, idempotency);
   if (result.kind === "budget_exhausted") {
     countSpend(c.env, "image", "refused", owner, result.cost);
