@@ -259,6 +259,36 @@ export class UserSession extends DurableObject<Env> {
     return { allowed: result.allowed, retryAfterS: result.retryAfterS };
   }
 
+  /**
+   * A model or picture turn's admission, before anything else (a database query, a slot): a
+   * flood of turns, made-up chats included, costs a bucket lookup each and nothing more.
+   * Resolves to the config, or sends the refusal (`internal`, `rate_limited`) and gives null.
+   */
+  private admitTurn(socket: WebSocket, chatId: string): Config | null {
+    let config: Config;
+    try {
+      config = loadConfig(this.env);
+    } catch {
+      this.sendTo(socket, {
+        type: "error",
+        code: "internal",
+        detail: "The service is misconfigured.",
+        chat_id: chatId,
+      });
+      return null;
+    }
+    const turn = this.turns.take(chatTurnRule(config.CHAT_TURNS_PER_MIN), Date.now());
+    if (turn.allowed) return config;
+    this.sendTo(socket, {
+      type: "error",
+      code: "rate_limited",
+      detail: `At most ${config.CHAT_TURNS_PER_MIN} chat turns a minute; try again in ${turn.retryAfterS} s.`,
+      chat_id: chatId,
+      retry_after_s: turn.retryAfterS,
+    });
+    return null;
+  }
+
   /** `chat.picture`: a chat turn (limiter, one reply at a time), then `runPictureTurn`. */
   private picture(socket: WebSocket, frame: PictureFrame): void {
     const attachment = readAttachment(socket);
@@ -274,19 +304,8 @@ export class UserSession extends DurableObject<Env> {
         chat_id: frame.chat_id,
         ...(retryAfterS === undefined ? {} : { retry_after_s: retryAfterS }),
       });
-    let config: Config;
-    try {
-      config = loadConfig(this.env);
-    } catch {
-      refuse("internal", "The service is misconfigured.");
-      return;
-    }
-    const turn = this.turns.take(chatTurnRule(config.CHAT_TURNS_PER_MIN), Date.now());
-    if (!turn.allowed) {
-      const detail = `At most ${config.CHAT_TURNS_PER_MIN} chat turns a minute; try again in ${turn.retryAfterS} s.`;
-      refuse("rate_limited", detail, turn.retryAfterS);
-      return;
-    }
+    const config = this.admitTurn(socket, frame.chat_id);
+    if (!config) return;
     if (this.replies.has(frame.chat_id)) {
       refuse("conflict", "A reply is already streaming in this chat; wait for chat.done or cancel it.");
       return;
@@ -351,26 +370,8 @@ export class UserSession extends DurableObject<Env> {
     }
     const refuse = (code: string, detail: string) =>
       this.sendTo(socket, { type: "error", code, detail, chat_id: frame.chat_id });
-    let config: Config;
-    try {
-      config = loadConfig(this.env);
-    } catch {
-      refuse("internal", "The service is misconfigured.");
-      return;
-    }
-    // Before anything else (a database query, a slot): a flood of turns, made-up chats
-    // included, costs a bucket lookup each and nothing more.
-    const turn = this.turns.take(chatTurnRule(config.CHAT_TURNS_PER_MIN), Date.now());
-    if (!turn.allowed) {
-      this.sendTo(socket, {
-        type: "error",
-        code: "rate_limited",
-        detail: `At most ${config.CHAT_TURNS_PER_MIN} chat turns a minute; try again in ${turn.retryAfterS} s.`,
-        chat_id: frame.chat_id,
-        retry_after_s: turn.retryAfterS,
-      });
-      return;
-    }
+    const config = this.admitTurn(socket, frame.chat_id);
+    if (!config) return;
     const slot = this.replies.begin(frame.chat_id);
     if (slot === "busy") {
       refuse("conflict", "A reply is already streaming in this chat; wait for chat.done or cancel it.");
