@@ -26,10 +26,12 @@ export const rateLimit = (zoneOrZones: Zone | readonly Zone[]) => {
     // Several zones: each takes its token in turn; the first refusal answers, otherwise the
     // headers are those of the zone with the fewest tokens left (the tighter one).
     let tightest: { zone: Zone; decision: ConsumeResult } | undefined;
+    // The client's key and shard are found once per request, whatever the number of zones.
+    let limiter: ReturnType<typeof limiterFor> | undefined;
     for (const zone of zones) {
       let decision: ConsumeResult;
       try {
-        const limiter = limiterFor(
+        limiter ??= limiterFor(
           c.env,
           clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER),
           c.req.raw.cf?.colo,
