@@ -52,15 +52,25 @@ export class RateLimiter extends DurableObject<Env> {
   private reportPending = false;
   private reportAttempts = 0;
 
-  /** Takes `cost` tokens from the client's bucket of the zone if it holds them; returns the header values. */
+  /**
+   * Takes `cost` tokens from the client's bucket of the zone if it holds them; returns the
+   * header values, and the tokens leased to the caller's isolate when it asked for some.
+   */
   consume(key: string, request: ConsumeRequest): ConsumeResult {
     if (this.isGlobal) throw new Error("consume: the stats instance is not a shard");
     const client = parseClientKey(key);
-    const { zone, cost, ratePerS, burst } = parseConsumeRequest(request);
-    const result = this.buckets.take(zone, client, { ratePerS, burst }, cost, this.clock());
+    const { zone, cost, ratePerS, burst, lease } = parseConsumeRequest(request);
+    const { result, leased } = this.buckets.take(
+      zone,
+      client,
+      { ratePerS, burst },
+      cost,
+      this.clock(),
+      lease,
+    );
     this.counters.count(zone, result.allowed);
     if (!result.allowed) this.scheduleReport();
-    return result;
+    return leased > 0 ? { ...result, leased } : result;
   }
 
   /** This shard's counters since it loaded, or, on the stats instance, every shard's rejections. */

@@ -47,6 +47,8 @@ export const ConfigSchema = z
     RATE_STRICT_PER_S: positiveNumber(5),
     RATE_STRICT_BURST: positiveInt(10),
     RATE_LIMIT_FAILURE_MODE: z.enum(["open", "closed"]).default("open"),
+    /** Zone `api`: tokens a shard may lease to an isolate per client (src/rate-limit/isolate-lease.ts); 0 turns leases off. */
+    RATE_API_LEASE: z.coerce.number().int().min(0).max(1000).default(8),
     /** The header holding the client address; only a proxy that overwrites it may be trusted (src/rate-limit/README.md). */
     CLIENT_IP_HEADER: z
       .string()

@@ -28,16 +28,28 @@ export class BucketStore {
     return this.entries.size;
   }
 
-  take(zone: string, key: string, rule: BucketRule, cost: number, nowMs: number): TakeResult {
+  /** `take` of `token-bucket.ts` on the client's bucket of `zone`, leases included. */
+  take(
+    zone: string,
+    key: string,
+    rule: BucketRule,
+    cost: number,
+    nowMs: number,
+    leaseWanted = 0,
+  ): { result: TakeResult; leased: number } {
     const id = `${zone}\n${key}`;
     const previous = this.entries.get(id);
-    const { bucket, result } = take(previous, rule, cost, nowMs);
+    const { bucket, result, leased } = take(previous, rule, cost, nowMs, leaseWanted);
     // Delete and re-insert: a Map iterates in insertion order, so the first entry is the LRU one.
     if (previous) this.entries.delete(id);
-    const fullAtMs = bucket.updatedMs + ((rule.burst - bucket.tokens) / rule.ratePerS) * 1000;
-    this.entries.set(id, { tokens: bucket.tokens, updatedMs: bucket.updatedMs, fullAtMs });
+    // A bucket with leased tokens out is full no earlier than its lease's end.
+    const fullAtMs = Math.max(
+      bucket.reservedUntilMs ?? 0,
+      bucket.updatedMs + ((rule.burst - bucket.tokens) / rule.ratePerS) * 1000,
+    );
+    this.entries.set(id, { ...bucket, fullAtMs });
     this.evictBeyondBound(nowMs);
-    return result;
+    return { result, leased };
   }
 
   /** Whether a client's bucket of `zone` is held (tests). */

@@ -6,13 +6,18 @@ import { describeError, log } from "../ops/log";
 import type { AppEnv } from "../types";
 import { limiterFor } from "./binding";
 import { clientKey } from "./client-ip";
+import { IsolateLeases } from "./isolate-lease";
 import { countEvent } from "./metrics";
-import type { ConsumeResult } from "./protocol";
+import type { ConsumeRequest, ConsumeResult } from "./protocol";
 import { failureMode, type Zone, zoneRule } from "./zones";
+
+/** The tokens shards leased to this isolate, per client (zone `api` only). */
+const leases = new IsolateLeases();
 
 /**
  * Per-client rate limits (API.md, "Conventions"): one RPC to the client's `RateLimiter`
- * per limited request. Over the limit: 429 `rate_limited` with `Retry-After`; every limited
+ * shard per limited request, or none when this isolate holds a token the shard leased it
+ * for that client (zone `api`, `RATE_API_LEASE`; `isolate-lease.ts`). Over the limit: 429 `rate_limited` with `Retry-After`; every limited
  * response, 2xx to 5xx, carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`.
  * Each route names its zone where it is defined (`defineRoute({ zone })`).
  *
@@ -26,17 +31,21 @@ export const rateLimit = (zoneOrZones: Zone | readonly Zone[]) => {
     // Several zones: each takes its token in turn; the first refusal answers, otherwise the
     // headers are those of the zone with the fewest tokens left (the tighter one).
     let tightest: { zone: Zone; decision: ConsumeResult } | undefined;
-    // The client's key and shard are found once per request, whatever the number of zones.
+    // The client's key is found once per request, whatever the number of zones; its shard's
+    // stub only when a decision needs the shard (not when a leased token answers).
+    const key = clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER);
+    const colo = c.req.raw.cf?.colo;
     let limiter: ReturnType<typeof limiterFor> | undefined;
+    const ask = (request: ConsumeRequest) => {
+      limiter ??= limiterFor(c.env, key, colo);
+      return limiter.consume(request);
+    };
     for (const zone of zones) {
       let decision: ConsumeResult;
       try {
-        limiter ??= limiterFor(
-          c.env,
-          clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER),
-          c.req.raw.cf?.colo,
-        );
-        decision = await limiter.consume({ zone, cost: 1, ...zoneRule(config, zone) });
+        const request: ConsumeRequest = { zone, cost: 1, ...zoneRule(config, zone) };
+        const leaseSize = zone === "api" ? config.RATE_API_LEASE : 0;
+        decision = await leases.consume(`${zone}\n${String(colo)}\n${key}`, request, leaseSize, ask);
       } catch (error) {
         limiterUnreachable(c, zone, failureMode(config, zone), error);
         continue;

@@ -11,6 +11,8 @@ export interface ConsumeRequest {
   cost: number;
   ratePerS: number;
   burst: number;
+  /** Extra tokens the caller's isolate would hold for this client (0..burst; see `take`). */
+  lease?: number;
 }
 
 export interface ConsumeResult {
@@ -19,6 +21,8 @@ export interface ConsumeResult {
   remaining: number;
   resetS: number;
   retryAfterS: number;
+  /** Tokens leased to the caller beyond `cost` (counted in `remaining`); absent when none. */
+  leased?: number;
 }
 
 export type ZoneCounts = Record<Zone, number>;
@@ -52,14 +56,15 @@ export function parseClientKey(input: unknown): string {
 /** Validates a `consume` argument; throws a `TypeError` naming the bad field. */
 export function parseConsumeRequest(input: unknown): ConsumeRequest {
   if (typeof input !== "object" || input === null) throw new TypeError("consume: expected an object");
-  const { zone, cost, ratePerS, burst } = input as Record<string, unknown>;
+  const { zone, cost, ratePerS, burst, lease = 0 } = input as Record<string, unknown>;
   if (!isZone(zone)) throw new TypeError(`consume: zone must be one of ${ZONES.join(", ")}`);
   if (typeof ratePerS !== "number" || !(ratePerS > 0 && ratePerS <= MAX_RATE_PER_S)) {
     throw new TypeError("consume: ratePerS must be a number in (0, 1e9]");
   }
   if (!isIntegerIn(burst, 1, MAX_BURST)) throw new TypeError("consume: burst must be an integer in [1, 1e9]");
   if (!isIntegerIn(cost, 1, burst)) throw new TypeError("consume: cost must be an integer in [1, burst]");
-  return { zone, cost, ratePerS, burst };
+  if (!isIntegerIn(lease, 0, burst)) throw new TypeError("consume: lease must be an integer in [0, burst]");
+  return { zone, cost, ratePerS, burst, lease };
 }
 
 /** Validates a batch of rejection counts reported to the global instance. */

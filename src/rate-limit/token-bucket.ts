@@ -4,11 +4,24 @@ export interface BucketRule {
   burst: number;
 }
 
-/** A bucket's state: `tokens` as of `updatedMs`. */
+/**
+ * A bucket's state: `tokens` as of `updatedMs`, and the tokens leased to an isolate
+ * (`reserved`) until `reservedUntilMs` (see `take`'s `leaseWanted`).
+ */
 export interface Bucket {
   tokens: number;
   updatedMs: number;
+  reserved?: number;
+  reservedUntilMs?: number;
 }
+
+/**
+ * How long a shard counts leased tokens as possibly unspent. The isolate spends them within
+ * half of it (`LEASE_SPEND_MS`), so clock drift or a late timer on the isolate's side never
+ * lets a token be spent after the shard stopped counting it.
+ */
+export const LEASE_RESERVE_MS = 2_000;
+export const LEASE_SPEND_MS = LEASE_RESERVE_MS / 2;
 
 /** What one `take` decided, in the units of the `RateLimit-*` and `Retry-After` headers. */
 export interface TakeResult {
@@ -29,17 +42,45 @@ export interface TakeResult {
  */
 const EPSILON = 1e-9;
 
-/** The bucket at `nowMs`: a missing bucket is full; a clock going backwards mints nothing. */
+/**
+ * The bucket at `nowMs`: a missing bucket is full; a clock going backwards mints nothing.
+ *
+ * While tokens are leased, the bucket refills only up to `burst - reserved`: the leased
+ * tokens are counted as still in the bucket until the lease ends, i.e. as if they were all
+ * spent at the last moment they may be. So a lease never lets more through than the exact
+ * bucket would have, wherever in its life its tokens are spent (it may let fewer through).
+ */
 export function refill(bucket: Bucket | undefined, rule: BucketRule, nowMs: number): Bucket {
   if (!bucket) return { tokens: rule.burst, updatedMs: nowMs };
-  const elapsedMs = Math.max(0, nowMs - bucket.updatedMs);
-  const tokens = Math.min(rule.burst, bucket.tokens + (elapsedMs * rule.ratePerS) / 1000);
-  return { tokens, updatedMs: Math.max(nowMs, bucket.updatedMs) };
+  let { tokens, updatedMs } = bucket;
+  const reserved = bucket.reserved ?? 0;
+  const reservedUntilMs = bucket.reservedUntilMs ?? 0;
+  if (reserved > 0 && reservedUntilMs > updatedMs) {
+    const leaseEndMs = Math.min(nowMs, reservedUntilMs);
+    tokens = grow(tokens, leaseEndMs - updatedMs, rule, rule.burst - reserved);
+    updatedMs = Math.max(updatedMs, leaseEndMs);
+    if (nowMs < reservedUntilMs) return { tokens, updatedMs, reserved, reservedUntilMs };
+  }
+  tokens = grow(tokens, nowMs - updatedMs, rule, rule.burst);
+  return { tokens, updatedMs: Math.max(nowMs, updatedMs) };
+}
+
+/** `tokens` after `elapsedMs` of refill, never past `cap` (and never lowered to it). */
+function grow(tokens: number, elapsedMs: number, rule: BucketRule, cap: number): number {
+  if (tokens >= cap) return tokens;
+  return Math.min(cap, tokens + (Math.max(0, elapsedMs) * rule.ratePerS) / 1000);
 }
 
 /**
  * Takes `cost` tokens when the bucket holds them. From a full bucket exactly `burst`
  * requests of cost 1 pass at once and the next one is refused.
+ *
+ * `leaseWanted` > 0 asks for up to that many more tokens, leased to the caller's isolate
+ * (`src/rate-limit/isolate-lease.ts`) to spend without asking again within
+ * `LEASE_SPEND_MS`. They are granted only from the upper half of the bucket (a client near
+ * its limit gets none, so its refusals stay exact and cheap), and reserved until
+ * `LEASE_RESERVE_MS` from now (see `refill`). `result.remaining` and `resetS` count the
+ * leased tokens as the client's: they are still the client's to spend.
  *
  * @example
  * const rule = { ratePerS: 20, burst: 40 };
@@ -52,10 +93,14 @@ export function take(
   rule: BucketRule,
   cost: number,
   nowMs: number,
-): { bucket: Bucket; result: TakeResult } {
+  leaseWanted = 0,
+): { bucket: Bucket; result: TakeResult; leased: number } {
   const current = refill(bucket, rule, nowMs);
   const allowed = current.tokens + EPSILON >= cost;
   const tokens = allowed ? Math.max(0, current.tokens - cost) : current.tokens;
+  const leased = allowed
+    ? Math.max(0, Math.min(leaseWanted, Math.floor(tokens - rule.burst / 2 + EPSILON)))
+    : 0;
   const result: TakeResult = {
     allowed,
     limit: rule.burst,
@@ -63,10 +108,16 @@ export function take(
     resetS: wholeSeconds((rule.burst - tokens) / rule.ratePerS),
     retryAfterS: allowed ? 0 : Math.max(1, wholeSeconds((cost - tokens) / rule.ratePerS)),
   };
-  return { bucket: { tokens, updatedMs: current.updatedMs }, result };
+  const next: Bucket = { ...current, tokens: tokens - leased };
+  if (leased > 0) {
+    // A new lease extends the reservation of any earlier one still running: it may only under-admit.
+    next.reserved = (current.reserved ?? 0) + leased;
+    next.reservedUntilMs = nowMs + LEASE_RESERVE_MS;
+  }
+  return { bucket: next, result, leased };
 }
 
 /** Rounds a wait up to whole seconds, ignoring rounding noise (2.0000000001 s is 2 s). */
-function wholeSeconds(seconds: number): number {
+export function wholeSeconds(seconds: number): number {
   return Math.max(0, Math.ceil(seconds - EPSILON));
 }

@@ -74,6 +74,9 @@ describe("RateLimiter RPC", () => {
     [{ ...API, ratePerS: 0 }, /ratePerS/],
     [{ ...API, ratePerS: Number.NaN }, /ratePerS/],
     [{ ...API, burst: 2.5 }, /burst/],
+    [{ ...API, lease: 41 }, /lease/],
+    [{ ...API, lease: 1.5 }, /lease/],
+    [{ ...API, lease: -1 }, /lease/],
     [null, /object/],
   ])("rejects the invalid input %j", async (input, message) => {
     await runInDurableObject(freshLimiter().shard, (instance: RateLimiter) => {

@@ -7,6 +7,7 @@ import {
 } from "cloudflare:test";
 import type { RateLimiter } from "../../durable-objects/rate-limiter";
 import { createApp } from "../../src/app";
+import type { Config } from "../../src/config";
 import { type ClientLimiter, limiterFor } from "../../src/rate-limit/binding";
 import { clientKey } from "../../src/rate-limit/client-ip";
 
@@ -62,9 +63,7 @@ export async function flushReports(...limiters: ClientLimiter[]): Promise<void> 
 }
 
 /** A `fetch` into a fresh app whose env is the test env with `overrides` (rates, failure mode, bindings). */
-export function appWith(
-  overrides: Partial<Record<keyof Env | "CLIENT_IP_HEADER" | "RATE_LIMIT_FAILURE_MODE", unknown>>,
-) {
+export function appWith(overrides: Partial<Record<keyof Env | keyof Config, unknown>>) {
   const app = createApp();
   const appEnv = { ...env, ...overrides } as Env;
   return async (path: string, init: RequestInit & { ip?: string } = {}): Promise<Response> => {
