@@ -29,8 +29,8 @@ export interface AppVariables {
   requestId: string;
   services: Services;
   user: AuthUser | undefined;
-  /** Set by the rate limiter for the request log line. */
-  rateLimit: { zone: string; allowed: boolean; remaining: number } | undefined;
+  /** The limiter's decision for the request log; `by` says whether a leased token or the shard made it. */
+  rateLimit: { zone: string; allowed: boolean; remaining: number; by: "lease" | "shard" } | undefined;
 }
 
 /** The one `Env` generic every handler and middleware shares (Hono's `Bindings` + `Variables`). */

@@ -65,7 +65,19 @@ async function startTarget(label, { checkout = root, config, vars = [], inspecto
   const url = /READY (\S+)/.exec(proc.output())[1];
   const pid = workerdPid(proc.child.pid);
   if (!pid) throw new Error(`${label}: no workerd process in group ${proc.child.pid}`);
-  return { label, url, pid };
+  return { label, url, pid, proc };
+}
+
+/**
+ * Limiter decisions so far, from the target's request log: every limited request logs
+ * `"rate_limit":{...}`, and one answered from a leased token carries `"by":"lease"` (no
+ * Durable Object call). Counted from the log, not guessed: the "calls per request" column.
+ */
+function limiterDecisions(target) {
+  const output = target.proc.output();
+  const limited = output.match(/"rate_limit":\{/g)?.length ?? 0;
+  const leased = output.match(/"by":"lease"/g)?.length ?? 0;
+  return { limited, calls: limited - leased };
 }
 
 function workerdPid(pgid) {
@@ -116,9 +128,19 @@ async function cpuPerRequest(target, route, addresses) {
   const url = `${target.url}${route}`;
   await drive(url, { amount: Math.ceil(REQUESTS / 4), addresses });
   const before = cpuMs(target.pid);
+  const decisionsBefore = limiterDecisions(target);
   const r = await drive(url, { amount: REQUESTS, addresses });
   const used = cpuMs(target.pid) - before;
-  return { ms: used / r.requests.total, non2xx: r.non2xx + r.errors, rps: r.requests.average };
+  // Let the last log lines arrive before counting.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const decisions = limiterDecisions(target);
+  const limited = decisions.limited - decisionsBefore.limited;
+  return {
+    ms: used / r.requests.total,
+    non2xx: r.non2xx + r.errors,
+    rps: r.requests.average,
+    callsPerRequest: limited ? (decisions.calls - decisionsBefore.calls) / r.requests.total : null,
+  };
 }
 
 /** A V8 CPU profile of the isolate while `url` is loaded; self time per function, top `n`. */
@@ -227,7 +249,8 @@ function render(rows, profiles, load, rowsRead) {
           : r.route.endsWith("popular")
             ? ref(r.spread, "hello")
             : ref(r.spread, "d1");
-    return `| ${r.spread} | ${r.target} | \`${r.route}\` | ${r.ms.toFixed(3)} | ${bare ? `${(r.ms / bare.ms).toFixed(2)}x ${bare.target}` : "-"} | ${r.non2xx} |`;
+    const calls = r.callsPerRequest === null ? "-" : r.callsPerRequest.toFixed(2);
+    return `| ${r.spread} | ${r.target} | \`${r.route}\` | ${r.ms.toFixed(3)} | ${bare ? `${(r.ms / bare.ms).toFixed(2)}x ${bare.target}` : "-"} | ${calls} | ${r.non2xx} |`;
   });
   const prof = profiles.map(
     (
@@ -252,9 +275,12 @@ utime + stime from /proc over the row, divided by the requests: it includes work
 locally, the rate limiter's Durable Object and D1 (which run in the same process); on the edge the Worker is
 billed only for its own isolate's CPU, so these figures are an upper bound of the billed CPU.
 
-| spread | target | route | workerd CPU ms / request | vs bare | non-2xx |
-|---|---|---|---:|---:|---:|
+| spread | target | route | workerd CPU ms / request | vs bare | limiter calls / request | non-2xx |
+|---|---|---|---:|---:|---:|---:|
 ${lines.join("\n")}
+
+"Limiter calls / request" counts the Durable Object calls the rate limiter made, from the service's own request
+log (every limited request logs its decision; one answered from a token its isolate was leased logs \`"by":"lease"\`).
 
 \`hello-log\` is the bare worker plus exactly the request log's work (\`/log\`: the JSON line through \`console.log\`;
 \`/log-metric\`: also its Analytics Engine data point), so its difference from \`hello\` is what logging costs here.

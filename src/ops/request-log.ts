@@ -19,7 +19,8 @@ export interface RequestLogLine {
   status: number;
   duration_ms: number;
   user_id: string | null;
-  rate_limit: { zone: string; allowed: boolean; remaining: number } | null;
+  /** `by`: `lease` when a token the isolate was leased decided (no limiter call), else `shard`. */
+  rate_limit: { zone: string; allowed: boolean; remaining: number; by: "lease" | "shard" } | null;
 }
 
 /**

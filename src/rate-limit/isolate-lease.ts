@@ -8,6 +8,9 @@ const POLL_MS = 1;
 /** Clients with a lease held per isolate; past it the oldest are forgotten (their tokens unspent). */
 const MAX_HELD = 10_000;
 
+/** A decision, and whether a leased token made it here (no call) or the shard did. */
+export type LeaseDecision = ConsumeResult & { by: "lease" | "shard" };
+
 /** One client's leased tokens in this isolate, and its lease request in flight, if any. */
 interface Held {
   tokens: number;
@@ -62,7 +65,7 @@ export class IsolateLeases {
     request: ConsumeRequest,
     leaseSize: number,
     ask: (request: ConsumeRequest) => Promise<ConsumeResult>,
-  ): Promise<ConsumeResult> {
+  ): Promise<LeaseDecision> {
     let entry = this.held.get(id);
     if (entry) {
       const local = this.spend(entry, request.cost);
@@ -87,7 +90,8 @@ export class IsolateLeases {
     } finally {
       if (entry && wantsLease) entry.answered = Math.max(entry.answered, ticket);
     }
-    const { leased = 0, ...decision } = result;
+    const { leased = 0, ...answer } = result;
+    const decision: LeaseDecision = { ...answer, by: "shard" };
     if (entry && leased > 0) {
       entry.tokens = leased;
       entry.expiresMs = sentMs + LEASE_SPEND_MS;
@@ -106,7 +110,7 @@ export class IsolateLeases {
     return this.held.size;
   }
 
-  private spend(entry: Held, cost: number): ConsumeResult | null {
+  private spend(entry: Held, cost: number): LeaseDecision | null {
     if (entry.tokens < cost || this.now() >= entry.expiresMs) return null;
     entry.tokens -= cost;
     entry.remaining = Math.max(0, entry.remaining - cost);
@@ -116,6 +120,7 @@ export class IsolateLeases {
       remaining: entry.remaining,
       resetS: wholeSeconds((entry.limit - entry.remaining) / entry.ratePerS),
       retryAfterS: 0,
+      by: "lease",
     };
   }
 

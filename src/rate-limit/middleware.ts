@@ -6,7 +6,7 @@ import { describeError, log } from "../ops/log";
 import type { AppEnv } from "../types";
 import { limiterFor } from "./binding";
 import { clientKey } from "./client-ip";
-import { IsolateLeases } from "./isolate-lease";
+import { IsolateLeases, type LeaseDecision } from "./isolate-lease";
 import { countEvent } from "./metrics";
 import type { ConsumeRequest, ConsumeResult } from "./protocol";
 import { failureMode, type Zone, zoneRule } from "./zones";
@@ -30,7 +30,7 @@ export const rateLimit = (zoneOrZones: Zone | readonly Zone[]) => {
     const config = loadConfig(c.env);
     // Several zones: each takes its token in turn; the first refusal answers, otherwise the
     // headers are those of the zone with the fewest tokens left (the tighter one).
-    let tightest: { zone: Zone; decision: ConsumeResult } | undefined;
+    let tightest: { zone: Zone; decision: LeaseDecision } | undefined;
     // The client's key is found once per request, whatever the number of zones; its shard's
     // stub only when a decision needs the shard (not when a leased token answers).
     const key = clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER);
@@ -41,7 +41,7 @@ export const rateLimit = (zoneOrZones: Zone | readonly Zone[]) => {
       return limiter.consume(request);
     };
     for (const zone of zones) {
-      let decision: ConsumeResult;
+      let decision: LeaseDecision;
       try {
         const request: ConsumeRequest = { zone, cost: 1, ...zoneRule(config, zone) };
         const leaseSize = zone === "api" ? config.RATE_API_LEASE : 0;
@@ -51,7 +51,7 @@ export const rateLimit = (zoneOrZones: Zone | readonly Zone[]) => {
         continue;
       }
       if (!decision.allowed) {
-        c.set("rateLimit", { zone, allowed: false, remaining: decision.remaining });
+        c.set("rateLimit", { zone, allowed: false, remaining: decision.remaining, by: decision.by });
         countEvent(c.env, "rate_limited", zone);
         throw new ApiError(429, "rate_limited", `Too many requests; retry in ${decision.retryAfterS} s.`, {
           headers: { ...rateLimitHeaders(decision), "Retry-After": String(decision.retryAfterS) },
@@ -60,8 +60,9 @@ export const rateLimit = (zoneOrZones: Zone | readonly Zone[]) => {
       if (!tightest || decision.remaining < tightest.decision.remaining) tightest = { zone, decision };
     }
     if (!tightest) return next();
-    c.set("rateLimit", { zone: tightest.zone, allowed: true, remaining: tightest.decision.remaining });
-    const headers = rateLimitHeaders(tightest.decision);
+    const { zone, decision } = tightest;
+    c.set("rateLimit", { zone, allowed: true, remaining: decision.remaining, by: decision.by });
+    const headers = rateLimitHeaders(decision);
     await next();
     setHeaders(c, headers);
   });

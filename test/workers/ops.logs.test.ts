@@ -60,7 +60,12 @@ describe("the request log line", () => {
       status: 200,
       duration_ms: expect.any(Number),
       user_id: user.user.id,
-      rate_limit: { zone: "api", allowed: true, remaining: expect.any(Number) },
+      rate_limit: {
+        zone: "api",
+        allowed: true,
+        remaining: expect.any(Number),
+        by: expect.stringMatching(/^(lease|shard)$/),
+      },
     });
     expect(line?.duration_ms).toBeGreaterThanOrEqual(0);
   });
@@ -86,7 +91,7 @@ describe("the request log line", () => {
     expect(line).toMatchObject({
       status: 429,
       route: "/api/v1/characters",
-      rate_limit: { zone: "api", allowed: false, remaining: 0 },
+      rate_limit: { zone: "api", allowed: false, remaining: 0, by: "shard" },
     });
   });
 
