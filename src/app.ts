@@ -1,11 +1,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { ApiError } from "./errors/api-error";
 import { problemResponse } from "./errors/problem";
 import { appShell, isAppPath } from "./http/app-shell";
 import { routes } from "./http/route";
 import { MemoRouter } from "./http/router";
+import { apiCors } from "./middleware/cors";
 import { requestId } from "./middleware/request-id";
 import { services } from "./middleware/services";
 import { requestLog } from "./ops/request-log";
@@ -59,23 +59,7 @@ export function createApp() {
   app.use("*", requestLog);
   app.use("*", requestId);
   app.use("*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
-  app.use(
-    "/api/*",
-    cors({
-      origin: "*",
-      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
-      allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-      exposeHeaders: [
-        "X-Request-Id",
-        "Location",
-        "Retry-After",
-        "RateLimit-Limit",
-        "RateLimit-Remaining",
-        "RateLimit-Reset",
-      ],
-      maxAge: 86400,
-    }),
-  );
+  app.use("/api/*", apiCors);
   app.use("*", services);
 
   const v1 = routes()

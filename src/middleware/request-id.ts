@@ -1,4 +1,5 @@
 import { createMiddleware } from "hono/factory";
+import { setResponseHeaders } from "../http/response-headers";
 import type { AppEnv } from "../types";
 
 const VALID_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -9,5 +10,5 @@ export const requestId = createMiddleware<AppEnv>(async (c, next) => {
   const id = given && VALID_ID.test(given) ? given : crypto.randomUUID();
   c.set("requestId", id);
   await next();
-  c.header("X-Request-Id", id);
+  setResponseHeaders(c, { "X-Request-Id": id });
 });

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../config";
 import { ApiError } from "../errors/api-error";
+import { setResponseHeaders } from "../http/response-headers";
 import { describeError, log } from "../ops/log";
 import type { AppEnv } from "../types";
 import { limiterFor } from "./binding";
@@ -64,7 +65,7 @@ export const rateLimit = (zoneOrZones: Zone | readonly Zone[]) => {
     c.set("rateLimit", { zone, allowed: true, remaining: decision.remaining, by: decision.by });
     const headers = rateLimitHeaders(decision);
     await next();
-    setHeaders(c, headers);
+    setResponseHeaders(c, headers);
   });
 };
 
@@ -93,16 +94,5 @@ function limiterUnreachable(c: Context<AppEnv>, zone: Zone, mode: "open" | "clos
     throw new ApiError(503, "upstream_unavailable", "Rate limiting is unavailable; retry shortly.", {
       headers: { "Retry-After": "1" },
     });
-  }
-}
-
-/** Responses passed through from elsewhere can have immutable headers; those get a copy. */
-function setHeaders(c: Context<AppEnv>, headers: Record<string, string>): void {
-  try {
-    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
-  } catch {
-    if (c.res.status === 101) return;
-    c.res = new Response(c.res.body, c.res);
-    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
   }
 }

@@ -25,8 +25,22 @@ describe("the request path", () => {
     expect(res.status).toBe(204);
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
     expect(res.headers.get("Access-Control-Allow-Headers")?.toLowerCase()).toContain("idempotency-key");
+    expect(res.headers.get("Access-Control-Allow-Methods")).toBe("GET,POST,PATCH,DELETE,OPTIONS");
+    expect(res.headers.get("Access-Control-Max-Age")).toBe("86400");
+    expect(res.headers.get("Vary")).toBe("Access-Control-Request-Headers");
+    expect(res.headers.get("X-Request-Id")).toBeTruthy();
     const get = await api("/health", { headers: { Origin: "https://app.example" } });
     expect(get.headers.get("Access-Control-Expose-Headers")).toContain("Retry-After");
+  });
+
+  it("puts the CORS, request id and secure headers on error answers and cached reads alike", async () => {
+    for (const path of ["/nope", "/me", "/characters/popular", "/characters/popular"]) {
+      const res = await api(path, { headers: { Origin: "https://app.example" } });
+      expect(res.headers.get("Access-Control-Allow-Origin"), path).toBe("*");
+      expect(res.headers.get("Access-Control-Expose-Headers"), path).toContain("RateLimit-Remaining");
+      expect(res.headers.get("X-Request-Id"), path).toBeTruthy();
+      expect(res.headers.get("X-Content-Type-Options"), path).toBe("nosniff");
+    }
   });
 
   it("sets secure headers", async () => {
