@@ -23,7 +23,6 @@ import {
   openSync,
   readFileSync,
   rmSync,
-  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -110,26 +109,6 @@ function snapshot(scratch) {
   return dir;
 }
 
-/** The request log of the server this run started (null when it uses one already running). */
-let devLog = null;
-
-/**
- * Limiter decisions logged since `fromByte` of the server's log: every limited request logs
- * `"rate_limit":{...}`, and one answered from a token its isolate was leased `"by":"lease"`
- * (no Durable Object call). Counted, for docs/cost.md's calls per request.
- */
-function limiterDecisions(fromByte) {
-  if (!devLog || !existsSync(devLog)) return null;
-  const text = readFileSync(devLog).subarray(fromByte).toString("utf8");
-  const limited = text.match(/"rate_limit":\{/g)?.length ?? 0;
-  const leased = text.match(/"by":"lease"/g)?.length ?? 0;
-  return { limited, leased, calls: limited - leased };
-}
-
-function devLogSize() {
-  return devLog && existsSync(devLog) ? statSync(devLog).size : 0;
-}
-
 /** Starts `node scripts/dev.mjs` on `port` with a state directory of its own; returns a stopper. */
 async function startDev(extraVars = []) {
   const scratch = mkdtempSync(path.join(os.tmpdir(), "edge-art-loadtest-"));
@@ -137,7 +116,6 @@ async function startDev(extraVars = []) {
   const state = path.join(scratch, "state");
   applyLocalD1Migrations({ persistTo: state });
   const logFile = path.join(scratch, "dev.log");
-  devLog = logFile;
   const out = openSync(logFile, "a");
   const vars = [`PUBLIC_BASE_URL:${base}`, ...extraVars].flatMap((v) => ["--var", v]);
   const child = spawn(
@@ -282,7 +260,7 @@ async function mixed(profile, users, run) {
 }
 
 function describeRun(r) {
-  return `${r.profile}, ${r.users} users: ${r.iterations} ${r.profile === "stress" ? "rounds" : "chat visits"}, ${r.turns} chat turns, API ${r.api.count} req (${r.apiRps.toFixed(0)} req/s), errors ${(r.errorRate * 100).toFixed(2)} %, API p50/p95/p99 ${ms(r.api.p50)}/${ms(r.api.p95)}/${ms(r.api.p99)} ms, load max ${r.loadMax.toFixed(1)}, client loop p99 ${r.clientLoopP99.toFixed(0)} ms, client CPU ${(r.clientCpu * 100).toFixed(0)} %${r.limiter ? `, limiter calls ${r.limiter.calls} for ${r.limiter.limited} limited requests (${r.limiter.limited ? (r.limiter.calls / r.limiter.limited).toFixed(2) : "-"} per request)` : ""} -> ${r.passes ? "PASS" : "FAIL"}`;
+  return `${r.profile}, ${r.users} users: ${r.iterations} ${r.profile === "stress" ? "rounds" : "chat visits"}, ${r.turns} chat turns, API ${r.api.count} req (${r.apiRps.toFixed(0)} req/s), errors ${(r.errorRate * 100).toFixed(2)} %, API p50/p95/p99 ${ms(r.api.p50)}/${ms(r.api.p95)}/${ms(r.api.p99)} ms, load max ${r.loadMax.toFixed(1)}, client loop p99 ${r.clientLoopP99.toFixed(0)} ms, client CPU ${(r.clientCpu * 100).toFixed(0)} % -> ${r.passes ? "PASS" : "FAIL"}`;
 }
 
 /** The largest N that passes: double from the best pass, then bisect (at most 5 more runs). */
@@ -406,12 +384,6 @@ function report({ ab, runs, maxUsers, passthrough, loadBefore, ceiling }) {
     lines.push("");
     lines.push(`### ${r.profile}, ${r.users} users, per step`);
     lines.push("");
-    if (r.limiter) {
-      lines.push(
-        `Rate limiter: ${r.limiter.limited} limited requests, ${r.limiter.calls} Durable Object calls (${r.limiter.leased} answered from tokens leased to the isolate): ${r.limiter.limited ? (r.limiter.calls / r.limiter.limited).toFixed(2) : "-"} calls per limited request, counted from the server's request log.`,
-      );
-      lines.push("");
-    }
     lines.push("| step | kind | count | errors | p50 ms | p95 ms | p99 ms | error reasons |");
     lines.push("|---|---|---:|---:|---:|---:|---:|---|");
     for (const s of r.rows) {
@@ -470,10 +442,7 @@ async function main() {
       const mine = [];
       const runNext = async (users) => {
         log(`mixed scenario, profile ${profile}: ${users} users for ${durationOf(profile)} s`);
-        const logFrom = devLogSize();
         const r = await mixed(profile, users, runNumber++);
-        await sleep(500);
-        r.limiter = limiterDecisions(logFrom);
         log(describeRun(r));
         await sleep(5000);
         return r;
