@@ -146,3 +146,62 @@ const fresh = emulator.filter(
 console.log(
   `\nEmulator: ${emulator.length} streamed requests (service and direct), ${fresh} of them on a new connection (the rest reused a kept-alive one).`,
 );
+
+// The slowest 2 % of warm turns through the service: which legs their time is in.
+const warmRows = [];
+used.clear();
+for (const c of client) {
+  if (c.via !== "service" || c.first === null || kindOf(c.text) !== "warm") continue;
+  const e = match(byText.get(norm(c.text)), c.sent, "arrived");
+  const s = match(byChat.get(c.chat), c.sent, "at");
+  if (!e || !s) continue;
+  warmRows.push({
+    total: c.first - c.sent,
+    deliver: s.at - c.sent,
+    pre: s.requested,
+    out: e.arrived - (s.at + s.requested),
+    emulator: e.first - e.arrived,
+    back: s.at + s.first_token - e.first,
+    toClient: c.first - (s.at + s.first_delta),
+    stall: { from: e.first, to: s.at + s.first_token },
+  });
+}
+if (warmRows.length > 0) {
+  const slow = [...warmRows].sort((a, b) => b.total - a.total).slice(0, Math.ceil(warmRows.length / 50));
+  const mean = (key) => (slow.reduce((sum, r) => sum + r[key], 0) / slow.length).toFixed(0);
+  console.log(
+    `\nSlowest 2 % of warm turns (${slow.length} of ${warmRows.length}, >= ${slow.at(-1).total.toFixed(0)} ms), mean ms: total ${mean("total")}, frame to session ${mean("deliver")}, session to model asked ${mean("pre")}, to emulator ${mean("out")}, emulator ${mean("emulator")}, first token to session ${mean("back")}, delta to client ${mean("toClient")}`,
+  );
+  console.log(
+    `  emulator > 100 ms in ${slow.filter((r) => r.emulator > 100).length}; workerd's legs (frame to session + session + to emulator + first token to session) > 150 ms in ${slow.filter((r) => r.deliver + r.pre + r.out + r.back > 150).length}`,
+  );
+}
+
+// Which long waits for the first token in workerd (> 100 ms) overlap a GC pause >= 40 ms.
+// V8's --trace-gc clock counts from isolate start: the offset is the one (searched over 400 s
+// in 5 ms steps) that makes most waits overlap a pause. Check where it lands (isolates are
+// made between "starting the service" and the first request) and compare with the pauses
+// shifted by a few seconds, which shows what chance overlap gives.
+const pausesAt = [];
+for (const line of readFileSync(path.join(dir, `${args.target}.server.log`), "utf8").split("\n")) {
+  const m = /^\[\d+:0x[0-9a-f]+\]\s+(\d+) ms: (?:Scavenge|Mark-Compact)[^,]*,.*?([\d.]+) \/ [\d.]+ ms/.exec(
+    line,
+  );
+  if (m && Number(m[2]) >= 40) pausesAt.push({ start: Number(m[1]), ms: Number(m[2]) });
+}
+const waits = warmRows.map((r) => r.stall).filter((w) => w.to - w.from > 100);
+if (pausesAt.length > 0 && waits.length > 0) {
+  const overlapping = (offset) =>
+    waits.filter((w) => pausesAt.some((p) => offset + p.start < w.to && offset + p.start + p.ms > w.from - 5))
+      .length;
+  const from = Math.min(...waits.map((w) => w.from)) - 400_000;
+  let best = { hits: -1, offset: 0 };
+  for (let offset = from; offset < from + 400_000; offset += 5) {
+    const hits = overlapping(offset);
+    if (hits > best.hits) best = { hits, offset };
+  }
+  const shifted = [-7000, -3000, 3000, 7000].map((shift) => overlapping(best.offset + shift));
+  console.log(
+    `\nWarm turns whose first token waited > 100 ms in workerd: ${waits.length}; overlapping a GC pause >= 40 ms: ${best.hits} (isolate clock zero fitted at ${new Date(best.offset).toISOString()}); with the pauses shifted -7/-3/+3/+7 s: ${shifted.join("/")}`,
+  );
+}
