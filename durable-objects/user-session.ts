@@ -362,6 +362,7 @@ export class UserSession extends DurableObject<Env> {
   private startReply(socket: WebSocket, frame: ModelTurnFrame): void {
     const timing = turnTiming(this.env);
     timing?.note("woken", this.fresh);
+    timing?.note("chat", frame.chat_id);
     this.fresh = false;
     const attachment = readAttachment(socket);
     if (!attachment) {

@@ -13,10 +13,15 @@
 //   node bench/ws/run.mjs [--target all|bare|miniflare|wrangler|both] [--sockets 5000] [--chatting 1000]
 //     [--per-user 1] [--samples 200] [--duration 30] [--think-ms 2000] [--tokens 20] [--write]
 // BENCH_WS_SERVER_LOG=<file> keeps the server's output (its error lines say why turns failed).
+// `--trace <dir>` keeps per-turn traces on three clocks (client, session, emulator) for
+// `node bench/ws/trace.mjs <dir>`, which splits each turn's path into segments; with
+// MINIFLARE_WORKERD_V8_FLAGS="--trace-gc" it also sums workerd's GC pauses.
+// BENCH_WS_INSPECTOR_PORT=<port> opens workerd's inspector (heap or CPU profiles while it runs).
+// `--skip-direct` leaves out the model-alone reference (diagnostic runs only: no "above the model").
 // `--write` replaces the generated block named `--block` (default "main") of bench/ws/RESULTS.md
 // with this run's figures.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -51,6 +56,10 @@ const { values: args } = parseArgs({
     // the disk's fsync out of the figures: on a VM shared with other work it dominated them.
     "state-dir": { type: "string", default: os.tmpdir() },
     block: { type: "string", default: "main" },
+    // A directory for per-turn traces (client, session, emulator clocks), joined by trace.mjs.
+    trace: { type: "string" },
+    // Diagnostic runs: skip the model-alone reference (the report then has no "above the model").
+    "skip-direct": { type: "boolean", default: false },
   },
 });
 const SOCKETS = Number(args.sockets);
@@ -78,6 +87,9 @@ const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 const scratch = mkdtempSync(path.join(args["state-dir"], "bench-ws-"));
 const procs = [];
+/** Per-turn client records (`--trace`): epoch ms at send and at the first delta. */
+const clientTrace = [];
+if (args.trace) mkdirSync(args.trace, { recursive: true });
 const log = (...parts) => console.log(`[bench/ws ${new Date().toISOString().slice(11, 19)}]`, ...parts);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -124,17 +136,22 @@ async function startPostgres() {
   return pg;
 }
 
+let emulatorProc = null;
 async function startEmulator() {
-  const proc = startProcess([
-    path.join(root, "emulator/runpod/server.mjs"),
-    "--port",
-    String(PORTS.emulator),
-    "--first-token-ms",
-    String(FIRST_TOKEN_MS),
-    "--token-delay-ms",
-    String(TOKEN_DELAY_MS),
-  ]);
+  const proc = startProcess(
+    [
+      path.join(root, "emulator/runpod/server.mjs"),
+      "--port",
+      String(PORTS.emulator),
+      "--first-token-ms",
+      String(FIRST_TOKEN_MS),
+      "--token-delay-ms",
+      String(TOKEN_DELAY_MS),
+    ],
+    { env: args.trace ? { EMULATOR_CHAT_TIMING: "1" } : {} },
+  );
   procs.push(proc);
+  emulatorProc = proc;
   await waitFor(`http://127.0.0.1:${PORTS.emulator}/`, proc);
   return proc;
 }
@@ -151,6 +168,9 @@ async function startService(target) {
       "--persist",
       persist,
       ...(target === "bare" ? ["--config", "bench/ws/bare/wrangler.toml"] : vars),
+      ...(process.env.BENCH_WS_INSPECTOR_PORT
+        ? ["--inspector-port", process.env.BENCH_WS_INSPECTOR_PORT]
+        : []),
     ]);
   } else {
     execFileSync(
@@ -247,12 +267,22 @@ function openSocket(base, token) {
 function exchange(client, chatId, content) {
   return new Promise((resolve) => {
     const started = performance.now();
+    const sentAt = Date.now();
     let first = null;
     let echo = null;
     const timer = setTimeout(() => finish("timeout"), REPLY_TIMEOUT_MS);
     function finish(outcome) {
       clearTimeout(timer);
       client.waiters.delete(chatId);
+      if (args.trace)
+        clientTrace.push({
+          via: "service",
+          chat: chatId,
+          text: content,
+          sent: sentAt,
+          first: first === null ? null : sentAt + first,
+          outcome,
+        });
       resolve({ outcome, first, echo, done: performance.now() - started });
     }
     client.waiters.set(chatId, (frame) => {
@@ -339,6 +369,7 @@ async function chatLoad(users, durationMs, converse) {
 
 async function directExchange(content) {
   const started = performance.now();
+  const sentAt = Date.now();
   const res = await fetch(`http://127.0.0.1:${PORTS.emulator}/openai/v1/chat/completions`, {
     method: "POST",
     headers: { "Content-Type": "application/json", Authorization: "Bearer bench" },
@@ -357,6 +388,13 @@ async function directExchange(content) {
     if (first === null && decoder.decode(chunk, { stream: true }).includes('"content"'))
       first = performance.now() - started;
   }
+  if (args.trace)
+    clientTrace.push({
+      via: "direct",
+      text: content,
+      sent: sentAt,
+      first: first === null ? null : sentAt + first,
+    });
   return { outcome: res.ok ? "complete" : `http:${res.status}`, first, done: performance.now() - started };
 }
 
@@ -510,6 +548,7 @@ async function runTarget(target) {
     throw error;
   } finally {
     if (process.env.BENCH_WS_SERVER_LOG) writeFileSync(process.env.BENCH_WS_SERVER_LOG, proc.output());
+    if (args.trace) writeFileSync(path.join(args.trace, `${target}.server.log`), proc.output());
     proc.stop();
     await sleep(2000);
   }
@@ -603,8 +642,17 @@ async function main() {
     log(JSON.stringify(r));
     results.push(r);
   }
-  const baseline = await directBaseline();
+  const baseline = args["skip-direct"]
+    ? { sequential: stats([]), loaded: { first: stats([]) } }
+    : await directBaseline();
   log(JSON.stringify({ baseline }));
+  if (args.trace) {
+    writeFileSync(
+      path.join(args.trace, "client.jsonl"),
+      clientTrace.map((t) => JSON.stringify(t)).join("\n"),
+    );
+    writeFileSync(path.join(args.trace, "emulator.log"), emulatorProc.output());
+  }
   const text = report(results, baseline);
   console.log(`\n${text}`);
   if (args.write) {

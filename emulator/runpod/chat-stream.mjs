@@ -11,7 +11,19 @@ const MIDFAIL_AFTER_TOKENS = 3;
  *   timers: ReturnType<import("./timers.mjs").createTimers>}} reply
  */
 export function streamCompletion(res, reply) {
-  const { id, created, model, tokens, finishReason, usage, mode, firstTokenMs, tokenDelayMs, timers } = reply;
+  const {
+    id,
+    created,
+    model,
+    tokens,
+    finishReason,
+    usage,
+    mode,
+    firstTokenMs,
+    tokenDelayMs,
+    timers,
+    onFirstWrite,
+  } = reply;
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
@@ -44,6 +56,7 @@ export function streamCompletion(res, reply) {
     }
     if (sent < tokens.length) {
       send(chunk(sent === 0 ? { role: "assistant", content: tokens[0] } : { content: tokens[sent] }, null));
+      if (sent === 0) onFirstWrite?.();
       sent++;
       pending = timers.after(tokenDelayMs, next);
       return;

@@ -9,6 +9,15 @@ const openAiError = (message, type = "invalid_request_error", code = null) => ({
   error: { message, type, param: null, code },
 });
 
+/**
+ * Benchmarks only (`EMULATOR_CHAT_TIMING=1`, set by `bench/ws/run.mjs --trace`): one line per
+ * streamed chat request with when it arrived, when its body was read and when its first token
+ * was written (epoch ms), so a benchmark can split a turn's wait between the caller and here.
+ */
+const TIMING = process.env.EMULATOR_CHAT_TIMING === "1";
+/** Requests seen per connection (timing lines only). */
+const connectionRequests = new WeakMap();
+
 const badRequest = (message) => new HttpError(400, message, { body: openAiError(message) });
 
 /**
@@ -33,8 +42,13 @@ export function registerOpenAiRoutes(router, { getConfig, timers, chatLog }) {
   });
 
   router.add("POST", "/openai/v1/chat/completions", async ({ req, res }) => {
+    const arrived = Date.now();
+    // Which request of its connection this is (1: a new connection), for the timing line.
+    const onConnection = TIMING ? (connectionRequests.get(req.socket) ?? 0) + 1 : 0;
+    if (TIMING) connectionRequests.set(req.socket, onConnection);
     authorize(req);
     const body = await readJsonObject(req);
+    const bodyRead = Date.now();
     chatLog.record(body);
     const { messages, userText, directives } = readChatRequest(body);
     if (directives.chat === "error") {
@@ -68,6 +82,22 @@ export function registerOpenAiRoutes(router, { getConfig, timers, chatLog }) {
         firstTokenMs: config.firstTokenMs,
         tokenDelayMs: config.tokenDelayMs,
         timers,
+        ...(TIMING
+          ? {
+              onFirstWrite: () =>
+                console.log(
+                  JSON.stringify({
+                    msg: "chat timing",
+                    text: userText.slice(0, 60),
+                    arrived,
+                    body: bodyRead,
+                    first: Date.now(),
+                    port: req.socket.remotePort,
+                    on_connection: onConnection,
+                  }),
+                ),
+            }
+          : {}),
       });
       return;
     }

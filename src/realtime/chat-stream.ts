@@ -155,7 +155,12 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, start: TurnStart)
       messages: plan.messages,
       maxTokens: config.LLM_MAX_TOKENS,
     },
-    { stallMs: config.LLM_STALL_TIMEOUT_MS, totalMs: config.LLM_REPLY_TIMEOUT_MS, signal: upstream.signal },
+    {
+      stallMs: config.LLM_STALL_TIMEOUT_MS,
+      totalMs: config.LLM_REPLY_TIMEOUT_MS,
+      signal: upstream.signal,
+      ...(deps.timing ? { onResponse: () => deps.timing?.mark("headers") } : {}),
+    },
   );
   deps.timing?.mark("requested");
   const firstPiece = pieces.next();

@@ -32,6 +32,8 @@ export interface StreamLimits {
   totalMs: number;
   /** Aborted when the user cancels: the stream ends quietly (no error). */
   signal: AbortSignal;
+  /** Benchmarks only: called when the response's headers arrive. */
+  onResponse?: () => void;
 }
 
 interface ChunkPayload {
@@ -134,6 +136,7 @@ export async function* streamCompletion(
       }),
       abandoned,
     ]);
+    limits.onResponse?.();
     if (!response.ok) {
       await response.body?.cancel();
       throw new LlmError("http", `The model answered HTTP ${response.status}.`, response.status);

@@ -1,8 +1,10 @@
 /**
  * Where a chat turn's time goes, for benchmarks only (`TURN_TIMING=1` in the environment;
- * `bench/ws/run.mjs` sets it and summarises the lines). One log line per turn: milliseconds
- * from the frame reaching the session to each phase, on the session's own clock (which in
- * workerd advances at I/O, so each mark is when that I/O completed).
+ * `bench/ws/run.mjs` sets it and summarises the lines). One log line per turn: `at`, the epoch
+ * ms the frame reached the session, the turn's facts (woken, context source, chat id) and
+ * milliseconds from `at` to each phase, on the session's own clock (which in workerd advances
+ * at I/O, so each mark is when that I/O completed). `bench/ws/trace.mjs` lines `at` up with
+ * the client's and the model emulator's clocks.
  */
 export class TurnTiming {
   private readonly start = Date.now();
@@ -20,7 +22,9 @@ export class TurnTiming {
   }
 
   flush(): void {
-    console.log(JSON.stringify({ level: "info", msg: "turn timing", ...this.facts, ...this.marks }));
+    console.log(
+      JSON.stringify({ level: "info", msg: "turn timing", at: this.start, ...this.facts, ...this.marks }),
+    );
   }
 }
 

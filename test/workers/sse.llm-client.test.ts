@@ -113,6 +113,18 @@ describe("streamCompletion against the emulator", () => {
     expect(pieces).toHaveLength(3);
   });
 
+  it("ends quietly when the caller aborts while a read waits (chat=stall)", async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 100);
+    const pieces = await collect(
+      streamCompletion(request("x [[emu:chat=stall]]"), limits({ signal: controller.signal })),
+    );
+    expect(pieces).toEqual([]);
+    // Ended by the abort, not by the stall limit (5 s).
+    expect(Date.now() - started).toBeLessThan(2500);
+  });
+
   it("fails on an unreachable model", async () => {
     const error = await failure(
       streamCompletion(
