@@ -1,0 +1,117 @@
+// The lease's own CPU cost and saving, isolated: the same service bundle served twice by
+// Miniflare/workerd directly, once with RATE_API_LEASE=8 (as shipped) and once with 0 (every
+// request asks its shard), measured alternately so that drift of the machine hits both alike.
+// workerd CPU (utime + stime from /proc) per request, limiter calls per request from the log.
+//   node bench/api/lease-ab.mjs [--requests 6000] [--rounds 3] [--route /api/v1/characters/popular]
+import { readdirSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { freePort } from "../../scripts/lib/postgres.mjs";
+import { root, startProcess } from "../lib/harness.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: "string", default: "6000" },
+    rounds: { type: "string", default: "3" },
+    route: { type: "string", default: "/api/v1/characters/popular" },
+  },
+});
+const SPREADS = [4096, 100];
+const procs = [];
+
+async function start(label, lease) {
+  const proc = startProcess(
+    [
+      path.join(root, "bench/ws/miniflare-server.mjs"),
+      "--port",
+      String(await freePort()),
+      "--persist",
+      path.join(os.tmpdir(), `bench-lease-ab-${process.pid}-${label}`),
+      ...["RATE_API_PER_S=20", "RATE_API_BURST=40", `RATE_API_LEASE=${lease}`].flatMap((v) => ["--var", v]),
+    ],
+    { cwd: root },
+  );
+  procs.push(proc);
+  while (!/READY (\S+)/.test(proc.output())) {
+    if (proc.child.exitCode !== null) throw new Error(proc.output().slice(-2000));
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { label, proc, url: /READY (\S+)/.exec(proc.output())[1], pid: workerdPid(proc.child.pid) };
+}
+
+function workerdPid(pgid) {
+  for (const entry of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === pgid && stat.includes("(workerd")) return Number(entry);
+    } catch {}
+  }
+  throw new Error("no workerd");
+}
+
+const cpuMs = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+};
+const count = (t, re) => t.proc.output().match(re)?.length ?? 0;
+
+function drive(url, amount, addresses) {
+  return autocannon({
+    url,
+    connections: 10,
+    amount,
+    requests: [
+      {
+        setupRequest: (req) => {
+          const i = Math.floor(Math.random() * addresses);
+          return {
+            ...req,
+            headers: {
+              ...req.headers,
+              "cf-connecting-ip": `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+            },
+          };
+        },
+      },
+    ],
+  });
+}
+
+async function measure(t, addresses) {
+  const url = `${t.url}${args.route}`;
+  const limited0 = count(t, /"rate_limit":\{/g);
+  const leased0 = count(t, /"by":"lease"/g);
+  const cpu0 = cpuMs(t.pid);
+  const r = await drive(url, Number(args.requests), addresses);
+  const cpu = cpuMs(t.pid) - cpu0;
+  await new Promise((res) => setTimeout(res, 300));
+  const limited = count(t, /"rate_limit":\{/g) - limited0;
+  const leased = count(t, /"by":"lease"/g) - leased0;
+  return {
+    ms: cpu / r.requests.total,
+    calls: (limited - leased) / r.requests.total,
+    bad: r.non2xx + r.errors,
+  };
+}
+
+const targets = [await start("lease8", 8), await start("lease0", 0)];
+for (const t of targets) for (const a of SPREADS) await drive(`${t.url}${args.route}`, 2000, a);
+console.log(
+  `load ${os.loadavg()[0].toFixed(2)}; ${args.route}, ${args.requests} requests per row, 10 connections`,
+);
+for (let round = 0; round < Number(args.rounds); round++) {
+  for (const addresses of SPREADS) {
+    const order = round % 2 ? [...targets].reverse() : targets;
+    for (const t of order) {
+      const m = await measure(t, addresses);
+      console.log(
+        `round ${round + 1} ${addresses} addresses ${t.label}: ${m.ms.toFixed(3)} CPU ms/req, ${m.calls.toFixed(2)} limiter calls/req, non-2xx+errors ${m.bad}`,
+      );
+    }
+  }
+}
+console.log(`load ${os.loadavg()[0].toFixed(2)}`);
+for (const p of procs) p.stop();
