@@ -3,8 +3,13 @@ import { LEASE_SPEND_MS, wholeSeconds } from "./token-bucket";
 
 /** How long a request waits for a lease already on its way before it asks the shard or answers. */
 const WAIT_FOR_LEASE_MS = 1_000;
-/** A waiting request looks again this often (a timer of its own: see `IsolateLeases`). */
-const POLL_MS = 1;
+/**
+ * A waiting request looks again after 1 ms, then 2, 4, 8 and 16 ms at most (a timer of its own:
+ * see `IsolateLeases`): quick when the shard answers quickly, and no timer storm from many
+ * waiters when it is slow, which is when the isolate can least afford one.
+ */
+const FIRST_POLL_MS = 1;
+const MAX_POLL_MS = 16;
 /** Clients with a lease held per isolate; past it the oldest are forgotten (their tokens unspent). */
 const MAX_HELD = 10_000;
 
@@ -124,10 +129,14 @@ export class IsolateLeases {
     };
   }
 
-  /** Polls (own timer) until lease request `ticket` is answered, for at most `WAIT_FOR_LEASE_MS`. */
+  /** Polls (own timer, backing off) until lease request `ticket` is answered, for at most `WAIT_FOR_LEASE_MS`. */
   private async settled(entry: Held, ticket: number): Promise<void> {
     const deadline = this.now() + WAIT_FOR_LEASE_MS;
-    while (entry.answered < ticket && this.now() < deadline) await this.sleep(POLL_MS);
+    let pollMs = FIRST_POLL_MS;
+    while (entry.answered < ticket && this.now() < deadline) {
+      await this.sleep(pollMs);
+      pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
+    }
   }
 
   private hold(id: string, request: ConsumeRequest): Held {

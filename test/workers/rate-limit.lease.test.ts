@@ -150,6 +150,29 @@ describe("an isolate's leases", () => {
     expect(shard.calls).toBe(1);
   });
 
+  it("backs off while it waits for a slow lease answer (no timer storm when the shard is slow)", async () => {
+    const sleeps: number[] = [];
+    const leases = new IsolateLeases(10, Date.now, (ms) => {
+      sleeps.push(ms);
+      return new Promise((resolve) => setTimeout(resolve, ms));
+    });
+    let release = () => {};
+    const ask = () =>
+      new Promise<ConsumeResult>((resolve) => {
+        release = () =>
+          resolve({ allowed: true, limit: 40, remaining: 39, resetS: 1, retryAfterS: 0, leased: 8 });
+      });
+    const first = leases.consume("k", REQUEST, 8, ask);
+    const second = leases.consume("k", REQUEST, 8, ask);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    release();
+    expect(await first).toMatchObject({ allowed: true, by: "shard", remaining: 39 });
+    expect(await second).toMatchObject({ allowed: true, by: "lease", remaining: 38 });
+    // 100 ms of waiting: 1, 2, 4, 8, then 16 ms polls, about ten timers (a 1 ms poll would be ~100).
+    expect(sleeps.length).toBeLessThan(15);
+    expect(Math.max(...sleeps)).toBe(16);
+  });
+
   it("spends a lease only within its window, then asks the shard again", async () => {
     let now = T0;
     const leases = new IsolateLeases(10, () => now);
