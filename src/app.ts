@@ -59,6 +59,9 @@ export function createApp() {
   app.use("*", requestLog);
   app.use("*", requestId);
   app.use("*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+  // Inside secureHeaders: apiCors writes its headers first (after the handler) and copies a
+  // response with immutable headers (a WebSocket upgrade's 101) once, so secureHeaders, which
+  // writes in place, finds it mutable.
   app.use("/api/*", apiCors);
   app.use("*", services);
 

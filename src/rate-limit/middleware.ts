@@ -18,8 +18,8 @@ const leases = new IsolateLeases();
 /**
  * Per-client rate limits (API.md, "Conventions"): one RPC to the client's `RateLimiter`
  * shard per limited request, or none when this isolate holds a token the shard leased it
- * for that client (zone `api`, `RATE_API_LEASE`; `isolate-lease.ts`). Over the limit: 429 `rate_limited` with `Retry-After`; every limited
- * response, 2xx to 5xx, carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`.
+ * for that client (zone `api`, `RATE_API_LEASE`; `isolate-lease.ts`). Over the limit: 429
+ * `rate_limited` with `Retry-After`; every limited response, 2xx to 5xx, carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`.
  * Each route names its zone where it is defined (`defineRoute({ zone })`).
  *
  * @example

@@ -41,12 +41,5 @@ export const ws = routes().openapi(route, async (c) => {
   const ticket = c.req.query("ticket");
   const claims =
     ticket === undefined ? null : await verifyTicket(c.var.services.config.JWT_SECRET, ticket, Date.now());
-  const upgraded = await session.fetch(connectRequest(user, c.var.user?.sid, claims ?? undefined));
-  // The object's answer has immutable headers; a fresh 101 carrying the same socket lets the
-  // middleware add theirs (request id, CORS, security) in place.
-  return new Response(upgraded.body, {
-    status: upgraded.status,
-    headers: upgraded.headers,
-    webSocket: upgraded.webSocket,
-  });
+  return session.fetch(connectRequest(user, c.var.user?.sid, claims ?? undefined));
 });
