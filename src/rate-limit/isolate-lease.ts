@@ -30,6 +30,10 @@ interface Held {
   answered: number;
 }
 
+function leaseInFlight(entry: Held): boolean {
+  return entry.asked > entry.answered;
+}
+
 /**
  * Tokens a shard leased to this isolate (`take`'s `leaseWanted`, src/rate-limit/token-bucket.ts),
  * spent here without a Durable Object call. A client that sends several requests within a
@@ -75,13 +79,13 @@ export class IsolateLeases {
     if (entry) {
       const local = this.spend(entry, request.cost);
       if (local) return local;
-      if (entry.asked > entry.answered) {
+      if (leaseInFlight(entry)) {
         await this.settled(entry, entry.asked);
         const late = this.spend(entry, request.cost);
         if (late) return late;
       }
     }
-    const wantsLease = leaseSize > 0 && !(entry && entry.asked > entry.answered);
+    const wantsLease = leaseSize > 0 && !(entry && leaseInFlight(entry));
     let ticket = 0;
     if (wantsLease) {
       entry ??= this.hold(id, request);
@@ -106,7 +110,7 @@ export class IsolateLeases {
     }
     if (decision.allowed || !entry) return decision;
     // Refused: a lease this client was granted before the refusal may still be on its way here.
-    if (entry.asked > entry.answered) await this.settled(entry, entry.asked);
+    if (leaseInFlight(entry)) await this.settled(entry, entry.asked);
     return this.spend(entry, request.cost) ?? decision;
   }
 
