@@ -244,7 +244,7 @@ describe("leases through the real shard", () => {
     const fetchApp = appWith({ RATE_API_PER_S: "20", RATE_API_BURST: "40" });
     const remaining: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const res = await fetchApp("/api/v1/characters", { ip, cf: { colo } } as RequestInit & { ip: string });
+      const res = await fetchApp("/api/v1/characters", { ip, colo });
       expect(res.status).toBe(200);
       remaining.push(rateLimitHeaders(res).remaining ?? "");
     }
@@ -259,8 +259,7 @@ describe("leases through the real shard", () => {
     const limiter = limiterOf(ip, colo);
     used.push(limiter);
     const fetchApp = appWith({ RATE_API_PER_S: "20", RATE_API_BURST: "40", RATE_API_LEASE: "0" });
-    for (let i = 0; i < 10; i++)
-      await fetchApp("/api/v1/characters", { ip, cf: { colo } } as RequestInit & { ip: string });
+    for (let i = 0; i < 10; i++) await fetchApp("/api/v1/characters", { ip, colo });
     expect(await shardCounts(limiter)).toBe(10);
   });
 
@@ -269,8 +268,7 @@ describe("leases through the real shard", () => {
     const ip = uniqueIp();
     const [fra, sjc] = [uniqueColo(), uniqueColo()];
     used.push(limiterOf(ip, fra), limiterOf(ip, sjc));
-    const at = (colo: string) =>
-      fetchApp("/api/v1/characters", { ip, cf: { colo } } as RequestInit & { ip: string });
+    const at = (colo: string) => fetchApp("/api/v1/characters", { ip, colo });
     const both = await Promise.all(Array.from({ length: 200 }, (_, i) => at(i % 2 ? fra : sjc)));
     expect(statusCounts(both.filter((_, i) => i % 2))).toEqual({ 200: 40, 429: 60 });
     expect(statusCounts(both.filter((_, i) => !(i % 2)))).toEqual({ 200: 40, 429: 60 });

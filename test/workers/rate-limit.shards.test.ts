@@ -164,8 +164,7 @@ describe("an address moving between locations", () => {
     const ip = uniqueIp();
     const [fra, sjc] = [uniqueColo(), uniqueColo()];
     used.push(limiterOf(ip, fra), limiterOf(ip, sjc));
-    const at = (colo: string) =>
-      fetchApp("/api/v1/characters", { ip, cf: { colo } } as RequestInit & { ip: string });
+    const at = (colo: string) => fetchApp("/api/v1/characters", { ip, colo });
     const first = await Promise.all(Array.from({ length: 50 }, () => at(fra)));
     expect(statusCounts(first)).toEqual({ 200: 40, 429: 10 });
     const moved = await at(sjc);

@@ -66,11 +66,14 @@ export async function flushReports(...limiters: ClientLimiter[]): Promise<void> 
 export function appWith(overrides: Partial<Record<keyof Env | keyof Config, unknown>>) {
   const app = createApp();
   const appEnv = { ...env, ...overrides } as Env;
-  return async (path: string, init: RequestInit & { ip?: string } = {}): Promise<Response> => {
-    const headers = new Headers(init.headers);
-    if (init.ip) headers.set("CF-Connecting-IP", init.ip);
+  /** `ip` is the client address (`CF-Connecting-IP`), `colo` the location (`request.cf.colo`). */
+  return async (path: string, init: RequestInit & { ip?: string; colo?: string } = {}): Promise<Response> => {
+    const { ip, colo, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (ip) headers.set("CF-Connecting-IP", ip);
+    const request = new Request(`${ORIGIN}${path}`, { ...rest, headers, ...(colo ? { cf: { colo } } : {}) });
     const ctx = createExecutionContext();
-    const res = await app.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers }), appEnv, ctx);
+    const res = await app.fetch(request, appEnv, ctx);
     await waitOnExecutionContext(ctx);
     return res;
   };
