@@ -59,7 +59,7 @@ export class RateLimiter extends DurableObject<Env> {
   consume(key: string, request: ConsumeRequest): ConsumeResult {
     if (this.isGlobal) throw new Error("consume: the stats instance is not a shard");
     const client = parseClientKey(key);
-    const { zone, cost, ratePerS, burst, lease } = parseConsumeRequest(request);
+    const { zone, cost, ratePerS, burst, lease, settled } = parseConsumeRequest(request);
     const { result, leased } = this.buckets.take(
       zone,
       client,
@@ -67,6 +67,7 @@ export class RateLimiter extends DurableObject<Env> {
       cost,
       this.clock(),
       lease,
+      settled,
     );
     this.counters.count(zone, result.allowed);
     if (!result.allowed) this.scheduleReport();

@@ -13,8 +13,9 @@ interface Entry extends Bucket {
  * a bucket did when its per-client object was evicted: the client gains at most one extra
  * burst per eviction, and nothing at all when the dropped bucket had refilled already
  * (`fullAtMs` passed), which is the normal case: with 20 000 entries per shard, the least
- * recently used one has been idle far longer than a refill (2 s for `api`, 2 s for `strict`)
- * unless more than 20 000 clients of one shard were active within that refill time.
+ * recently used one has been idle far longer than a refill (2 s for `api`, 2 s for `strict`;
+ * up to 32 s while a lease is out) unless more than 20 000 clients of one shard were active
+ * within that time.
  * `evictedBeforeFull` counts the evictions that did cost an extra (partial) burst.
  */
 export class BucketStore {
@@ -36,15 +37,16 @@ export class BucketStore {
     cost: number,
     nowMs: number,
     leaseWanted = 0,
+    settled = 0,
   ): { result: TakeResult; leased: number } {
     const id = `${zone}\n${key}`;
     const previous = this.entries.get(id);
-    const { bucket, result, leased } = take(previous, rule, cost, nowMs, leaseWanted);
+    const { bucket, result, leased } = take(previous, rule, cost, nowMs, leaseWanted, settled);
     // Delete and re-insert: a Map iterates in insertion order, so the first entry is the LRU one.
     if (previous) this.entries.delete(id);
     // A bucket with leased tokens out is full no earlier than its lease's end.
     const fullAtMs = Math.max(
-      bucket.reservedUntilMs ?? 0,
+      bucket.reserved ? (bucket.reservedUntilMs ?? 0) : 0,
       bucket.updatedMs + ((rule.burst - bucket.tokens) / rule.ratePerS) * 1000,
     );
     this.entries.set(id, { ...bucket, fullAtMs });

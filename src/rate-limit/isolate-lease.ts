@@ -19,7 +19,9 @@ export type LeaseDecision = ConsumeResult & { by: "lease" | "shard" };
 /** One client's leased tokens in this isolate, and its lease request in flight, if any. */
 interface Held {
   tokens: number;
-  /** The tokens must be spent before this (isolate clock): half the shard's reservation. */
+  /** The size of the lease `tokens` came from, until the shard is told it was spent in full. */
+  granted: number;
+  /** The tokens must be spent before this (isolate clock): within the shard's reservation. */
   expiresMs: number;
   /** The client's whole tokens as last known (the shard's and these), for `RateLimit-Remaining`. */
   remaining: number;
@@ -36,13 +38,16 @@ function leaseInFlight(entry: Held): boolean {
 
 /**
  * Tokens a shard leased to this isolate (`take`'s `leaseWanted`, src/rate-limit/token-bucket.ts),
- * spent here without a Durable Object call. A client that sends several requests within a
- * second (a page load, a scrolling list) costs one call for up to `lease + 1` of them.
+ * spent here without a Durable Object call. A client that comes back to this isolate within
+ * the spend window (30 s: a page load's calls, a scrolling list, a person browsing) costs
+ * one call for up to `lease + 1` of its requests.
  *
  * Exactness, the contract of API.md (40 of 100 concurrent requests pass, the 41st is 429):
- * - The shard counts leased tokens as taken, and keeps counting them until two spend
- *   windows have passed (`LEASE_RESERVE_MS`), so tokens spent late are never minted twice:
- *   a lease may under-admit, never over-admit.
+ * - The shard counts leased tokens as taken, and keeps counting them until the spend
+ *   window and a margin have passed (`LEASE_RESERVE_MS`), so tokens spent late are never
+ *   minted twice: a lease may under-admit, never over-admit. A lease spent in full within
+ *   its window is reported (`settled`) with the next lease request, so the shard stops
+ *   counting it and a steady client keeps getting leases.
  * - At most one lease request per client is in flight from an isolate. A request that
  *   finds one on its way waits for it once instead of asking the shard too; a request the
  *   shard refused waits for it before answering 429, because the tokens that lease carries
@@ -87,15 +92,21 @@ export class IsolateLeases {
     }
     const wantsLease = leaseSize > 0 && !(entry && leaseInFlight(entry));
     let ticket = 0;
+    let settled = 0;
+    const sentMs = this.now();
     if (wantsLease) {
       entry ??= this.hold(id, request);
       entry.asked += 1;
       ticket = entry.asked;
+      // Only a lease spent in full before its window ended: the shard still counts it then,
+      // whereas one that lapsed may have been dropped there already (and another counted since).
+      if (entry.tokens === 0 && sentMs < entry.expiresMs) settled = entry.granted;
+      entry.granted = 0;
     }
-    const sentMs = this.now();
     let result: ConsumeResult;
     try {
-      result = await ask(wantsLease ? { ...request, lease: Math.min(leaseSize, request.burst) } : request);
+      const lease = Math.min(leaseSize, request.burst);
+      result = await ask(wantsLease ? { ...request, lease, ...(settled > 0 && { settled }) } : request);
     } finally {
       if (entry && wantsLease) entry.answered = Math.max(entry.answered, ticket);
     }
@@ -103,6 +114,7 @@ export class IsolateLeases {
     const decision: LeaseDecision = { ...answer, by: "shard" };
     if (entry && leased > 0) {
       entry.tokens = leased;
+      entry.granted = leased;
       entry.expiresMs = sentMs + LEASE_SPEND_MS;
       entry.remaining = decision.remaining;
       entry.limit = decision.limit;
@@ -146,6 +158,7 @@ export class IsolateLeases {
   private hold(id: string, request: ConsumeRequest): Held {
     const entry: Held = {
       tokens: 0,
+      granted: 0,
       expiresMs: 0,
       remaining: 0,
       limit: request.burst,

@@ -13,6 +13,8 @@ export interface ConsumeRequest {
   burst: number;
   /** Extra tokens the caller's isolate would hold for this client (0..burst; see `take`). */
   lease?: number;
+  /** The size of this isolate's previous lease for the client, spent in full within its window (see `take`). */
+  settled?: number;
 }
 
 export interface ConsumeResult {
@@ -56,7 +58,7 @@ export function parseClientKey(input: unknown): string {
 /** Validates a `consume` argument; throws a `TypeError` naming the bad field. */
 export function parseConsumeRequest(input: unknown): ConsumeRequest {
   if (typeof input !== "object" || input === null) throw new TypeError("consume: expected an object");
-  const { zone, cost, ratePerS, burst, lease = 0 } = input as Record<string, unknown>;
+  const { zone, cost, ratePerS, burst, lease = 0, settled = 0 } = input as Record<string, unknown>;
   if (!isZone(zone)) throw new TypeError(`consume: zone must be one of ${ZONES.join(", ")}`);
   if (typeof ratePerS !== "number" || !(ratePerS > 0 && ratePerS <= MAX_RATE_PER_S)) {
     throw new TypeError("consume: ratePerS must be a number in (0, 1e9]");
@@ -64,7 +66,8 @@ export function parseConsumeRequest(input: unknown): ConsumeRequest {
   if (!isIntegerIn(burst, 1, MAX_BURST)) throw new TypeError("consume: burst must be an integer in [1, 1e9]");
   if (!isIntegerIn(cost, 1, burst)) throw new TypeError("consume: cost must be an integer in [1, burst]");
   if (!isIntegerIn(lease, 0, burst)) throw new TypeError("consume: lease must be an integer in [0, burst]");
-  return { zone, cost, ratePerS, burst, lease };
+  if (!isIntegerIn(settled, 0, burst)) throw new TypeError("consume: settled must be an integer in [0, burst]");
+  return { zone, cost, ratePerS, burst, lease, settled };
 }
 
 /** Validates a batch of rejection counts reported to the global instance. */

@@ -16,12 +16,19 @@ export interface Bucket {
 }
 
 /**
- * How long a shard counts leased tokens as possibly unspent. The isolate spends them within
- * half of it (`LEASE_SPEND_MS`), so clock drift or a late timer on the isolate's side never
- * lets a token be spent after the shard stopped counting it.
+ * How long an isolate may spend leased tokens. Long enough that a light client, one that
+ * comes back every few seconds as a person browsing does, spends a whole lease without a
+ * call (a call per `lease + 1` requests, not per request); short enough that the tokens a
+ * client leaves in an isolate it no longer reaches lower its burst elsewhere (by at most
+ * the lease) only briefly.
  */
-export const LEASE_RESERVE_MS = 2_000;
-export const LEASE_SPEND_MS = LEASE_RESERVE_MS / 2;
+export const LEASE_SPEND_MS = 30_000;
+/**
+ * How long a shard counts leased tokens as possibly unspent: the spend window and a margin,
+ * so clock skew between the isolate and the shard never lets a token be spent after the
+ * shard stopped counting it (the isolate starts its window before it asks, too).
+ */
+export const LEASE_RESERVE_MS = LEASE_SPEND_MS + 2_000;
 
 /** What one `take` decided, in the units of the `RateLimit-*` and `Retry-After` headers. */
 export interface TakeResult {
@@ -82,6 +89,12 @@ function grow(tokens: number, elapsedMs: number, rule: BucketRule, cap: number):
  * `LEASE_RESERVE_MS` from now (see `refill`). `result.remaining` and `resetS` count the
  * leased tokens as the client's: they are still the client's to spend.
  *
+ * `settled` is the size of a lease the caller's isolate was granted before and has spent in
+ * full within its window: those tokens can no longer be spent late, so the shard stops
+ * counting them (after this moment's refill, which they still capped). Without it every
+ * lease of a steady client would stay reserved for the whole window, and after two or three
+ * of them the bucket would be too low to lease again.
+ *
  * @example
  * const rule = { ratePerS: 20, burst: 40 };
  * let bucket: Bucket | undefined;
@@ -94,8 +107,10 @@ export function take(
   cost: number,
   nowMs: number,
   leaseWanted = 0,
+  settled = 0,
 ): { bucket: Bucket; result: TakeResult; leased: number } {
   const current = refill(bucket, rule, nowMs);
+  if (settled > 0 && current.reserved) current.reserved = Math.max(0, current.reserved - settled);
   const allowed = current.tokens + EPSILON >= cost;
   const tokens = allowed ? Math.max(0, current.tokens - cost) : current.tokens;
   const leased = allowed

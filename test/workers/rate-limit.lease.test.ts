@@ -68,6 +68,26 @@ describe("a shard's lease (token bucket)", () => {
     // At the reservation's end it may grow past the cap; 1 s after that the bucket is full.
     expect(take(soon.bucket, API, 1, T0 + LEASE_RESERVE_MS + 1_000).result.remaining).toBe(39);
   });
+
+  it("stops counting a lease reported spent in full, after the refill it still capped", () => {
+    const leased = take(undefined, API, 1, T0, 8).bucket; // 31 tokens, 8 reserved
+    // 100 ms later: 2 tokens refilled up to the cap of 32 (the lease still capped that), one taken.
+    const settled = take(leased, API, 1, T0 + 100, 0, 8);
+    expect(settled.result.remaining).toBe(31);
+    expect(settled.bucket.reserved).toBe(0);
+    // From then on the bucket refills to its full burst: 31 + 400 ms at 20/s = 39, one taken.
+    expect(take(settled.bucket, API, 1, T0 + 500).result.remaining).toBe(38);
+    // Without the report the lease would cap it at 32 for the whole reservation.
+    const unsettled = take(take(leased, API, 1, T0 + 100).bucket, API, 1, T0 + 500);
+    expect(unsettled.result.remaining).toBe(31);
+  });
+
+  it("never counts below zero when a report outlives the reservation it was for", () => {
+    const leased = take(undefined, API, 1, T0, 4).bucket;
+    expect(take(leased, API, 1, T0 + 10, 0, 8).bucket.reserved).toBe(0);
+    // A bucket made again (evicted, or a restarted shard) has nothing reserved to stop counting.
+    expect(take(undefined, API, 1, T0, 0, 8).bucket.reserved).toBeUndefined();
+  });
 });
 
 /**
@@ -190,6 +210,48 @@ describe("an isolate's leases", () => {
     now += 1;
     await leases.consume("k", REQUEST, 8, ask);
     expect(calls).toBe(2);
+  });
+
+  it("keeps a steady light client on leases: one call per 9 requests, for minutes", async () => {
+    let now = T0;
+    const leases = new IsolateLeases(10, () => now);
+    const store = new BucketStore(10);
+    const sent: ConsumeRequest[] = [];
+    const ask = async (request: ConsumeRequest) => {
+      sent.push(request);
+      const { result, leased } = store.take("api", "k", request, 1, now, request.lease, request.settled);
+      return leased > 0 ? { ...result, leased } : result;
+    };
+    // A person browsing: a request every 3 s for 4.5 minutes.
+    for (let i = 0; i < 90; i++) {
+      expect(await leases.consume("k", REQUEST, 8, ask)).toMatchObject({ allowed: true });
+      now += 3_000;
+    }
+    expect(sent).toHaveLength(10);
+    // Every lease after the first was spent in full within its window and reported so.
+    expect(sent.map((r) => r.settled ?? 0)).toEqual([0, 8, 8, 8, 8, 8, 8, 8, 8, 8]);
+  });
+
+  it("reports only a lease spent in full within its window", async () => {
+    let now = T0;
+    const leases = new IsolateLeases(10, () => now);
+    const store = new BucketStore(10);
+    const sent: ConsumeRequest[] = [];
+    const ask = async (request: ConsumeRequest) => {
+      sent.push(request);
+      const { result, leased } = store.take("api", "k", request, 1, now, request.lease, request.settled);
+      return leased > 0 ? { ...result, leased } : result;
+    };
+    const consume = () => leases.consume("k", REQUEST, 8, ask);
+    await consume(); // a call, 8 leased
+    for (let i = 0; i < 8; i++) await consume();
+    now += LEASE_SPEND_MS; // spent in full, but the next request comes after the window
+    await consume();
+    expect(sent.map((r) => r.settled)).toEqual([undefined, undefined]);
+    await consume(); // 2 of the new lease's 8 spent, then it lapses
+    now += LEASE_SPEND_MS;
+    await consume();
+    expect(sent.map((r) => r.settled)).toEqual([undefined, undefined, undefined]);
   });
 
   it("does not hang or leak a waiter when the lease request fails", async () => {

@@ -77,6 +77,9 @@ describe("RateLimiter RPC", () => {
     [{ ...API, lease: 41 }, /lease/],
     [{ ...API, lease: 1.5 }, /lease/],
     [{ ...API, lease: -1 }, /lease/],
+    [{ ...API, settled: 41 }, /settled/],
+    [{ ...API, settled: 2.5 }, /settled/],
+    [{ ...API, settled: "8" }, /settled/],
     [null, /object/],
   ])("rejects the invalid input %j", async (input, message) => {
     await runInDurableObject(freshLimiter().shard, (instance: RateLimiter) => {
