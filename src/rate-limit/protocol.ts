@@ -66,7 +66,8 @@ export function parseConsumeRequest(input: unknown): ConsumeRequest {
   if (!isIntegerIn(burst, 1, MAX_BURST)) throw new TypeError("consume: burst must be an integer in [1, 1e9]");
   if (!isIntegerIn(cost, 1, burst)) throw new TypeError("consume: cost must be an integer in [1, burst]");
   if (!isIntegerIn(lease, 0, burst)) throw new TypeError("consume: lease must be an integer in [0, burst]");
-  if (!isIntegerIn(settled, 0, burst)) throw new TypeError("consume: settled must be an integer in [0, burst]");
+  if (!isIntegerIn(settled, 0, burst))
+    throw new TypeError("consume: settled must be an integer in [0, burst]");
   return { zone, cost, ratePerS, burst, lease, settled };
 }
 
