@@ -14,7 +14,7 @@ interface Entry extends Bucket {
  * burst per eviction, and nothing at all when the dropped bucket had refilled already
  * (`fullAtMs` passed), which is the normal case: with 20 000 entries per shard, the least
  * recently used one has been idle far longer than a refill (2 s for `api`, 2 s for `strict`;
- * up to 32 s while a lease is out) unless more than 20 000 clients of one shard were active
+ * up to 62 s while a lease is out) unless more than 20 000 clients of one shard were active
  * within that time.
  * `evictedBeforeFull` counts the evictions that did cost an extra (partial) burst.
  */
@@ -46,7 +46,7 @@ export class BucketStore {
     if (previous) this.entries.delete(id);
     // A bucket with leased tokens out is full no earlier than its lease's end.
     const fullAtMs = Math.max(
-      bucket.reserved ? (bucket.reservedUntilMs ?? 0) : 0,
+      bucket.leases?.at(-1)?.untilMs ?? 0,
       bucket.updatedMs + ((rule.burst - bucket.tokens) / rule.ratePerS) * 1000,
     );
     this.entries.set(id, { ...bucket, fullAtMs });

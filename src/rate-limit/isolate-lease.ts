@@ -10,8 +10,12 @@ const WAIT_FOR_LEASE_MS = 1_000;
  */
 const FIRST_POLL_MS = 1;
 const MAX_POLL_MS = 16;
-/** Clients with a lease held per isolate; past it the oldest are forgotten (their tokens unspent). */
-const MAX_HELD = 10_000;
+/**
+ * Clients with a lease held per isolate (about 200 bytes each, 4 MB in all); past it the
+ * oldest are forgotten, their tokens unspent: an isolate seeing more distinct clients a
+ * minute than this lets their leases lapse early, an under-admission.
+ */
+const MAX_HELD = 20_000;
 
 /** A decision, and whether a leased token made it here (no call) or the shard did. */
 export type LeaseDecision = ConsumeResult & { by: "lease" | "shard" };
@@ -39,7 +43,7 @@ function leaseInFlight(entry: Held): boolean {
 /**
  * Tokens a shard leased to this isolate (`take`'s `leaseWanted`, src/rate-limit/token-bucket.ts),
  * spent here without a Durable Object call. A client that comes back to this isolate within
- * the spend window (30 s: a page load's calls, a scrolling list, a person browsing) costs
+ * the spend window (60 s: a page load's calls, a scrolling list, a person browsing) costs
  * one call for up to `lease + 1` of its requests.
  *
  * Exactness, the contract of API.md (40 of 100 concurrent requests pass, the 41st is 429):

@@ -64,7 +64,7 @@ describe("a shard's lease (token bucket)", () => {
     // 100 ms later 2 tokens have refilled, but only up to the cap of 40 - 8: 32, then one is taken.
     const soon = take(leased, API, 1, T0 + 100);
     expect(soon.result.remaining).toBe(31);
-    expect(soon.bucket.reserved).toBe(8);
+    expect(soon.bucket.leases).toEqual([{ tokens: 8, untilMs: T0 + LEASE_RESERVE_MS }]);
     // At the reservation's end it may grow past the cap; 1 s after that the bucket is full.
     expect(take(soon.bucket, API, 1, T0 + LEASE_RESERVE_MS + 1_000).result.remaining).toBe(39);
   });
@@ -74,7 +74,7 @@ describe("a shard's lease (token bucket)", () => {
     // 100 ms later: 2 tokens refilled up to the cap of 32 (the lease still capped that), one taken.
     const settled = take(leased, API, 1, T0 + 100, 0, 8);
     expect(settled.result.remaining).toBe(31);
-    expect(settled.bucket.reserved).toBe(0);
+    expect(settled.bucket.leases).toBeUndefined();
     // From then on the bucket refills to its full burst: 31 + 400 ms at 20/s = 39, one taken.
     expect(take(settled.bucket, API, 1, T0 + 500).result.remaining).toBe(38);
     // Without the report the lease would cap it at 32 for the whole reservation.
@@ -82,11 +82,40 @@ describe("a shard's lease (token bucket)", () => {
     expect(unsettled.result.remaining).toBe(31);
   });
 
+  it("stops counting each lease at its own end, not at a newer lease's", () => {
+    const first = take(undefined, API, 1, T0, 8).bucket; // 31 tokens; 8 counted until T0 + reserve
+    // The first lease lapses unspent in its isolate, which asks for another one.
+    const second = take(first, API, 1, T0 + LEASE_SPEND_MS, 8);
+    expect(second.leased).toBe(8);
+    expect(second.bucket.leases?.map((l) => l.tokens)).toEqual([8, 8]);
+    // 10 s later the first lease has ended: only the second caps the refill (40 - 8 = 32).
+    const later = take(second.bucket, API, 1, T0 + LEASE_SPEND_MS + 10_000);
+    expect(later.result.remaining).toBe(31);
+    expect(later.bucket.leases).toEqual([{ tokens: 8, untilMs: T0 + LEASE_SPEND_MS + LEASE_RESERVE_MS }]);
+  });
+
+  it("takes a reported lease off the leases that end first, and keeps at most four", () => {
+    const wide = { ratePerS: 20, burst: 400 };
+    let bucket: Bucket | undefined;
+    for (let i = 0; i < 5; i++) bucket = take(bucket, wide, 1, T0 + i, 8).bucket;
+    // Five leases: the two that end first are counted as one, until the later end of the two.
+    expect(bucket?.leases).toEqual([
+      { tokens: 16, untilMs: T0 + 1 + LEASE_RESERVE_MS },
+      ...[2, 3, 4].map((i) => ({ tokens: 8, untilMs: T0 + i + LEASE_RESERVE_MS })),
+    ]);
+    const settled = take(bucket, wide, 1, T0 + 10, 0, 20).bucket;
+    expect(settled.leases).toEqual([
+      { tokens: 4, untilMs: T0 + 2 + LEASE_RESERVE_MS },
+      { tokens: 8, untilMs: T0 + 3 + LEASE_RESERVE_MS },
+      { tokens: 8, untilMs: T0 + 4 + LEASE_RESERVE_MS },
+    ]);
+  });
+
   it("never counts below zero when a report outlives the reservation it was for", () => {
     const leased = take(undefined, API, 1, T0, 4).bucket;
-    expect(take(leased, API, 1, T0 + 10, 0, 8).bucket.reserved).toBe(0);
+    expect(take(leased, API, 1, T0 + 10, 0, 8).bucket.leases).toBeUndefined();
     // A bucket made again (evicted, or a restarted shard) has nothing reserved to stop counting.
-    expect(take(undefined, API, 1, T0, 0, 8).bucket.reserved).toBeUndefined();
+    expect(take(undefined, API, 1, T0, 0, 8).bucket.leases).toBeUndefined();
   });
 });
 
@@ -212,25 +241,31 @@ describe("an isolate's leases", () => {
     expect(calls).toBe(2);
   });
 
-  it("keeps a steady light client on leases: one call per 9 requests, for minutes", async () => {
-    let now = T0;
-    const leases = new IsolateLeases(10, () => now);
-    const store = new BucketStore(10);
-    const sent: ConsumeRequest[] = [];
-    const ask = async (request: ConsumeRequest) => {
-      sent.push(request);
-      const { result, leased } = store.take("api", "k", request, 1, now, request.lease, request.settled);
-      return leased > 0 ? { ...result, leased } : result;
-    };
-    // A person browsing: a request every 3 s for 4.5 minutes.
-    for (let i = 0; i < 90; i++) {
-      expect(await leases.consume("k", REQUEST, 8, ask)).toMatchObject({ allowed: true });
-      now += 3_000;
-    }
-    expect(sent).toHaveLength(10);
-    // Every lease after the first was spent in full within its window and reported so.
-    expect(sent.map((r) => r.settled ?? 0)).toEqual([0, 8, 8, 8, 8, 8, 8, 8, 8, 8]);
-  });
+  it.each([
+    // A person browsing: a page every 3 s. Each lease is spent in full and reported so.
+    { everyMs: 3_000, requests: 90, calls: 10, settled: [0, 8, 8, 8, 8, 8, 8, 8, 8, 8] },
+    // A person reading: a request every 15 s. Each lease covers the next minute, then lapses.
+    { everyMs: 15_000, requests: 20, calls: 5, settled: [0, 0, 0, 0, 0] },
+  ])(
+    "keeps a light client on leases: a request every $everyMs ms, $calls calls for $requests",
+    async (shape) => {
+      let now = T0;
+      const leases = new IsolateLeases(10, () => now);
+      const store = new BucketStore(10);
+      const sent: ConsumeRequest[] = [];
+      const ask = async (request: ConsumeRequest) => {
+        sent.push(request);
+        const { result, leased } = store.take("api", "k", request, 1, now, request.lease, request.settled);
+        return leased > 0 ? { ...result, leased } : result;
+      };
+      for (let i = 0; i < shape.requests; i++) {
+        expect(await leases.consume("k", REQUEST, 8, ask)).toMatchObject({ allowed: true });
+        now += shape.everyMs;
+      }
+      expect(sent).toHaveLength(shape.calls);
+      expect(sent.map((r) => r.settled ?? 0)).toEqual(shape.settled);
+    },
+  );
 
   it("reports only a lease spent in full within its window", async () => {
     let now = T0;
