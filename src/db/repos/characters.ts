@@ -3,6 +3,7 @@ import type { Cursor } from "../../lib/cursor";
 import type { Character, CharacterFields } from "../models";
 import type { CharacterRow as CharacterRecord } from "../schema/rows";
 import type { SqlClient } from "../sql-client";
+import { type CharacterFresh, CharacterTextCache, composeCharacter } from "./character-text-cache";
 
 /** A character row as COLUMNS selects it (the card's extras are read on their own). */
 type CharacterRow = Omit<CharacterRecord, "card_extras">;
@@ -10,6 +11,16 @@ type CharacterRow = Omit<CharacterRecord, "card_extras">;
 const COLUMNS = sql.raw(
   "id, owner_id, name, description, personality, scenario, greeting, system_prompt, example_dialogue, tags, avatar_url, is_public, appearance, character_book, chat_count, created_at, updated_at",
 );
+
+/** The columns of a list page read every time; the text comes from `listTexts` when it is settled. */
+const FRESH_COLUMNS = sql.raw("id, owner_id, is_public, chat_count, created_at, updated_at");
+type FreshRow = Pick<
+  CharacterRow,
+  "id" | "owner_id" | "is_public" | "chat_count" | "created_at" | "updated_at"
+>;
+
+/** Per isolate, shared by every request (see CharacterTextCache). */
+const listTexts = new CharacterTextCache();
 
 function toCharacter(row: CharacterRow): Character {
   return {
@@ -19,6 +30,10 @@ function toCharacter(row: CharacterRow): Character {
     character_book: row.character_book ? (JSON.parse(row.character_book) as Record<string, unknown>) : null,
     chat_count: Number(row.chat_count),
   };
+}
+
+function freshOf(row: FreshRow): CharacterFresh {
+  return { ...row, is_public: Boolean(row.is_public), chat_count: Number(row.chat_count) };
 }
 
 /** `%` and `_` in user text match themselves, not patterns. */
@@ -69,10 +84,33 @@ export class CharactersRepo {
         sql`(created_at < ${query.cursor.sort} OR (created_at = ${query.cursor.sort} AND id < ${query.cursor.id}))`,
       );
     }
-    const rows = await this.db.all<CharacterRow>(
-      sql`SELECT ${COLUMNS} FROM characters WHERE ${sql.join(where, sql` AND `)} ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`,
-    );
-    return rows.map(toCharacter);
+    const filter = sql`FROM characters WHERE ${sql.join(where, sql` AND `)} ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`;
+    // The page's small columns; the text of each character from this isolate's copy when it
+    // has one for that `updated_at`, else from one more query for just those characters.
+    const fresh = (await this.db.all<FreshRow>(sql`SELECT ${FRESH_COLUMNS} ${filter}`)).map(freshOf);
+    const backend = this.db.dialect;
+    const texts = new Map(fresh.map((row) => [row.id, listTexts.get(backend, row)]));
+    const missing = fresh.filter((row) => !texts.get(row.id)).map((row) => row.id);
+    const full = new Map<string, Character>();
+    if (missing.length > 0) {
+      const rows = await this.db.all<CharacterRow>(
+        sql`SELECT ${COLUMNS} FROM characters WHERE id IN (${sql.join(
+          missing.map((id) => sql`${id}`),
+          sql`, `,
+        )})`,
+      );
+      for (const row of rows) full.set(row.id, toCharacter(row));
+      // A character deleted or edited between the two reads: read the page again as one query.
+      const moved = fresh.some(
+        (row) => missing.includes(row.id) && full.get(row.id)?.updated_at !== row.updated_at,
+      );
+      if (moved) return (await this.db.all<CharacterRow>(sql`SELECT ${COLUMNS} ${filter}`)).map(toCharacter);
+      for (const character of full.values()) listTexts.remember(backend, character);
+    }
+    return fresh.map((row) => {
+      const text = texts.get(row.id);
+      return text ? composeCharacter(row, text) : (full.get(row.id) as Character);
+    });
   }
 
   async popular(limit: number): Promise<Character[]> {
