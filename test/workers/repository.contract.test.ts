@@ -153,6 +153,26 @@ describe.each(backends)("repository contract on %s", (backend, open) => {
     expect(newest[0]?.status).toBe("cancelled");
     const older = await repo.chats.messages(chatId, 3, newest[2]);
     expect(older.map((m) => m.content)).toEqual(["m1", "Welcome"]);
+    // The first page with the ownership check in the same query: the same rows, or null.
+    expect(await repo.chats.ownedMessages(chatId, u.id, 3)).toEqual(newest);
+    expect(await repo.chats.ownedMessages(chatId, u.id, 10)).toEqual(await repo.chats.messages(chatId, 10));
+    expect(await repo.chats.ownedMessages(chatId, "usr_other", 3)).toBeNull();
+    expect(await repo.chats.ownedMessages("cht_missing", u.id, 3)).toBeNull();
+    const emptyId = newId("cht");
+    const at = new Date().toISOString();
+    await repo.chats.create(
+      {
+        id: emptyId,
+        user_id: u.id,
+        character_id: character.id,
+        title: "empty",
+        created_at: at,
+        last_message_at: at,
+      },
+      null,
+    );
+    expect(await repo.chats.ownedMessages(emptyId, u.id, 3)).toEqual([]);
+    expect(await repo.chats.delete(emptyId, u.id)).toBe(true);
     const chats = await repo.chats.list(u.id, 10);
     expect(chats).toHaveLength(1);
     expect(chats[0]?.last_message_at).toBe(messages[4]?.created_at);
