@@ -318,6 +318,63 @@ describe.each(backends)("repository contract on %s", (backend, open) => {
     ]);
   });
 
+  it("reads what starting a chat needs in one query, as get, users.get and countOwned read it", async () => {
+    const author = await user();
+    const reader = await user();
+    const at = now();
+    const base = {
+      description: "d",
+      personality: "",
+      scenario: "",
+      greeting: "Hi {{user}}",
+      system_prompt: "",
+      example_dialogue: "",
+      tags: ["x"],
+      avatar_url: null,
+      created_at: at,
+    };
+    const open = await repo.characters.create({
+      ...base,
+      id: newId("chr"),
+      owner_id: author.id,
+      name: "Open",
+      is_public: true,
+    });
+    const own = await repo.characters.create({
+      ...base,
+      id: newId("chr"),
+      owner_id: author.id,
+      name: "Own",
+      is_public: false,
+    });
+    await repo.chats.create(
+      {
+        id: newId("cht"),
+        user_id: reader.id,
+        character_id: open.id,
+        title: "t",
+        created_at: at,
+        last_message_at: at,
+      },
+      null,
+    );
+    const start = await repo.characters.chatStart(open.id, reader.id);
+    expect(start.character).toEqual(await repo.characters.get(open.id, reader.id));
+    expect(start.user).toEqual(await repo.users.get(reader.id));
+    expect(start.chatsOwned).toBe(await repo.chats.countOwned(reader.id));
+    expect(start.chatsOwned).toBe(1);
+    // Another user's private character is not there for them; their own is.
+    expect((await repo.characters.chatStart(own.id, reader.id)).character).toBeNull();
+    expect((await repo.characters.chatStart(own.id, author.id)).character).toEqual(
+      await repo.characters.get(own.id, author.id),
+    );
+    expect(await repo.characters.chatStart("chr_missing", "usr_missing")).toEqual({
+      character: null,
+      user: null,
+      chatsOwned: 0,
+    });
+  });
+
   it("reads a chat's character for the chat's owner only, while it stays visible to them", async () => {
     const author = await user();
     const reader = await user();

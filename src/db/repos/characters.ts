@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Cursor } from "../../lib/cursor";
-import type { Character, CharacterFields } from "../models";
+import type { Character, CharacterFields, User } from "../models";
 import type { CharacterRow as CharacterRecord } from "../schema/rows";
 import type { SqlClient } from "../sql-client";
 import { type CharacterFresh, CharacterTextCache, composeCharacter } from "./character-text-cache";
@@ -10,6 +10,11 @@ type CharacterRow = Omit<CharacterRecord, "card_extras">;
 
 const COLUMNS = sql.raw(
   "id, owner_id, name, description, personality, scenario, greeting, system_prompt, example_dialogue, tags, avatar_url, is_public, appearance, character_book, chat_count, created_at, updated_at",
+);
+
+/** COLUMNS of the table aliased `c`, named as COLUMNS names them. */
+const CHARACTER_COLUMNS_OF_C = sql.raw(
+  "c.id, c.owner_id, c.name, c.description, c.personality, c.scenario, c.greeting, c.system_prompt, c.example_dialogue, c.tags, c.avatar_url, c.is_public, c.appearance, c.character_book, c.chat_count, c.created_at, c.updated_at",
 );
 
 /** The columns of a list page read every time; the text comes from `listTexts` when it is settled. */
@@ -22,7 +27,7 @@ type FreshRow = Pick<
 /** Per isolate, shared by every request (see CharacterTextCache). */
 const listTexts = new CharacterTextCache();
 
-function toCharacter(row: CharacterRow): Character {
+export function toCharacter(row: CharacterRow): Character {
   return {
     ...row,
     tags: JSON.parse(row.tags) as string[],
@@ -141,6 +146,42 @@ export class CharactersRepo {
             AND (is_public = 1 OR owner_id = ${userId})`,
     );
     return rows[0] ? toCharacter(rows[0]) : null;
+  }
+
+  /**
+   * What starting a chat needs, in one query: the character as `get` reads it for the user,
+   * the user as `UsersRepo.get` reads them, and how many chats they own (`ChatsRepo.countOwned`).
+   */
+  async chatStart(
+    characterId: string,
+    userId: string,
+  ): Promise<{ character: Character | null; user: User | null; chatsOwned: number }> {
+    const rows = await this.db.all<
+      Record<keyof CharacterRow, unknown> & {
+        user_id: string | null;
+        user_display_name: string | null;
+        user_created_at: string | null;
+        chats_owned: number | string;
+      }
+    >(
+      sql`SELECT u.id AS user_id, u.display_name AS user_display_name, u.created_at AS user_created_at,
+            (SELECT CAST(COUNT(*) AS INTEGER) FROM chats WHERE user_id = ${userId}) AS chats_owned,
+            ${CHARACTER_COLUMNS_OF_C}
+          FROM (SELECT 1 AS one) one
+          LEFT JOIN users u ON u.id = ${userId}
+          LEFT JOIN characters c ON c.id = ${characterId} AND (c.is_public = 1 OR c.owner_id = ${userId})`,
+    );
+    const row = rows[0];
+    if (!row) return { character: null, user: null, chatsOwned: 0 };
+    const { user_id, user_display_name, user_created_at, chats_owned, ...character } = row;
+    return {
+      character: typeof character.id === "string" ? toCharacter(character as CharacterRow) : null,
+      user:
+        typeof user_id === "string"
+          ? { id: user_id, display_name: user_display_name ?? "", created_at: user_created_at ?? "" }
+          : null,
+      chatsOwned: Number(chats_owned ?? 0),
+    };
   }
 
   /** The card fields kept at import (null for characters made by hand). */
