@@ -288,9 +288,17 @@ async function main() {
   let loadOutput = "";
   load.stdout.on("data", (d) => (loadOutput += d));
   const loadDone = new Promise((resolve) => load.once("exit", resolve));
+  // CPU of the server's processes (workerd and the Miniflare host) while the users run (after
+  // the load test's ceiling probe),
+  // per round and per API request: steadier than latency on a machine others share.
+  const serverPids = () =>
+    [...procCpu().entries()].filter(
+      ([, v]) => v.comm.startsWith("workerd") || v.cmd.includes("miniflare-server"),
+    );
 
   // The load test first measures the ceiling (5 s) and checks address pass-through; then users ramp.
   while (!/mixed scenario/.test(loadOutput) && load.exitCode === null) await sleep(200);
+  const runStart = new Map(serverPids().map(([pid, v]) => [pid, v.ticks]));
   await sleep(Number(args.skip) * 1000);
   const cpuBefore = procCpu();
   const loadBefore = os.loadavg();
@@ -312,6 +320,16 @@ async function main() {
     )
     .join("\n");
   await loadDone;
+  // Counted until the users stopped (the run's own report comes after its grace time).
+  const runTicks = serverPids().reduce((sum, [pid, v]) => sum + v.ticks - (runStart.get(pid) ?? v.ticks), 0);
+  const row = loadOutput
+    .split("\n")
+    .find((l) => /^\| \d+ \| \d+ \|/.test(l))
+    ?.split("|")
+    .map((x) => x.trim());
+  const rounds = Number(row?.[2] ?? 0);
+  const apiRequests = Number(row?.[4] ?? 0);
+  const serverCpuMs = runTicks * 10;
   const bundle = path.join(scratch, "dist", "index.js");
   copyFileSync(bundle, `${args.out}.bundle.js`);
   const s = summarise(result.profile, moduleMap(bundle), Number(args.top));
@@ -319,6 +337,7 @@ async function main() {
 
 Command: \`node bench/loadtest/profile.mjs --users ${args.users} --duration ${args.duration} --skip ${args.skip} --seconds ${args.seconds}\`
 Load average before/after the profile window: ${loadBefore.map((x) => x.toFixed(2)).join(" ")} / ${loadAfter.map((x) => x.toFixed(2)).join(" ")}.
+Server CPU (workerd + Miniflare host) over the load run: ${(serverCpuMs / 1000).toFixed(1)} s for ${rounds} rounds and ${apiRequests} API requests: **${(serverCpuMs / Math.max(1, rounds)).toFixed(1)} ms per round**, ${(serverCpuMs / Math.max(1, apiRequests)).toFixed(1)} ms per API request.
 Profile window ${wallS.toFixed(1)} s; isolate busy ${(s.busy / 1000).toFixed(0)} ms (${((s.busy / 1e6 / wallS) * 100).toFixed(0)} % of one core), idle ${(s.idle / 1000).toFixed(0)} ms.
 
 ## Processes (CPU % of one core over the window)
