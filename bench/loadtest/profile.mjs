@@ -98,7 +98,7 @@ function moduleMap(bundle) {
   const starts = [];
   lines.forEach((line, i) => {
     const m = /^\/\/ ((?:src|durable-objects|node_modules)\/\S+|\.\.\/\S+)$/.exec(line);
-    if (m) starts.push({ line: i, module: m[1].replace(/^node_modules\/(\.pnpm\/)?/, "npm:") });
+    if (m) starts.push({ line: i, module: m[1].replace(/^(?:.*\/)?node_modules\/(\.pnpm\/)?/, "npm:") });
   });
   return (line) => {
     let lo = 0;
