@@ -27,7 +27,7 @@ type FreshRow = Pick<
 /** Per isolate, shared by every request (see CharacterTextCache). */
 const listTexts = new CharacterTextCache();
 
-export function toCharacter(row: CharacterRow): Character {
+function toCharacter(row: CharacterRow): Character {
   return {
     ...row,
     tags: JSON.parse(row.tags) as string[],
