@@ -79,6 +79,16 @@ export class JobService {
     return this.step(jobId, n, false);
   }
 
+  /**
+   * A submit message's step: claims the job straight away while it is `queued` (one statement
+   * where `advance` reads the job first), else looks at where it stands as `advance` does
+   * (a redelivered submit of a running or finished job).
+   */
+  async start(jobId: string): Promise<Step> {
+    const claimed = await this.deps.jobs.claimQueued(jobId, iso(this.now()));
+    return claimed ? this.submitClaimed(claimed) : this.step(jobId, 0, false);
+  }
+
   /** `retried`: this is the second look after losing a claim race; the next loss waits out the lease. */
   private async step(jobId: string, n: number, retried: boolean): Promise<Step> {
     const job = await this.deps.jobs.get(jobId);
@@ -228,6 +238,11 @@ export class JobService {
       // Another delivery moved the job first; look once more at where it stands.
       return retried ? { kind: "retry", delaySeconds: SUBMIT_LEASE_S } : this.step(job.id, n, true);
     }
+    return this.submitClaimed(claimed);
+  }
+
+  /** Submits a claimed attempt upstream and records its id; then the first poll. */
+  private async submitClaimed(claimed: Job): Promise<Step> {
     this.publish(claimed);
     const { config, runpod } = this.deps;
     let upstreamId: string;

@@ -52,7 +52,8 @@ async function step(message: Message<unknown>, service: JobService): Promise<Nex
   }
   const body = parsed.data;
   try {
-    const next = await service.advance(body.job_id, body.type === "poll" ? body.n : 0);
+    const next =
+      body.type === "poll" ? await service.advance(body.job_id, body.n) : await service.start(body.job_id);
     if (next.kind === "poll") {
       return { body: { type: "poll", job_id: body.job_id, n: next.n }, delaySeconds: next.delaySeconds };
     }

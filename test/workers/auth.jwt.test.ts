@@ -48,6 +48,22 @@ describe("access tokens (hono/jwt, HS256 pinned)", () => {
     }
   });
 
+  it("answers a token verified before as the first time: expiry checked again, other secrets refused", async () => {
+    const token = await signAccessToken({ ...claims, sub: "usr_again" }, SECRET);
+    const first = await verifyAccessToken(token, SECRET, NOW);
+    expect(first).toEqual({ ...claims, sub: "usr_again" });
+    if (first) first.sub = "usr_mutated"; // the caller's copy, not the isolate's
+    expect(await verifyAccessToken(token, SECRET, NOW)).toEqual({ ...claims, sub: "usr_again" });
+    expect(await verifyAccessToken(token, SECRET, claims.exp)).toBeNull();
+    expect(await verifyAccessToken(token, `${SECRET}x`, NOW)).toBeNull();
+    const [header, payload, signature] = token.split(".");
+    expect(await verifyAccessToken(`${header}.${payload}.${signature?.slice(1)}`, SECRET, NOW)).toBeNull();
+    // Verified once while expired (signature good): still refused, and still valid earlier.
+    const expired = await signAccessToken({ ...claims, sub: "usr_late", exp: NOW }, SECRET);
+    expect(await verifyAccessToken(expired, SECRET, NOW)).toBeNull();
+    expect(await verifyAccessToken(expired, SECRET, NOW - 1)).not.toBeNull();
+  });
+
   it("refuses malformed tokens", async () => {
     for (const bad of ["", "a.b", "a.b.c", "a.b.c.d", "..."]) {
       expect(await verifyAccessToken(bad, SECRET, NOW)).toBeNull();

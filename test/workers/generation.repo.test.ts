@@ -100,6 +100,25 @@ describe.each(backends)("generation queries on %s", (_backend, open) => {
     expect((await repo.jobs.get(created.id))?.upstream_id).toBe("up-1");
   });
 
+  it("claims a queued job without reading it first, once of two racing claims, never a running or finished one", async () => {
+    const u = await user();
+    const created = job(u.id);
+    await repo.jobs.create(created);
+    const now = iso();
+    const [a, b] = await Promise.all([
+      repo.jobs.claimQueued(created.id, now),
+      repo.jobs.claimQueued(created.id, now),
+    ]);
+    expect([a, b].filter((claim) => claim !== null)).toHaveLength(1);
+    expect(a ?? b).toMatchObject({ status: "running", attempts: 1, upstream_id: null, started_at: now });
+    expect(await repo.jobs.claimQueued(created.id, iso())).toBeNull();
+    expect(await repo.jobs.releaseAttempt(created.id, 1, iso())).toMatchObject({ status: "queued" });
+    expect((await repo.jobs.claimQueued(created.id, iso()))?.attempts).toBe(2);
+    await repo.jobs.transition(created.id, ["running"], { status: "cancelled" }, iso());
+    expect(await repo.jobs.claimQueued(created.id, iso())).toBeNull();
+    expect(await repo.jobs.claimQueued("gen_missing", iso())).toBeNull();
+  });
+
   it("re-claims a running attempt that never recorded an upstream id once its claim is stale", async () => {
     const u = await user();
     const created = job(u.id);

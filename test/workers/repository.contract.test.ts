@@ -153,6 +153,26 @@ describe.each(backends)("repository contract on %s", (backend, open) => {
     expect(newest[0]?.status).toBe("cancelled");
     const older = await repo.chats.messages(chatId, 3, newest[2]);
     expect(older.map((m) => m.content)).toEqual(["m1", "Welcome"]);
+    // The first page with the ownership check in the same query: the same rows, or null.
+    expect(await repo.chats.ownedMessages(chatId, u.id, 3)).toEqual(newest);
+    expect(await repo.chats.ownedMessages(chatId, u.id, 10)).toEqual(await repo.chats.messages(chatId, 10));
+    expect(await repo.chats.ownedMessages(chatId, "usr_other", 3)).toBeNull();
+    expect(await repo.chats.ownedMessages("cht_missing", u.id, 3)).toBeNull();
+    const emptyId = newId("cht");
+    const at = new Date().toISOString();
+    await repo.chats.create(
+      {
+        id: emptyId,
+        user_id: u.id,
+        character_id: character.id,
+        title: "empty",
+        created_at: at,
+        last_message_at: at,
+      },
+      null,
+    );
+    expect(await repo.chats.ownedMessages(emptyId, u.id, 3)).toEqual([]);
+    expect(await repo.chats.delete(emptyId, u.id)).toBe(true);
     const chats = await repo.chats.list(u.id, 10);
     expect(chats).toHaveLength(1);
     expect(chats[0]?.last_message_at).toBe(messages[4]?.created_at);
@@ -296,6 +316,63 @@ describe.each(backends)("repository contract on %s", (backend, open) => {
       ["i1", 1, 2],
       ["i2", 0, 1],
     ]);
+  });
+
+  it("reads what starting a chat needs in one query, as get, users.get and countOwned read it", async () => {
+    const author = await user();
+    const reader = await user();
+    const at = now();
+    const base = {
+      description: "d",
+      personality: "",
+      scenario: "",
+      greeting: "Hi {{user}}",
+      system_prompt: "",
+      example_dialogue: "",
+      tags: ["x"],
+      avatar_url: null,
+      created_at: at,
+    };
+    const open = await repo.characters.create({
+      ...base,
+      id: newId("chr"),
+      owner_id: author.id,
+      name: "Open",
+      is_public: true,
+    });
+    const own = await repo.characters.create({
+      ...base,
+      id: newId("chr"),
+      owner_id: author.id,
+      name: "Own",
+      is_public: false,
+    });
+    await repo.chats.create(
+      {
+        id: newId("cht"),
+        user_id: reader.id,
+        character_id: open.id,
+        title: "t",
+        created_at: at,
+        last_message_at: at,
+      },
+      null,
+    );
+    const start = await repo.characters.chatStart(open.id, reader.id);
+    expect(start.character).toEqual(await repo.characters.get(open.id, reader.id));
+    expect(start.user).toEqual(await repo.users.get(reader.id));
+    expect(start.chatsOwned).toBe(await repo.chats.countOwned(reader.id));
+    expect(start.chatsOwned).toBe(1);
+    // Another user's private character is not there for them; their own is.
+    expect((await repo.characters.chatStart(own.id, reader.id)).character).toBeNull();
+    expect((await repo.characters.chatStart(own.id, author.id)).character).toEqual(
+      await repo.characters.get(own.id, author.id),
+    );
+    expect(await repo.characters.chatStart("chr_missing", "usr_missing")).toEqual({
+      character: null,
+      user: null,
+      chatsOwned: 0,
+    });
   });
 
   it("reads a chat's character for the chat's owner only, while it stays visible to them", async () => {

@@ -1,8 +1,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Cursor } from "../../lib/cursor";
-import type { Character, CharacterFields } from "../models";
+import type { Character, CharacterFields, User } from "../models";
 import type { CharacterRow as CharacterRecord } from "../schema/rows";
 import type { SqlClient } from "../sql-client";
+import { type CharacterFresh, CharacterTextCache, composeCharacter } from "./character-text-cache";
 
 /** A character row as COLUMNS selects it (the card's extras are read on their own). */
 type CharacterRow = Omit<CharacterRecord, "card_extras">;
@@ -10,6 +11,21 @@ type CharacterRow = Omit<CharacterRecord, "card_extras">;
 const COLUMNS = sql.raw(
   "id, owner_id, name, description, personality, scenario, greeting, system_prompt, example_dialogue, tags, avatar_url, is_public, appearance, character_book, chat_count, created_at, updated_at",
 );
+
+/** COLUMNS of the table aliased `c`, named as COLUMNS names them. */
+const CHARACTER_COLUMNS_OF_C = sql.raw(
+  "c.id, c.owner_id, c.name, c.description, c.personality, c.scenario, c.greeting, c.system_prompt, c.example_dialogue, c.tags, c.avatar_url, c.is_public, c.appearance, c.character_book, c.chat_count, c.created_at, c.updated_at",
+);
+
+/** The columns of a list page read every time; the text comes from `listTexts` when it is settled. */
+const FRESH_COLUMNS = sql.raw("id, owner_id, is_public, chat_count, created_at, updated_at");
+type FreshRow = Pick<
+  CharacterRow,
+  "id" | "owner_id" | "is_public" | "chat_count" | "created_at" | "updated_at"
+>;
+
+/** Per isolate, shared by every request (see CharacterTextCache). */
+const listTexts = new CharacterTextCache();
 
 function toCharacter(row: CharacterRow): Character {
   return {
@@ -19,6 +35,10 @@ function toCharacter(row: CharacterRow): Character {
     character_book: row.character_book ? (JSON.parse(row.character_book) as Record<string, unknown>) : null,
     chat_count: Number(row.chat_count),
   };
+}
+
+function freshOf(row: FreshRow): CharacterFresh {
+  return { ...row, is_public: Boolean(row.is_public), chat_count: Number(row.chat_count) };
 }
 
 /** `%` and `_` in user text match themselves, not patterns. */
@@ -69,10 +89,33 @@ export class CharactersRepo {
         sql`(created_at < ${query.cursor.sort} OR (created_at = ${query.cursor.sort} AND id < ${query.cursor.id}))`,
       );
     }
-    const rows = await this.db.all<CharacterRow>(
-      sql`SELECT ${COLUMNS} FROM characters WHERE ${sql.join(where, sql` AND `)} ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`,
-    );
-    return rows.map(toCharacter);
+    const filter = sql`FROM characters WHERE ${sql.join(where, sql` AND `)} ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`;
+    // The page's small columns; the text of each character from this isolate's copy when it
+    // has one for that `updated_at`, else from one more query for just those characters.
+    const fresh = (await this.db.all<FreshRow>(sql`SELECT ${FRESH_COLUMNS} ${filter}`)).map(freshOf);
+    const backend = this.db.dialect;
+    const texts = new Map(fresh.map((row) => [row.id, listTexts.get(backend, row)]));
+    const missing = fresh.filter((row) => !texts.get(row.id)).map((row) => row.id);
+    const full = new Map<string, Character>();
+    if (missing.length > 0) {
+      const rows = await this.db.all<CharacterRow>(
+        sql`SELECT ${COLUMNS} FROM characters WHERE id IN (${sql.join(
+          missing.map((id) => sql`${id}`),
+          sql`, `,
+        )})`,
+      );
+      for (const row of rows) full.set(row.id, toCharacter(row));
+      // A character deleted or edited between the two reads: read the page again as one query.
+      const moved = fresh.some(
+        (row) => missing.includes(row.id) && full.get(row.id)?.updated_at !== row.updated_at,
+      );
+      if (moved) return (await this.db.all<CharacterRow>(sql`SELECT ${COLUMNS} ${filter}`)).map(toCharacter);
+      for (const character of full.values()) listTexts.remember(backend, character);
+    }
+    return fresh.map((row) => {
+      const text = texts.get(row.id);
+      return text ? composeCharacter(row, text) : (full.get(row.id) as Character);
+    });
   }
 
   async popular(limit: number): Promise<Character[]> {
@@ -103,6 +146,42 @@ export class CharactersRepo {
             AND (is_public = 1 OR owner_id = ${userId})`,
     );
     return rows[0] ? toCharacter(rows[0]) : null;
+  }
+
+  /**
+   * What starting a chat needs, in one query: the character as `get` reads it for the user,
+   * the user as `UsersRepo.get` reads them, and how many chats they own (`ChatsRepo.countOwned`).
+   */
+  async chatStart(
+    characterId: string,
+    userId: string,
+  ): Promise<{ character: Character | null; user: User | null; chatsOwned: number }> {
+    const rows = await this.db.all<
+      Record<keyof CharacterRow, unknown> & {
+        user_id: string | null;
+        user_display_name: string | null;
+        user_created_at: string | null;
+        chats_owned: number | string;
+      }
+    >(
+      sql`SELECT u.id AS user_id, u.display_name AS user_display_name, u.created_at AS user_created_at,
+            (SELECT CAST(COUNT(*) AS INTEGER) FROM chats WHERE user_id = ${userId}) AS chats_owned,
+            ${CHARACTER_COLUMNS_OF_C}
+          FROM (SELECT 1 AS one) one
+          LEFT JOIN users u ON u.id = ${userId}
+          LEFT JOIN characters c ON c.id = ${characterId} AND (c.is_public = 1 OR c.owner_id = ${userId})`,
+    );
+    const row = rows[0];
+    if (!row) return { character: null, user: null, chatsOwned: 0 };
+    const { user_id, user_display_name, user_created_at, chats_owned, ...character } = row;
+    return {
+      character: typeof character.id === "string" ? toCharacter(character as CharacterRow) : null,
+      user:
+        typeof user_id === "string"
+          ? { id: user_id, display_name: user_display_name ?? "", created_at: user_created_at ?? "" }
+          : null,
+      chatsOwned: Number(chats_owned ?? 0),
+    };
   }
 
   /** The card fields kept at import (null for characters made by hand). */

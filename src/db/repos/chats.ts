@@ -292,6 +292,25 @@ export class ChatsRepo {
     return rows.map((row) => publicMessage(fullMessageOf(row)));
   }
 
+  /**
+   * The first page of `messages` of the user's chat, with the ownership check in the same
+   * query (one round trip where `get` then `messages` take two). Null when the chat is not
+   * the user's (or absent); an empty array for a chat without messages.
+   */
+  async ownedMessages(chatId: string, userId: string, limit: number): Promise<Message[] | null> {
+    const rows = await this.db.all<{ owned_chat: string } & Partial<MessageRow>>(
+      sql`SELECT c.id AS owned_chat, h.* FROM chats c
+          LEFT JOIN (SELECT ${MESSAGE_COLUMNS} FROM chat_history WHERE chat_id = ${chatId}
+                     ORDER BY created_at DESC, id DESC LIMIT ${limit}) h ON 1 = 1
+          WHERE c.id = ${chatId} AND c.user_id = ${userId}
+          ORDER BY h.created_at DESC, h.id DESC`,
+    );
+    if (rows.length === 0) return null;
+    return rows
+      .filter((row): row is { owned_chat: string } & MessageRow => typeof row.id === "string")
+      .map(({ owned_chat: _chat, ...row }) => publicMessage(fullMessageOf(row)));
+  }
+
   async message(chatId: string, id: string): Promise<Message | null> {
     const full = await this.fullMessage(chatId, id);
     return full ? publicMessage(full) : null;

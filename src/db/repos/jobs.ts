@@ -229,6 +229,19 @@ export class JobsRepo {
     );
   }
 
+  /**
+   * `claimAttempt` for a job still `queued`, without reading it first: the status guard is the
+   * compare-and-set (of two racing claimers one moves it out of `queued`). Null when the job is
+   * not queued (absent, claimed, finished): the caller reads it and decides as before.
+   */
+  async claimQueued(id: string, now: string): Promise<Job | null> {
+    return this.#updateReturning(
+      sql`UPDATE image_generation_history
+          SET status = 'running', attempts = attempts + 1, upstream_id = NULL, started_at = ${now}, updated_at = ${now}
+          WHERE id = ${id} AND status = 'queued'`,
+    );
+  }
+
   /** Records the upstream id of the claimed attempt; false when the job moved on meanwhile (cancelled, timed out). */
   async recordUpstream(id: string, attempt: number, upstreamId: string, now: string): Promise<boolean> {
     const changed = await this.db.run(

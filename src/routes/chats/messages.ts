@@ -1,3 +1,4 @@
+import type { Message } from "../../db/models";
 import { ApiError } from "../../errors/api-error";
 import { defineRoute, jsonResponse, routes } from "../../http/route";
 import { Page } from "../../http/schemas";
@@ -19,6 +20,12 @@ export const chatMessages = routes().openapi(route, async (c) => {
   const { id: chatId } = c.req.valid("param");
   const q = c.req.valid("query");
   const { chats } = c.var.services.repo;
+  if (!q.before) {
+    // The first page: the chat's ownership and its messages in one query.
+    const rows = await chats.ownedMessages(chatId, userId(c), q.limit + 1);
+    if (!rows) throw ApiError.notFound("chat");
+    return c.json(pageOf(rows, q.limit), 200);
+  }
   const [chat, before] = await Promise.all([
     chats.get(chatId, userId(c)),
     q.before ? chats.message(chatId, q.before) : Promise.resolve(null),
@@ -29,8 +36,12 @@ export const chatMessages = routes().openapi(route, async (c) => {
       { path: "query.before", message: "unknown message" },
     ]);
   }
-  const rows = await chats.messages(chat.id, q.limit + 1, before ?? undefined);
-  const items = rows.slice(0, q.limit);
-  const last = items[items.length - 1];
-  return c.json({ items, next_cursor: rows.length > q.limit && last ? last.id : null }, 200);
+  return c.json(pageOf(await chats.messages(chat.id, q.limit + 1, before ?? undefined), q.limit), 200);
 });
+
+/** A page of `limit` from `rows` (fetched with one more, to know whether a next page exists). */
+function pageOf(rows: Message[], limit: number): { items: Message[]; next_cursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, next_cursor: rows.length > limit && last ? last.id : null };
+}
