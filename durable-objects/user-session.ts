@@ -61,6 +61,12 @@ export class UserSession extends DurableObject<Env> {
   private readonly invalidFrames = new InvalidFrameCounter();
   /** No frame handled since this instance was made (benchmarks: a turn that woke the object). */
   private fresh = true;
+  /**
+   * The sockets as `getWebSockets()` last listed them, until one is accepted or closes: a
+   * streaming reply sends every delta to all of them, and listing them per delta was a fresh
+   * array of fresh handles each time. A socket that closed meanwhile is skipped by its state.
+   */
+  private socketList: WebSocket[] | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -109,6 +115,7 @@ export class UserSession extends DurableObject<Env> {
     }
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
+    this.socketList = null;
     const sid = request.headers.get(SESSION_ID_HEADER);
     const attachment: SocketAttachment = {
       user_id: userId,
@@ -148,6 +155,7 @@ export class UserSession extends DurableObject<Env> {
   }
 
   private closeWhere(match: (attachment: SocketAttachment | null) => boolean, reason: string): number {
+    this.socketList = null;
     let closed = 0;
     for (const socket of this.ctx.getWebSockets()) {
       if (!match(readAttachment(socket))) continue;
@@ -220,6 +228,7 @@ export class UserSession extends DurableObject<Env> {
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+    this.socketList = null;
     // Completes the closing handshake; a reply in flight carries on and is stored for the other tabs.
     try {
       socket.close(code === 1005 || code === 1006 ? 1000 : code, reason);
@@ -230,6 +239,7 @@ export class UserSession extends DurableObject<Env> {
   }
 
   override async webSocketError(socket: WebSocket, error: unknown): Promise<void> {
+    this.socketList = null;
     log("warn", "websocket error", { error: String(error) });
     try {
       socket.close(1011, "socket error");
@@ -439,8 +449,9 @@ export class UserSession extends DurableObject<Env> {
   }
 
   private sendToAll(frame: string): number {
+    this.socketList ??= this.ctx.getWebSockets();
     let sent = 0;
-    for (const socket of this.ctx.getWebSockets()) {
+    for (const socket of this.socketList) {
       if (socket.readyState !== WebSocket.OPEN) continue;
       try {
         socket.send(frame);
