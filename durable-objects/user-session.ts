@@ -397,6 +397,7 @@ export class UserSession extends DurableObject<Env> {
       config,
       userId: attachment.user_id,
       broadcast: (event: ServerEvent) => this.sendToAll(JSON.stringify(event)),
+      broadcastFrame: (frame: string) => this.sendToAll(frame),
       signal: slot.signal,
       memory: this.memory,
       background: (work: Promise<unknown>) => this.ctx.waitUntil(work),

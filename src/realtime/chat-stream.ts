@@ -35,6 +35,11 @@ export interface TurnDeps {
   userId: string;
   /** Sends an event to every socket of the user. */
   broadcast(event: ServerEvent): void;
+  /**
+   * Sends a frame already serialized (`JSON.stringify` of a `ServerEvent`) to every socket: the
+   * deltas, built from a prefix made once per reply. Without it, deltas go through `broadcast`.
+   */
+  broadcastFrame?(frame: string): void;
   /** Aborted (with a `ReplyStopped`) when the user cancels or deletes the chat. */
   signal: AbortSignal;
   /** The session's memory of its chats (context and recent history). */
@@ -205,10 +210,11 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, start: TurnStart)
     }
 
     try {
+      const sendDelta = deltaSender(deps, chatId, replyId);
       for (let step = await firstPiece; !step.done; step = await pieces.next()) {
         text += step.value;
         deps.timing?.mark("first_delta");
-        broadcast({ type: "chat.delta", chat_id: chatId, message_id: replyId, delta: step.value });
+        sendDelta(step.value);
       }
       if (signal.aborted) status = "cancelled";
     } catch (error) {
@@ -272,6 +278,20 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, start: TurnStart)
       }),
     );
   }
+}
+
+/**
+ * Sends one `chat.delta` per piece. With `broadcastFrame`, the frame is the JSON text
+ * `broadcast` would send (the same keys in the same order), built as a prefix made once per
+ * reply plus the piece: no event object and no walk over it per delta.
+ */
+export function deltaSender(deps: TurnDeps, chatId: string, messageId: string): (delta: string) => void {
+  const { broadcastFrame } = deps;
+  if (!broadcastFrame) {
+    return (delta) => deps.broadcast({ type: "chat.delta", chat_id: chatId, message_id: messageId, delta });
+  }
+  const head = `{"type":"chat.delta","chat_id":${JSON.stringify(chatId)},"message_id":${JSON.stringify(messageId)},"delta":`;
+  return (delta) => broadcastFrame(`${head}${JSON.stringify(delta)}}`);
 }
 
 interface StreamedReply {
