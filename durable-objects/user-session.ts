@@ -19,7 +19,7 @@ import {
 } from "../src/realtime/session-connect";
 import { readAttachment, type SocketAttachment } from "../src/realtime/socket-attachment";
 import { swipeLastReply } from "../src/realtime/swipe";
-import { chargeTurn, type TurnCharge } from "../src/realtime/turn-credits";
+import { chargeTurn, StampRequest, type TurnCharge } from "../src/realtime/turn-credits";
 import { chatTurnRule, TurnLimiter } from "../src/realtime/turn-limiter";
 import { abandonTurn, startTurn } from "../src/realtime/turn-start";
 import { turnTiming } from "../src/realtime/turn-timing";
@@ -402,13 +402,16 @@ export class UserSession extends DurableObject<Env> {
       memory: this.memory,
       background: (work: Promise<unknown>) => this.ctx.waitUntil(work),
       finished: () => this.replies.end(frame.chat_id, slot),
+      stamp: new StampRequest(),
       timing,
     };
     // Admitted by the limiter and a slot: now the turn's credit (API.md), one guarded
     // statement, and meanwhile its context is read (the model is asked only once it is paid).
+    // A context the session kept asks for its stamp before the charge runs: the charge's
+    // statement reads it too.
     const start = startTurn(deps, frame);
     let charge: TurnCharge | undefined;
-    const reply = chargeTurn(deps.openRepo, config, attachment.user_id, Date.now())
+    const reply = chargeTurn(deps.openRepo, config, attachment.user_id, Date.now(), deps.stamp)
       .then((charged) => {
         charge = charged;
         timing?.mark("charged");

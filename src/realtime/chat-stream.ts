@@ -12,6 +12,7 @@ import type { ModelTurnFrame } from "./frames";
 import { LlmError, streamCompletion } from "./llm-client";
 import { foldDroppedTurns } from "./long-memory";
 import { planPrompt } from "./prompt-builder";
+import type { StampRequest } from "./turn-credits";
 import { abandonTurn, startTurn, type TurnStart } from "./turn-start";
 import type { TurnTiming } from "./turn-timing";
 
@@ -54,6 +55,11 @@ export interface TurnDeps {
    * acting on `chat.done` (an edit, the next turn) never meets a chat still marked busy.
    */
   finished?(): void;
+  /**
+   * Where a kept context's stamp comes from: the turn's credit charge, which reads it in the
+   * same statement (`turn-credits.ts`). Without it, the stamp is read on its own.
+   */
+  stamp?: StampRequest;
   /** Benchmarks only: marks the turn's phases (`turn-timing.ts`). */
   timing?: TurnTiming | undefined;
 }
