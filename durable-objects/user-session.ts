@@ -19,7 +19,7 @@ import {
 } from "../src/realtime/session-connect";
 import { readAttachment, type SocketAttachment } from "../src/realtime/socket-attachment";
 import { swipeLastReply } from "../src/realtime/swipe";
-import { chargeTurn, type TurnCharge } from "../src/realtime/turn-credits";
+import { chargeTurn, StampRequest, type TurnCharge } from "../src/realtime/turn-credits";
 import { chatTurnRule, TurnLimiter } from "../src/realtime/turn-limiter";
 import { abandonTurn, startTurn } from "../src/realtime/turn-start";
 import { turnTiming } from "../src/realtime/turn-timing";
@@ -61,6 +61,12 @@ export class UserSession extends DurableObject<Env> {
   private readonly invalidFrames = new InvalidFrameCounter();
   /** No frame handled since this instance was made (benchmarks: a turn that woke the object). */
   private fresh = true;
+  /**
+   * The sockets as `getWebSockets()` last listed them, until one is accepted or closes: a
+   * streaming reply sends every delta to all of them, and listing them per delta was a fresh
+   * array of fresh handles each time. A socket that closed meanwhile is skipped by its state.
+   */
+  private socketList: WebSocket[] | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -109,6 +115,7 @@ export class UserSession extends DurableObject<Env> {
     }
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
+    this.socketList = null;
     const sid = request.headers.get(SESSION_ID_HEADER);
     const attachment: SocketAttachment = {
       user_id: userId,
@@ -148,6 +155,7 @@ export class UserSession extends DurableObject<Env> {
   }
 
   private closeWhere(match: (attachment: SocketAttachment | null) => boolean, reason: string): number {
+    this.socketList = null;
     let closed = 0;
     for (const socket of this.ctx.getWebSockets()) {
       if (!match(readAttachment(socket))) continue;
@@ -220,6 +228,7 @@ export class UserSession extends DurableObject<Env> {
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+    this.socketList = null;
     // Completes the closing handshake; a reply in flight carries on and is stored for the other tabs.
     try {
       socket.close(code === 1005 || code === 1006 ? 1000 : code, reason);
@@ -230,6 +239,7 @@ export class UserSession extends DurableObject<Env> {
   }
 
   override async webSocketError(socket: WebSocket, error: unknown): Promise<void> {
+    this.socketList = null;
     log("warn", "websocket error", { error: String(error) });
     try {
       socket.close(1011, "socket error");
@@ -387,17 +397,21 @@ export class UserSession extends DurableObject<Env> {
       config,
       userId: attachment.user_id,
       broadcast: (event: ServerEvent) => this.sendToAll(JSON.stringify(event)),
+      broadcastFrame: (frame: string) => this.sendToAll(frame),
       signal: slot.signal,
       memory: this.memory,
       background: (work: Promise<unknown>) => this.ctx.waitUntil(work),
       finished: () => this.replies.end(frame.chat_id, slot),
+      stamp: new StampRequest(),
       timing,
     };
     // Admitted by the limiter and a slot: now the turn's credit (API.md), one guarded
     // statement, and meanwhile its context is read (the model is asked only once it is paid).
+    // A context the session kept asks for its stamp before the charge runs: the charge's
+    // statement reads it too.
     const start = startTurn(deps, frame);
     let charge: TurnCharge | undefined;
-    const reply = chargeTurn(deps.openRepo, config, attachment.user_id, Date.now())
+    const reply = chargeTurn(deps.openRepo, config, attachment.user_id, Date.now(), deps.stamp)
       .then((charged) => {
         charge = charged;
         timing?.mark("charged");
@@ -439,8 +453,9 @@ export class UserSession extends DurableObject<Env> {
   }
 
   private sendToAll(frame: string): number {
+    this.socketList ??= this.ctx.getWebSockets();
     let sent = 0;
-    for (const socket of this.ctx.getWebSockets()) {
+    for (const socket of this.socketList) {
       if (socket.readyState !== WebSocket.OPEN) continue;
       try {
         socket.send(frame);

@@ -12,6 +12,7 @@ import type { ModelTurnFrame } from "./frames";
 import { LlmError, streamCompletion } from "./llm-client";
 import { foldDroppedTurns } from "./long-memory";
 import { planPrompt } from "./prompt-builder";
+import type { StampRequest } from "./turn-credits";
 import { abandonTurn, startTurn, type TurnStart } from "./turn-start";
 import type { TurnTiming } from "./turn-timing";
 
@@ -35,6 +36,11 @@ export interface TurnDeps {
   userId: string;
   /** Sends an event to every socket of the user. */
   broadcast(event: ServerEvent): void;
+  /**
+   * Sends a frame already serialized (`JSON.stringify` of a `ServerEvent`) to every socket: the
+   * deltas, built from a prefix made once per reply. Without it, deltas go through `broadcast`.
+   */
+  broadcastFrame?(frame: string): void;
   /** Aborted (with a `ReplyStopped`) when the user cancels or deletes the chat. */
   signal: AbortSignal;
   /** The session's memory of its chats (context and recent history). */
@@ -49,6 +55,11 @@ export interface TurnDeps {
    * acting on `chat.done` (an edit, the next turn) never meets a chat still marked busy.
    */
   finished?(): void;
+  /**
+   * Where a kept context's stamp comes from: the turn's credit charge, which reads it in the
+   * same statement (`turn-credits.ts`). Without it, the stamp is read on its own.
+   */
+  stamp?: StampRequest;
   /** Benchmarks only: marks the turn's phases (`turn-timing.ts`). */
   timing?: TurnTiming | undefined;
 }
@@ -205,10 +216,11 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, start: TurnStart)
     }
 
     try {
+      const sendDelta = deltaSender(deps, chatId, replyId);
       for (let step = await firstPiece; !step.done; step = await pieces.next()) {
         text += step.value;
         deps.timing?.mark("first_delta");
-        broadcast({ type: "chat.delta", chat_id: chatId, message_id: replyId, delta: step.value });
+        sendDelta(step.value);
       }
       if (signal.aborted) status = "cancelled";
     } catch (error) {
@@ -272,6 +284,20 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, start: TurnStart)
       }),
     );
   }
+}
+
+/**
+ * Sends one `chat.delta` per piece. With `broadcastFrame`, the frame is the JSON text
+ * `broadcast` would send (the same keys in the same order), built as a prefix made once per
+ * reply plus the piece: no event object and no walk over it per delta.
+ */
+export function deltaSender(deps: TurnDeps, chatId: string, messageId: string): (delta: string) => void {
+  const { broadcastFrame } = deps;
+  if (!broadcastFrame) {
+    return (delta) => deps.broadcast({ type: "chat.delta", chat_id: chatId, message_id: messageId, delta });
+  }
+  const head = `{"type":"chat.delta","chat_id":${JSON.stringify(chatId)},"message_id":${JSON.stringify(messageId)},"delta":`;
+  return (delta) => broadcastFrame(`${head}${JSON.stringify(delta)}}`);
 }
 
 interface StreamedReply {

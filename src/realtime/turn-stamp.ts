@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { Allowances } from "../abuse/credits";
 import type { Chat } from "../db/models";
 import type { Repository } from "../db/repository";
 import { userCallName } from "./names";
@@ -29,24 +30,95 @@ interface StampRow extends Chat {
   last_message_id: string | null;
 }
 
+/** The stamp's columns, over `chats c JOIN users u` narrowed to the chat and its user. */
+function stampColumns(userId: string) {
+  return [
+    sql`c.id`,
+    sql`c.character_id`,
+    sql`c.title`,
+    sql`c.created_at`,
+    sql`c.last_message_at`,
+    sql`c.summary`,
+    sql`c.summary_through`,
+    sql`u.id`,
+    sql`u.display_name`,
+    sql`u.persona_name`,
+    sql`u.persona_description`,
+    sql`(SELECT ch.updated_at FROM characters ch
+           WHERE ch.id = c.character_id AND (ch.is_public = 1 OR ch.owner_id = ${userId}))`,
+    sql`(SELECT h.id FROM chat_history h WHERE h.chat_id = c.id
+           ORDER BY h.created_at DESC, h.id DESC LIMIT 1)`,
+  ];
+}
+
+const STAMP_NAMES = [
+  "id",
+  "character_id",
+  "title",
+  "created_at",
+  "last_message_at",
+  "summary",
+  "summary_through",
+  "user_id",
+  "display_name",
+  "persona_name",
+  "persona_description",
+  "character_version",
+  "last_message_id",
+] as const;
+
 /** The chat's stamp, or null when the chat is not the user's (or does not exist). */
 export async function readTurnStamp(
   repo: Repository,
   userId: string,
   chatId: string,
 ): Promise<TurnStamp | null> {
+  const columns = stampColumns(userId).map((column, i) => sql`${column} AS ${sql.raw(STAMP_NAMES[i] ?? "")}`);
   const rows = await repo.sql.all<StampRow>(
-    sql`SELECT c.id, c.character_id, c.title, c.created_at, c.last_message_at, c.summary, c.summary_through,
-          u.id AS user_id, u.display_name, u.persona_name, u.persona_description,
-          (SELECT ch.updated_at FROM characters ch
-             WHERE ch.id = c.character_id AND (ch.is_public = 1 OR ch.owner_id = ${userId})) AS character_version,
-          (SELECT h.id FROM chat_history h WHERE h.chat_id = c.id
-             ORDER BY h.created_at DESC, h.id DESC LIMIT 1) AS last_message_id
+    sql`SELECT ${sql.join(columns, sql`, `)}
         FROM chats c JOIN users u ON u.id = c.user_id
         WHERE c.id = ${chatId} AND c.user_id = ${userId}`,
   );
   const row = rows[0];
+  return row ? stampOf(row) : null;
+}
+
+/**
+ * A turn's credit charge (the guarded upsert of `CreditsRepo.charge`, the same statement) that
+ * also returns the chat's stamp, each column a subquery of its `RETURNING`: a turn whose
+ * context the session kept pays and checks it in one round trip instead of two. Null when the
+ * allowance does not cover `cost` (nothing written); `stamp` null when the chat is not the user's.
+ */
+export async function chargeWithStamp(
+  repo: Repository,
+  userId: string,
+  chatId: string,
+  day: string,
+  cost: number,
+  allowances: Allowances,
+): Promise<{ used: number; stamp: TurnStamp | null } | null> {
+  const limit = sql`(CASE WHEN (SELECT kind FROM users WHERE id = ${userId}) = 'account'
+      THEN CAST(${allowances.account} AS INTEGER) ELSE CAST(${allowances.guest} AS INTEGER) END)`;
+  const returned = stampColumns(userId).map(
+    (column, i) =>
+      sql`(SELECT ${column} FROM chats c JOIN users u ON u.id = c.user_id
+             WHERE c.id = ${chatId} AND c.user_id = ${userId}) AS ${sql.raw(STAMP_NAMES[i] ?? "")}`,
+  );
+  const rows = await repo.sql.all<{ used: number | string } & NullableStampRow>(
+    sql`INSERT INTO credit_usage (user_id, day, used)
+        SELECT ${userId}, ${day}, CAST(${cost} AS INTEGER) WHERE CAST(${cost} AS INTEGER) <= ${limit}
+        ON CONFLICT (user_id, day) DO UPDATE SET used = credit_usage.used + excluded.used
+        WHERE credit_usage.used + excluded.used <= ${limit}
+        RETURNING used, ${sql.join(returned, sql`, `)}`,
+  );
+  const row = rows[0];
   if (!row) return null;
+  return { used: Number(row.used), stamp: row.id === null ? null : stampOf(row as StampRow) };
+}
+
+type NullableStampRow = { [K in keyof StampRow]: StampRow[K] | null };
+
+function stampOf(row: StampRow): TurnStamp {
   const personaName = row.persona_name?.trim();
   return {
     chat: {

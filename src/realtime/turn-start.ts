@@ -58,7 +58,7 @@ export async function currentContext(deps: TurnDeps, repo: Repository, chatId: s
   const now = Date.now();
   const kept = deps.memory.get(chatId, now);
   if (!kept) return fromDatabase(deps, repo, chatId, now);
-  const stamp = await readTurnStamp(repo, deps.userId, chatId);
+  const stamp = await (deps.stamp ? deps.stamp.ask(chatId) : readTurnStamp(repo, deps.userId, chatId));
   deps.timing?.mark("checked");
   if (!stamp) {
     deps.memory.forget(chatId);

@@ -149,6 +149,25 @@ describe("reply credits on the socket", () => {
     socket.close();
   });
 
+  it("gives the credit back when a kept chat is gone behind the session's back (charged and checked in one statement)", async () => {
+    const user = await newUser();
+    const character = await newCharacter(user);
+    const chat = await newChat(user, character.id);
+    const socket = await openSocket(user);
+    socket.send({ type: "chat.send", chat_id: chat.id, content: "kept after this" });
+    await socket.nextOf("chat.done", chat.id, 10_000);
+    // Not over REST (that would tell the session): the session still keeps the chat's context.
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM chat_history WHERE chat_id = ?").bind(chat.id),
+      env.DB.prepare("DELETE FROM chats WHERE id = ?").bind(chat.id),
+    ]);
+    socket.send({ type: "chat.send", chat_id: chat.id, content: "and now?" });
+    expect((await socket.nextOf("error", chat.id, 10_000)).code).toBe("not_found");
+    const usage = await (await call(user, "/me/usage")).json<{ credits: { used: number } }>();
+    expect(usage.credits.used).toBe(1);
+    socket.close();
+  });
+
   it("gives the credit back when the turn is refused (a chat that is not the user's)", async () => {
     const user = await newUser();
     const socket = await openSocket(user);

@@ -63,6 +63,24 @@ describe("every socket of a user", () => {
     other.close();
   });
 
+  it("counts a socket opened or closed after the session last sent anything", async () => {
+    // The session keeps its list of sockets between sends (one per delta): a socket accepted
+    // or closed since must still be reached, or skipped.
+    const ann = await newUser();
+    const pong = { type: "pong" } as never;
+    const tab1 = await openSocket(ann);
+    expect(await sessionOf(ann).publish(pong)).toBe(1);
+    const tab2 = await openSocket(ann);
+    expect(await sessionOf(ann).publish(pong)).toBe(2);
+    await tab2.nextOf("pong");
+    tab1.close();
+    // The server answers the close from `webSocketClose`: then the client sees it closed.
+    while (tab1.closed === null) await new Promise((r) => setTimeout(r, 10));
+    expect(await sessionOf(ann).publish(pong)).toBe(1);
+    await tab2.nextOf("pong");
+    tab2.close();
+  });
+
   it("refuses a malformed event at the publish boundary", () => {
     // Checked on the function the RPC method runs: a rejecting DO RPC leaks an unhandled
     // rejection under vitest-pool-workers (cloudflare/workers-sdk#14736), failing the run.
