@@ -151,6 +151,18 @@ function shardWithDelayedAnswers(store = new BucketStore(100)) {
   };
 }
 
+/** The real `BucketStore` answering at once at the test's clock; `sent` keeps every request it got. */
+function shardAnsweringAt(now: () => number) {
+  const store = new BucketStore(10);
+  const sent: ConsumeRequest[] = [];
+  const ask = async (request: ConsumeRequest): Promise<ConsumeResult> => {
+    sent.push(request);
+    const { result, leased } = store.take("api", "k", request, 1, now(), request.lease, request.settled);
+    return leased > 0 ? { ...result, leased } : result;
+  };
+  return { ask, sent };
+}
+
 const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 async function burst(leases: IsolateLeases, shard: ReturnType<typeof shardWithDelayedAnswers>, n: number) {
@@ -225,20 +237,14 @@ describe("an isolate's leases", () => {
   it("spends a lease only within its window, then asks the shard again", async () => {
     let now = T0;
     const leases = new IsolateLeases(10, () => now);
-    const store = new BucketStore(10);
-    let calls = 0;
-    const ask = async (request: ConsumeRequest) => {
-      calls += 1;
-      const { result, leased } = store.take("api", "k", request, 1, now, request.lease);
-      return leased > 0 ? { ...result, leased } : result;
-    };
+    const { ask, sent } = shardAnsweringAt(() => now);
     await leases.consume("k", REQUEST, 8, ask);
     now += LEASE_SPEND_MS - 1;
     await leases.consume("k", REQUEST, 8, ask);
-    expect(calls).toBe(1);
+    expect(sent).toHaveLength(1);
     now += 1;
     await leases.consume("k", REQUEST, 8, ask);
-    expect(calls).toBe(2);
+    expect(sent).toHaveLength(2);
   });
 
   it.each([
@@ -251,13 +257,7 @@ describe("an isolate's leases", () => {
     async (shape) => {
       let now = T0;
       const leases = new IsolateLeases(10, () => now);
-      const store = new BucketStore(10);
-      const sent: ConsumeRequest[] = [];
-      const ask = async (request: ConsumeRequest) => {
-        sent.push(request);
-        const { result, leased } = store.take("api", "k", request, 1, now, request.lease, request.settled);
-        return leased > 0 ? { ...result, leased } : result;
-      };
+      const { ask, sent } = shardAnsweringAt(() => now);
       for (let i = 0; i < shape.requests; i++) {
         expect(await leases.consume("k", REQUEST, 8, ask)).toMatchObject({ allowed: true });
         now += shape.everyMs;
@@ -270,13 +270,7 @@ describe("an isolate's leases", () => {
   it("reports only a lease spent in full within its window", async () => {
     let now = T0;
     const leases = new IsolateLeases(10, () => now);
-    const store = new BucketStore(10);
-    const sent: ConsumeRequest[] = [];
-    const ask = async (request: ConsumeRequest) => {
-      sent.push(request);
-      const { result, leased } = store.take("api", "k", request, 1, now, request.lease, request.settled);
-      return leased > 0 ? { ...result, leased } : result;
-    };
+    const { ask, sent } = shardAnsweringAt(() => now);
     const consume = () => leases.consume("k", REQUEST, 8, ask);
     await consume(); // a call, 8 leased
     for (let i = 0; i < 8; i++) await consume();
