@@ -1,20 +1,7 @@
-import type { Character } from "../models";
+import type { Character, CharacterFields } from "../models";
 
 /** The columns a character's own edits change; each such edit also sets `updated_at`. */
-export type CharacterText = Pick<
-  Character,
-  | "name"
-  | "description"
-  | "personality"
-  | "scenario"
-  | "greeting"
-  | "system_prompt"
-  | "example_dialogue"
-  | "tags"
-  | "avatar_url"
-  | "appearance"
-  | "character_book"
->;
+export type CharacterText = Omit<CharacterFields, "is_public">;
 
 /** The columns other writers change without `updated_at` (counts, a guest's merge), read every time. */
 export type CharacterFresh = Pick<
