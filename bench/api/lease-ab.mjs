@@ -29,7 +29,11 @@ async function start(label, lease) {
       String(await freePort()),
       "--persist",
       path.join(os.tmpdir(), `bench-lease-ab-${process.pid}-${label}`),
-      ...["RATE_API_PER_S=20", "RATE_API_BURST=40", `RATE_API_LEASE=${lease}`].flatMap((v) => ["--var", v]),
+      // Every request logged: the limiter calls are counted from the request log.
+      ...["RATE_API_PER_S=20", "RATE_API_BURST=40", `RATE_API_LEASE=${lease}`, "LOG_SAMPLE_RATE=1"].flatMap((v) => [
+        "--var",
+        v,
+      ]),
     ],
     { cwd: root },
   );

@@ -8,7 +8,9 @@
 // `--before <checkout>` also serves another checkout of the service (e.g. main at e36d2db) in the
 // same run, so "before" and "after" see the same machine. The service's rate limits are raised so
 // that the limiter runs its whole path and nothing is refused. Writes bench/api/RESULTS.md.
-//   node bench/api/run.mjs [--duration 10] [--rounds 3] [--connections 100] [--addresses 4096] [--hot 100] [--before DIR]
+// `--every-line` also serves this checkout with `LOG_SAMPLE_RATE=1` (every request logged, as before
+// session 7's sampling), so the request log's cost under `wrangler dev` is measured in the same run.
+//   node bench/api/run.mjs [--duration 10] [--rounds 3] [--connections 100] [--addresses 4096] [--hot 100] [--before DIR] [--every-line]
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -26,6 +28,7 @@ const { values: args } = parseArgs({
     addresses: { type: "string", default: "4096" },
     hot: { type: "string", default: "100" },
     before: { type: "string" },
+    "every-line": { type: "boolean", default: false },
     out: { type: "string", default: path.join(root, "bench/api/RESULTS.md") },
   },
 });
@@ -36,7 +39,7 @@ const SPREADS = [
   { id: "many", addresses: Number(args.addresses) },
   { id: "hot", addresses: Number(args.hot) },
 ];
-const COMMAND = `node bench/api/run.mjs --duration ${DURATION_S} --rounds ${ROUNDS} --connections ${CONNECTIONS} --addresses ${SPREADS[0].addresses} --hot ${SPREADS[1].addresses}${args.before ? ` --before ${args.before}` : ""}`;
+const COMMAND = `node bench/api/run.mjs --duration ${DURATION_S} --rounds ${ROUNDS} --connections ${CONNECTIONS} --addresses ${SPREADS[0].addresses} --hot ${SPREADS[1].addresses}${args.before ? ` --before ${args.before}` : ""}${args["every-line"] ? " --every-line" : ""}`;
 const scratch = mkdtempSync(path.join(os.tmpdir(), "bench-api-"));
 const procs = [];
 const base = (port) => `http://127.0.0.1:${port}`;
@@ -51,7 +54,7 @@ function applyMigrations(config, persistTo) {
 }
 
 /** The service of checkout `dir` as `npm run dev` runs it, limits raised so nothing is refused. */
-async function startService(dir, label) {
+async function startService(dir, label, vars = []) {
   const port = await freePort();
   const proc = startProcess(
     [
@@ -65,6 +68,7 @@ async function startService(dir, label) {
       "RATE_API_PER_S:1000000",
       "--var",
       "RATE_API_BURST:1000000",
+      ...vars.flatMap((v) => ["--var", v]),
     ],
     { cwd: dir, env: { PORT: String(port), EMULATOR_PORT: String(await freePort()) } },
   );
@@ -121,6 +125,9 @@ async function main() {
   const services = [{ label: "after", url: await startService(root, "after") }];
   if (args.before)
     services.unshift({ label: "before", url: await startService(path.resolve(args.before), "before") });
+  // What the request log costs here: the same code with every routine request logged too.
+  if (args["every-line"])
+    services.push({ label: "every-line", url: await startService(root, "every-line", ["LOG_SAMPLE_RATE:1"]) });
   const helloPort = await freePort();
   const hello = startWrangler(
     path.join(root, "bench/reference/hello/wrangler.toml"),

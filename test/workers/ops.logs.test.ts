@@ -5,18 +5,21 @@ import {
   getQueueResult,
   waitOnExecutionContext,
 } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { type QueueLogLine, withQueueLog } from "../../src/ops/queue-log";
 import { loggablePath } from "../../src/ops/redact";
-import type { RequestLogLine } from "../../src/ops/request-log";
+import { type RequestLogLine, requestWeight, SLOW_REQUEST_MS } from "../../src/ops/request-log";
 import { createJob, harness, newUser } from "./generation.support";
 import { captureConsole, RecordingDataset } from "./ops.support";
 
 const ORIGIN = "http://127.0.0.1:8787";
 
+/** The test environment with every routine request logged (the shipped default keeps 1 in 100). */
+const EVERY_LINE = { ...env, LOG_SAMPLE_RATE: "1" } as Env;
+
 /** Calls the deployed handler in this isolate (so console spies see the Worker's lines). */
-async function call(path: string, init: RequestInit = {}, testEnv: Env = env): Promise<Response> {
+async function call(path: string, init: RequestInit = {}, testEnv: Env = EVERY_LINE): Promise<Response> {
   const ctx = createExecutionContext();
   const res = await worker.fetch(
     new Request(`${ORIGIN}${path}`, init) as Parameters<typeof worker.fetch>[0],
@@ -66,6 +69,7 @@ describe("the request log line", () => {
         remaining: expect.any(Number),
         by: expect.stringMatching(/^(lease|shard)$/),
       },
+      weight: 1,
     });
     expect(line?.duration_ms).toBeGreaterThanOrEqual(0);
   });
@@ -82,7 +86,7 @@ describe("the request log line", () => {
   });
 
   it("records a refused request with its zone and decision", async () => {
-    const strict = { ...env, RATE_API_PER_S: "0.001", RATE_API_BURST: "1" } as Env;
+    const strict = { ...EVERY_LINE, RATE_API_PER_S: "0.001", RATE_API_BURST: "1" } as Env;
     const ip = `10.77.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
     await call("/api/v1/characters", { headers: { "CF-Connecting-IP": ip } }, strict);
     const refused = await call("/api/v1/characters", { headers: { "CF-Connecting-IP": ip } }, strict);
@@ -137,7 +141,7 @@ describe("the request log line", () => {
   it("writes one `request` data point per request when METRICS is bound, and none is needed", async () => {
     const metrics = new RecordingDataset();
     await call("/api/v1/characters/chr_sample_marrow_vell", {}, {
-      ...env,
+      ...EVERY_LINE,
       METRICS: metrics,
     } as unknown as Env);
     const [point] = metrics.of("request");
@@ -146,9 +150,80 @@ describe("the request log line", () => {
       blobs: ["request", "/api/v1/characters/:id", "GET", "200", "api", "allowed"],
       doubles: [1, expect.any(Number), 200],
     });
-    const unbound = { ...env } as Partial<Env>;
+    const unbound = { ...EVERY_LINE } as Partial<Env>;
     delete unbound.METRICS;
     expect((await call("/api/v1/characters", {}, unbound as Env)).status).toBe(200);
+  });
+});
+
+describe("the request log's sampling (LOG_SAMPLE_RATE)", () => {
+  it("keeps every 5xx, every 4xx but 429 and every slow request; samples the routine rest", () => {
+    const random = vi.spyOn(Math, "random");
+    try {
+      random.mockReturnValue(0.999); // a draw that keeps no sampled request
+      for (const status of [400, 401, 404, 409, 413, 500, 503]) expect(requestWeight(status, 3, "0.01")).toBe(1);
+      expect(requestWeight(200, SLOW_REQUEST_MS, "0.01")).toBe(1);
+      for (const status of [101, 200, 201, 204, 302, 429]) expect(requestWeight(status, 3, "0.01")).toBe(0);
+      random.mockReturnValue(0.0099); // below 1 in 100: kept, standing for 100 requests
+      for (const status of [200, 302, 429]) expect(requestWeight(status, 3, "0.01")).toBe(100);
+      random.mockReturnValue(0.01);
+      expect(requestWeight(200, 3, "0.01")).toBe(0);
+      random.mockReturnValue(0.49);
+      expect(requestWeight(200, 3, "0.5")).toBe(2);
+      random.mockReturnValue(0.999);
+      expect(requestWeight(200, 3, "1")).toBe(1);
+    } finally {
+      random.mockRestore();
+    }
+  });
+
+  it.each([undefined, "", "abc", "0", "-1", "1.5", "NaN", "Infinity"])(
+    "takes LOG_SAMPLE_RATE=%j as the default, one in 100",
+    (rate) => {
+      const random = vi.spyOn(Math, "random");
+      try {
+        random.mockReturnValue(0.0099);
+        expect(requestWeight(200, 3, rate)).toBe(100);
+        random.mockReturnValue(0.011);
+        expect(requestWeight(200, 3, rate)).toBe(0);
+      } finally {
+        random.mockRestore();
+      }
+    },
+  );
+
+  it("as shipped, logs about one routine request in 100 with weight 100, and every failure", async () => {
+    const metrics = new RecordingDataset();
+    const shipped = { ...env, METRICS: metrics } as unknown as Env;
+    delete (shipped as { LOG_SAMPLE_RATE?: string }).LOG_SAMPLE_RATE;
+    for (let i = 0; i < 400; i++) expect((await call("/api/v1/characters/popular", {}, shipped)).status).toBe(200);
+    expect((await call("/api/v1/no-such-thing", {}, shipped)).status).toBe(404);
+    expect((await call("/api/v1/characters/popular?limit=abc", {}, shipped)).status).toBe(400);
+
+    const lines = logs.lines<RequestLogLine>("request");
+    const routine = lines.filter((l) => l.status === 200);
+    // Binomial(400, 1/100): mean 4; 30 or more has probability far below 1e-15.
+    expect(routine.length).toBeLessThan(30);
+    for (const line of routine) expect(line.weight).toBe(100);
+    expect(lines.filter((l) => l.status !== 200).map((l) => [l.status, l.weight])).toEqual([
+      [404, 1],
+      [400, 1],
+    ]);
+    // The data points follow the lines: one per kept line, double1 its weight.
+    const points = metrics.of("request");
+    expect(points.map((p) => p.doubles?.[0])).toEqual(lines.map((l) => l.weight));
+  });
+
+  it("keeps about LOG_SAMPLE_RATE of routine requests, and their weights add up to the requests", async () => {
+    const half = { ...env, LOG_SAMPLE_RATE: "0.5" } as Env;
+    for (let i = 0; i < 400; i++) await call("/api/v1/characters/popular", {}, half);
+    const lines = logs.lines<RequestLogLine>("request");
+    // Binomial(400, 1/2): mean 200, sd 10; 140..260 is six sd either way.
+    expect(lines.length).toBeGreaterThan(140);
+    expect(lines.length).toBeLessThan(260);
+    expect(new Set(lines.map((l) => l.weight))).toEqual(new Set([2]));
+    const counted = lines.reduce((sum, l) => sum + l.weight, 0);
+    expect(Math.abs(counted - 400)).toBeLessThan(120);
   });
 });
 
