@@ -143,7 +143,9 @@ async function cpuPerRequest(target, route, addresses) {
     rps: r.requests.average,
     // A sampled log ("shipped") has too few lines to count calls from.
     callsPerRequest:
-      limited && target.label !== "shipped" ? (decisions.calls - decisionsBefore.calls) / r.requests.total : null,
+      limited && target.label !== "shipped"
+        ? (decisions.calls - decisionsBefore.calls) / r.requests.total
+        : null,
   };
 }
 

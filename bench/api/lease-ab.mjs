@@ -30,10 +30,9 @@ async function start(label, lease) {
       "--persist",
       path.join(os.tmpdir(), `bench-lease-ab-${process.pid}-${label}`),
       // Every request logged: the limiter calls are counted from the request log.
-      ...["RATE_API_PER_S=20", "RATE_API_BURST=40", `RATE_API_LEASE=${lease}`, "LOG_SAMPLE_RATE=1"].flatMap((v) => [
-        "--var",
-        v,
-      ]),
+      ...["RATE_API_PER_S=20", "RATE_API_BURST=40", `RATE_API_LEASE=${lease}`, "LOG_SAMPLE_RATE=1"].flatMap(
+        (v) => ["--var", v],
+      ),
     ],
     { cwd: root },
   );

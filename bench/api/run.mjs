@@ -127,7 +127,10 @@ async function main() {
     services.unshift({ label: "before", url: await startService(path.resolve(args.before), "before") });
   // What the request log costs here: the same code with every routine request logged too.
   if (args["every-line"])
-    services.push({ label: "every-line", url: await startService(root, "every-line", ["LOG_SAMPLE_RATE:1"]) });
+    services.push({
+      label: "every-line",
+      url: await startService(root, "every-line", ["LOG_SAMPLE_RATE:1"]),
+    });
   const helloPort = await freePort();
   const hello = startWrangler(
     path.join(root, "bench/reference/hello/wrangler.toml"),

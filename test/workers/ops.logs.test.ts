@@ -161,7 +161,8 @@ describe("the request log's sampling (LOG_SAMPLE_RATE)", () => {
     const random = vi.spyOn(Math, "random");
     try {
       random.mockReturnValue(0.999); // a draw that keeps no sampled request
-      for (const status of [400, 401, 404, 409, 413, 500, 503]) expect(requestWeight(status, 3, "0.01")).toBe(1);
+      for (const status of [400, 401, 404, 409, 413, 500, 503])
+        expect(requestWeight(status, 3, "0.01")).toBe(1);
       expect(requestWeight(200, SLOW_REQUEST_MS, "0.01")).toBe(1);
       for (const status of [101, 200, 201, 204, 302, 429]) expect(requestWeight(status, 3, "0.01")).toBe(0);
       random.mockReturnValue(0.0099); // below 1 in 100: kept, standing for 100 requests
@@ -196,7 +197,8 @@ describe("the request log's sampling (LOG_SAMPLE_RATE)", () => {
     const metrics = new RecordingDataset();
     const shipped = { ...env, METRICS: metrics } as unknown as Env;
     delete (shipped as { LOG_SAMPLE_RATE?: string }).LOG_SAMPLE_RATE;
-    for (let i = 0; i < 400; i++) expect((await call("/api/v1/characters/popular", {}, shipped)).status).toBe(200);
+    for (let i = 0; i < 400; i++)
+      expect((await call("/api/v1/characters/popular", {}, shipped)).status).toBe(200);
     expect((await call("/api/v1/no-such-thing", {}, shipped)).status).toBe(404);
     expect((await call("/api/v1/characters/popular?limit=abc", {}, shipped)).status).toBe(400);
 
