@@ -1,7 +1,7 @@
 // API benchmark (issue 15): the request path against the platform's own cost.
 // Through `wrangler dev` (the path `npm run dev` serves), at 100 connections, every request from
 // a random one of `--addresses` client addresses (`CF-Connecting-IP`, which wrangler dev passes
-// through), and again with `--hot` addresses:
+// through), and again with `--hot` addresses, each request with a browser's `Accept-Encoding`:
 //   GET /api/v1/characters/popular (warm cache)  vs a bare hello-world Worker
 //   GET /api/v1/characters                       vs a bare Worker running the same D1 SELECT
 // All served in the same run, rounds alternated (forward, then reversed), 2xx only.
@@ -144,7 +144,12 @@ async function loadOnce(url, { addresses, durationS, connections = CONNECTIONS }
         path: pathname,
         setupRequest: (req) => ({
           ...req,
-          headers: { ...req.headers, "cf-connecting-ip": randomAddress(addresses) },
+          // Every client of the real service (browsers, fetch, curl --compressed) says what it decodes.
+          headers: {
+            ...req.headers,
+            "cf-connecting-ip": randomAddress(addresses),
+            "accept-encoding": "gzip, deflate, br",
+          },
         }),
       },
     ],

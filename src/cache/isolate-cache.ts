@@ -26,8 +26,12 @@ export interface IsolateCacheOptions {
 
 interface Entry {
   body: ArrayBuffer;
+  /** The body gzipped once when kept (JSON and text of at least `MIN_GZIP_BYTES`), else null. */
+  gzip: ArrayBuffer | null;
   status: number;
   headers: [string, string][];
+  /** `headers` for the gzipped body: `Content-Encoding: gzip`, no `Content-Length`. */
+  gzipHeaders: [string, string][];
   freshUntil: number;
   staleUntil: number;
 }
@@ -44,17 +48,22 @@ export class IsolateCache {
     this.now = options.now ?? Date.now;
   }
 
+  /**
+   * The response for `key`; `acceptEncoding` is the request's `Accept-Encoding`: a client that
+   * takes gzip gets the bytes gzipped when the entry was kept (`Vary: Accept-Encoding` either way).
+   */
   async get(
     key: string,
     load: () => Promise<Response>,
     ctx: Pick<ExecutionContext, "waitUntil">,
+    acceptEncoding?: string | null,
   ): Promise<Response> {
     const now = this.now();
     const entry = this.entries.get(key);
     if (entry && now < entry.freshUntil) {
       this.touch(key, entry);
       this.counts.fresh += 1;
-      return toResponse(entry);
+      return toResponse(entry, acceptEncoding);
     }
     if (entry && now < entry.staleUntil) {
       this.touch(key, entry);
@@ -68,11 +77,11 @@ export class IsolateCache {
             .finally(() => this.reloading.delete(key)),
         );
       }
-      return toResponse(entry);
+      return toResponse(entry, acceptEncoding);
     }
     if (entry) this.remove(key, entry);
     const loaded = await this.load(key, load);
-    return loaded instanceof Response ? loaded : toResponse(loaded);
+    return loaded instanceof Response ? loaded : toResponse(loaded, acceptEncoding);
   }
 
   get size(): number {
@@ -93,21 +102,28 @@ export class IsolateCache {
   private async keep(key: string, response: Response): Promise<Entry | null> {
     if (response.status !== 200) return null;
     const body = await response.arrayBuffer();
+    const gzip = worthGzipping(response.headers, body) ? await gzipped(body) : null;
     const headers = [...response.headers];
+    if (gzip) headers.push(["Vary", "Accept-Encoding"]);
     const now = this.now();
     const limit = declaredExpiry(response.headers) ?? Number.POSITIVE_INFINITY;
     const entry: Entry = {
       body,
+      gzip,
       status: response.status,
       headers,
+      gzipHeaders: [
+        ...headers.filter(([name]) => name.toLowerCase() !== "content-length"),
+        ["Content-Encoding", "gzip"],
+      ],
       freshUntil: Math.min(now + this.options.freshMs, limit),
       staleUntil: Math.min(now + this.options.freshMs + this.options.staleMs, limit),
     };
     const previous = this.entries.get(key);
     if (previous) this.remove(key, previous);
-    if (body.byteLength <= this.options.maxBytes && entry.staleUntil > now) {
+    if (heldBytes(entry) <= this.options.maxBytes && entry.staleUntil > now) {
       this.entries.set(key, entry);
-      this.bytes += body.byteLength;
+      this.bytes += heldBytes(entry);
       this.evictBeyondBounds();
     }
     return entry;
@@ -121,7 +137,7 @@ export class IsolateCache {
   private remove(key: string, entry: Entry): void {
     if (this.entries.get(key) !== entry) return;
     this.entries.delete(key);
-    this.bytes -= entry.body.byteLength;
+    this.bytes -= heldBytes(entry);
   }
 
   private evictBeyondBounds(): void {
@@ -132,8 +148,49 @@ export class IsolateCache {
   }
 }
 
-function toResponse(entry: Entry): Response {
+function toResponse(entry: Entry, acceptEncoding: string | null | undefined): Response {
+  if (entry.gzip && acceptsGzip(acceptEncoding)) {
+    // "manual": the bytes are gzip already; the runtime sends them as they are.
+    return new Response(entry.gzip, {
+      status: entry.status,
+      headers: entry.gzipHeaders,
+      encodeBody: "manual",
+    });
+  }
   return new Response(entry.body, { status: entry.status, headers: entry.headers });
+}
+
+function heldBytes(entry: Entry): number {
+  return entry.body.byteLength + (entry.gzip?.byteLength ?? 0);
+}
+
+/** Below this a body gains too little from gzip to be worth a second copy. */
+export const MIN_GZIP_BYTES = 1024;
+
+/** JSON or text, not encoded already, at least `MIN_GZIP_BYTES`. */
+function worthGzipping(headers: Headers, body: ArrayBuffer): boolean {
+  const type = headers.get("Content-Type") ?? "";
+  return (
+    body.byteLength >= MIN_GZIP_BYTES &&
+    !headers.has("Content-Encoding") &&
+    (type.startsWith("application/json") || type.startsWith("text/"))
+  );
+}
+
+async function gzipped(body: ArrayBuffer): Promise<ArrayBuffer> {
+  return new Response(new Blob([body]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
+}
+
+/** Whether an `Accept-Encoding` value accepts gzip (`gzip` or `x-gzip` without `q=0`). */
+export function acceptsGzip(acceptEncoding: string | null | undefined): boolean {
+  if (!acceptEncoding) return false;
+  for (const part of acceptEncoding.toLowerCase().split(",")) {
+    const [coding, ...params] = part.split(";").map((p) => p.trim());
+    if (coding !== "gzip" && coding !== "x-gzip") continue;
+    const q = params.find((p) => p.startsWith("q="));
+    return q === undefined || Number(q.slice(2)) > 0;
+  }
+  return false;
 }
 
 /** `Date` + `max-age` of a response, in ms since the epoch, or null when it declares no bound. */

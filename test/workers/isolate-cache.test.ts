@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { IsolateCache } from "../../src/cache/isolate-cache";
+import { acceptsGzip, IsolateCache, MIN_GZIP_BYTES } from "../../src/cache/isolate-cache";
 
 /** A clock the test moves, a loader that counts its calls, and a `waitUntil` the test can await. */
 function setup(options: Partial<ConstructorParameters<typeof IsolateCache>[0]> = {}) {
@@ -143,5 +143,71 @@ describe("IsolateCache", () => {
     expect(t.cache.size).toBe(1);
     expect(await t.read("big", t.loader({ body: "z".repeat(200) }))).toBe("z".repeat(200));
     expect(t.cache.heldBytes).toBeLessThanOrEqual(100);
+  });
+
+  it("gzips a JSON body once when kept, and serves those bytes to a client that takes gzip", async () => {
+    const t = setup({ maxBytes: 64 * 1024 });
+    const json = JSON.stringify({
+      items: Array.from({ length: 40 }, (_, i) => ({ id: i, text: "a fairly long description ".repeat(3) })),
+    });
+    const load = t.loader({
+      body: json,
+      headers: { "Content-Type": "application/json", "Content-Length": String(json.length) },
+    });
+    await t.cache.get("k", load, t.ctx); // the miss: kept now
+
+    const zipped = await t.cache.get("k", load, t.ctx, "gzip, deflate, br");
+    expect(zipped.headers.get("Content-Encoding")).toBe("gzip");
+    expect(zipped.headers.get("Vary")).toBe("Accept-Encoding");
+    expect(zipped.headers.get("Content-Length")).toBeNull();
+    const bytes = new Uint8Array(await zipped.arrayBuffer());
+    expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]); // the gzip magic
+    expect(bytes.length).toBeLessThan(json.length / 4);
+    const unzipped = await new Response(
+      new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")),
+    ).text();
+    expect(unzipped).toBe(json);
+
+    for (const accept of [undefined, null, "", "br, deflate", "gzip;q=0"]) {
+      const plain = await t.cache.get("k", load, t.ctx, accept);
+      expect(plain.headers.get("Content-Encoding")).toBeNull();
+      expect(plain.headers.get("Vary")).toBe("Accept-Encoding");
+      expect(await plain.text()).toBe(json);
+    }
+    expect(t.calls.count).toBe(1); // one load, one gzip, many answers
+    expect(t.cache.heldBytes).toBe(json.length + bytes.length);
+  });
+
+  it("keeps small bodies and non-text types as they are", async () => {
+    const t = setup({ maxBytes: 64 * 1024 });
+    const small = "x".repeat(MIN_GZIP_BYTES - 1);
+    const png = "p".repeat(4 * MIN_GZIP_BYTES);
+    const cases = [
+      { key: "small", body: small, type: "application/json" },
+      { key: "png", body: png, type: "image/png" },
+    ];
+    for (const c of cases) {
+      const load = t.loader({ body: c.body, headers: { "Content-Type": c.type } });
+      await t.cache.get(c.key, load, t.ctx);
+      const res = await t.cache.get(c.key, load, t.ctx, "gzip");
+      expect(res.headers.get("Content-Encoding")).toBeNull();
+      expect(res.headers.get("Vary")).toBeNull();
+      expect(await res.text()).toBe(c.body);
+    }
+  });
+
+  it.each([
+    ["gzip", true],
+    ["GZIP", true],
+    ["x-gzip", true],
+    ["br, gzip;q=0.5", true],
+    ["gzip; q=1.0, br", true],
+    ["gzip;q=0", false],
+    ["gzip;q=0.0", false],
+    ["deflate, br", false],
+    ["gzipped", false],
+    ["", false],
+  ])("acceptsGzip(%j) is %s", (header, expected) => {
+    expect(acceptsGzip(header)).toBe(expected);
   });
 });

@@ -54,6 +54,29 @@ describe("GET /characters/popular", () => {
     expect(tripwire.queries()).toBeGreaterThan(0);
   });
 
+  it("answers a client that takes gzip with the same JSON, gzipped once per isolate copy", async () => {
+    const plain = await call("/characters/popular?limit=7", env);
+    expect(plain.res.status).toBe(200);
+    const ctx = createExecutionContext();
+    const res = await app.request(
+      "http://127.0.0.1:8787/api/v1/characters/popular?limit=7",
+      { headers: { "Accept-Encoding": "gzip, deflate, br" } },
+      env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Encoding")).toBe("gzip");
+    expect(res.headers.get("Vary")).toBe("Accept-Encoding");
+    expect(res.headers.get("Cache-Control")).toBe("public, max-age=300");
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
+    const json = await new Response(
+      new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")),
+    ).text();
+    expect(json).toBe(plain.body);
+  });
+
   it.each(["limit=0", "limit=51", "limit=x"])("rejects ?%s with 400", async (qs) => {
     const { res } = await call(`/characters/popular?${qs}`, env);
     expect(res.status).toBe(400);

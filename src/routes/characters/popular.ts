@@ -28,7 +28,13 @@ const route = defineRoute({
 export const popularCharacters = routes().openapi(route, async (c) => {
   const { limit } = c.req.valid("query");
   // The cached copy is the typed body below, replayed byte for byte.
-  return (await publicReads.get(`popular:${limit}`, () => fromCache(c, limit), c.executionCtx)) as never;
+  const accept = c.req.raw.headers.get("Accept-Encoding");
+  return (await publicReads.get(
+    `popular:${limit}`,
+    () => fromCache(c, limit),
+    c.executionCtx,
+    accept,
+  )) as never;
 });
 
 async function fromCache(c: Context<AppEnv>, limit: number): Promise<Response> {
