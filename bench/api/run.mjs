@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { machine, root, startProcess, startWrangler, waitFor, wranglerBin } from "../lib/harness.mjs";
@@ -88,14 +89,35 @@ async function startReplays(serviceUrl) {
     headers: { "CF-Connecting-IP": "10.255.0.2" },
   });
   if (!res.ok) throw new Error(`popular: ${res.status}`);
+  // fetch() asked for gzip and decoded it: the plain body, and the service's headers without
+  // the encoding (the replay sets its own, like the service, per request).
   const body = await res.text();
-  const skip = new Set(["content-length", "date", "x-request-id", "ratelimit-remaining", "ratelimit-reset"]);
+  const skip = new Set([
+    "content-length",
+    "content-encoding",
+    "date",
+    "x-request-id",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+  ]);
   const headers = Object.fromEntries([...res.headers].filter(([name]) => !skip.has(name)));
+  const gzip = gzipSync(body).toString("base64");
   const dir = path.join(scratch, "replay");
   mkdirSync(dir, { recursive: true });
+  // Like the service: the gzipped bytes to a client that takes gzip, the plain ones otherwise.
   writeFileSync(
     path.join(dir, "worker.js"),
-    `const BODY = ${JSON.stringify(body)};\nconst HEADERS = ${JSON.stringify(headers)};\nexport default { fetch: () => new Response(BODY, { headers: HEADERS }) };\n`,
+    `const BODY = ${JSON.stringify(body)};
+const GZIP = Uint8Array.from(atob(${JSON.stringify(gzip)}), (c) => c.charCodeAt(0));
+const HEADERS = ${JSON.stringify(headers)};
+const GZIP_HEADERS = { ...HEADERS, "content-encoding": "gzip" };
+export default {
+  fetch: (request) =>
+    /gzip/.test(request.headers.get("accept-encoding") ?? "")
+      ? new Response(GZIP, { headers: GZIP_HEADERS, encodeBody: "manual" })
+      : new Response(BODY, { headers: HEADERS }),
+};
+`,
   );
   const toml = (name, assets) =>
     `name = "${name}"\nmain = "worker.js"\ncompatibility_date = "2026-10-01"\n${assets}`;
@@ -285,13 +307,15 @@ Machine: ${machine()}; load average (1 min) during the runs: min ${fmt(Math.min(
 
 Every target is served by \`wrangler dev\` (each service through its checkout's \`scripts/dev.mjs\`, as \`npm run dev\`
 runs it, real rate limiter in the path with limits raised so nothing is refused) and loaded by autocannon at
-${CONNECTIONS} connections for ${DURATION_S} s, every request from a random client address (\`CF-Connecting-IP\`) of
+${CONNECTIONS} connections for ${DURATION_S} s, every request with a browser's \`Accept-Encoding: gzip, deflate, br\`
+and from a random client address (\`CF-Connecting-IP\`) of
 ${SPREADS.map((s) => `${s.addresses} ("${s.id}")`).join(" or ")}. ${ROUNDS} rounds, targets in alternating order (forward, then
 reversed); throughput counts 2xx answers only. Ratios are taken within each round against the reference
 served in that round, then the median over rounds.
 
 The last column compares popular with a like-for-like reference: a bare Worker replaying popular's exact
-bytes and headers (\`replay\`: 24 KB where hello-world answers 5 bytes), served with the service's own
+bytes and headers (\`replay\`: 24 KB, gzipped to about 10 KB for a client that takes gzip, as the service does;
+hello-world answers 5 bytes), served with the service's own
 \`[assets]\` config (\`replay-assets\`: under \`wrangler dev\` every request then passes the assets router Worker
 before the Worker). Both references are in the tables below; the aims stay against hello-world.
 
