@@ -9,6 +9,9 @@
  * for popular characters, whose staleness bound API.md states). Only 200 responses are kept.
  * Concurrent misses each load (from the Cache API, usually): a promise shared between two
  * requests' contexts is not safe in Workers; only the background reload is one per key.
+ * A JSON or text body is gzipped once when kept, and those bytes go to every client whose
+ * `Accept-Encoding` takes gzip: through `wrangler dev`'s proxy the bytes, not the Worker,
+ * bounded a cached read (bench/RESULTS.md, session 7).
  *
  * @example
  * const popular = new IsolateCache({ maxEntries: 64, maxBytes: 4 << 20, freshMs: 5_000, staleMs: 25_000 });
