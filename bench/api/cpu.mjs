@@ -254,7 +254,10 @@ async function main() {
   const shipped = targets.find((t) => t.label === "shipped");
   const profiles = [];
   for (const route of profiling ? ["/api/v1/characters/popular", "/api/v1/characters"] : []) {
-    profiles.push({ route, ...(await profile(inspectorPort, `${shipped.url}${route}`, SPREADS[0].addresses)) });
+    profiles.push({
+      route,
+      ...(await profile(inspectorPort, `${shipped.url}${route}`, SPREADS[0].addresses)),
+    });
   }
   const rowsRead = (await fetch(targets.find((t) => t.label === "d1").url)).headers.get("X-Rows-Read");
   writeFileSync(args.out, render(rows, profiles, load, rowsRead));
