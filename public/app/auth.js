@@ -85,32 +85,58 @@ function isExpired() {
  * @returns {Promise<boolean>} false when the server refused the refresh token (session revoked)
  */
 function refreshTokens(staleToken) {
-  refreshing ??= withLock(async () => {
-    const current = getToken();
-    if (current && current !== staleToken && !isExpired()) return true;
-    const refreshToken = getRefreshToken();
-    if (!refreshToken) return false;
-    try {
-      const session = await request("/auth/refresh", {
-        method: "POST",
-        body: { refresh_token: refreshToken },
-        anonymous: true,
-      });
-      storeSession(session);
-      return true;
-    } catch (error) {
-      // Offline, throttled or a server hiccup: the session may well be fine; try again later.
-      if (error?.status === 0 || error?.status === 429 || error?.status >= 500) throw error;
-      return false;
-    }
-  }).finally(() => {
+  refreshing ??= refreshOnce(staleToken).finally(() => {
     refreshing = null;
   });
   return refreshing;
 }
 
-function withLock(fn) {
-  return navigator.locks ? navigator.locks.request(LOCK_NAME, fn) : fn();
+/**
+ * Takes the lock when it is free. When another tab holds it, that tab is refreshing: wait for it,
+ * then for its new token to reach this tab, since Chromium hands `localStorage` writes to other
+ * tabs' processes asynchronously; refreshing on the old view would reuse a rotated refresh token,
+ * which revokes the session. Only if no new token shows within a second does this tab refresh.
+ */
+async function refreshOnce(staleToken) {
+  if (!navigator.locks) return refreshLocked(staleToken);
+  const taken = await navigator.locks.request(LOCK_NAME, { ifAvailable: true }, async (lock) =>
+    lock ? { result: await refreshLocked(staleToken) } : null,
+  );
+  if (taken) return taken.result;
+  await navigator.locks.request(LOCK_NAME, async () => {});
+  if (await tokenReplaced(staleToken, 1_000)) return true;
+  return navigator.locks.request(LOCK_NAME, () => refreshLocked(staleToken));
+}
+
+async function tokenReplaced(staleToken, withinMs) {
+  const until = Date.now() + withinMs;
+  for (;;) {
+    const current = getToken();
+    if (current && current !== staleToken && !isExpired()) return true;
+    if (Date.now() >= until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** One refresh, inside the lock: the stored token is checked again first. */
+async function refreshLocked(staleToken) {
+  const current = getToken();
+  if (current && current !== staleToken && !isExpired()) return true;
+  const refreshToken = getRefreshToken();
+  if (!refreshToken) return false;
+  try {
+    const session = await request("/auth/refresh", {
+      method: "POST",
+      body: { refresh_token: refreshToken },
+      anonymous: true,
+    });
+    storeSession(session);
+    return true;
+  } catch (error) {
+    // Offline, throttled or a server hiccup: the session may well be fine; try again later.
+    if (error?.status === 0 || error?.status === 429 || error?.status >= 500) throw error;
+    return false;
+  }
 }
 
 /** Whether an account's session ended here and the person has not chosen what to do next. */
