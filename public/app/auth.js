@@ -52,9 +52,8 @@ export async function freshToken() {
  * @throws {ApiError} 401 `signed_out` when an account's session ended
  */
 export async function recoverSession(staleToken) {
-  const current = getToken();
   // Another request (or tab) has already replaced the token this one carried.
-  if (current && current !== staleToken && !isExpired()) return;
+  if (replacedSince(staleToken)) return;
   const hadRefresh = Boolean(getRefreshToken());
   if (hadRefresh && (await refreshTokens(staleToken))) return;
   if (getUser()?.kind === "account") {
@@ -72,6 +71,12 @@ export async function recoverSession(staleToken) {
       timeout: 12_000,
     });
   }
+}
+
+/** Whether a usable token other than `staleToken` is stored now. */
+function replacedSince(staleToken) {
+  const current = getToken();
+  return Boolean(current) && current !== staleToken && !isExpired();
 }
 
 function isExpired() {
@@ -111,8 +116,7 @@ async function refreshOnce(staleToken) {
 async function tokenReplaced(staleToken, withinMs) {
   const until = Date.now() + withinMs;
   for (;;) {
-    const current = getToken();
-    if (current && current !== staleToken && !isExpired()) return true;
+    if (replacedSince(staleToken)) return true;
     if (Date.now() >= until) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -120,8 +124,7 @@ async function tokenReplaced(staleToken, withinMs) {
 
 /** One refresh, inside the lock: the stored token is checked again first. */
 async function refreshLocked(staleToken) {
-  const current = getToken();
-  if (current && current !== staleToken && !isExpired()) return true;
+  if (replacedSince(staleToken)) return true;
   const refreshToken = getRefreshToken();
   if (!refreshToken) return false;
   try {
