@@ -34,18 +34,10 @@ export async function signSessionAccessToken(
   return { token: await signAccessToken(claims, secret), expiresAt: new Date(claims.exp * 1000) };
 }
 
-/** The payload segment's `sid`, read only after `verifyAccessToken` vouched for the token. */
-function sidOf(token: string): string | null | undefined {
-  const payload = token.split(".")[1] ?? "";
-  try {
-    const json = atob(payload.replaceAll("-", "+").replaceAll("_", "/"));
-    const bytes = Uint8Array.from(json, (ch) => ch.charCodeAt(0));
-    const { sid } = JSON.parse(new TextDecoder().decode(bytes)) as { sid?: unknown };
-    if (sid === undefined) return null;
-    return typeof sid === "string" && sid.length > 0 ? sid : undefined;
-  } catch {
-    return undefined;
-  }
+/** A verified token's `sid` claim: null when absent (a legacy guest token), undefined when unusable. */
+function sessionIdOf(sid: unknown): string | null | undefined {
+  if (sid === undefined) return null;
+  return typeof sid === "string" && sid.length > 0 ? sid : undefined;
 }
 
 /**
@@ -59,7 +51,7 @@ export async function verifySessionAccessToken(
 ): Promise<SessionClaims | null> {
   const claims = await verifyAccessToken(token, secret, nowS);
   if (!claims) return null;
-  const sid = sidOf(token);
+  const sid = sessionIdOf(claims.sid);
   if (sid === undefined) return null;
   return { sub: claims.sub, iat: claims.iat, exp: claims.exp, sid };
 }

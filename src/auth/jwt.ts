@@ -7,6 +7,15 @@ export interface AccessClaims {
   exp: number;
 }
 
+/**
+ * What `verifyAccessToken` vouches for: the claims above, and the token's `sid` claim as it
+ * was signed (any JSON value, absent on a legacy guest token), for `src/accounts/access-tokens.ts`
+ * to check: kept with the verified token, so a repeat parses nothing.
+ */
+export interface VerifiedClaims extends AccessClaims {
+  sid?: unknown;
+}
+
 /** The only algorithm issued and accepted: a token naming another (or `none`) is refused. */
 const ALG = "HS256";
 
@@ -21,7 +30,7 @@ export async function signAccessToken(claims: AccessClaims, secret: string): Pro
 }
 
 /** Tokens whose signature and claims this isolate has checked, per secret (most a client sends are repeats). */
-const verified = new Map<string, Map<string, AccessClaims>>();
+const verified = new Map<string, Map<string, VerifiedClaims>>();
 /** Tokens kept per secret; past it the oldest goes (a token is a few hundred bytes). */
 export const MAX_VERIFIED_TOKENS = 4096;
 
@@ -35,7 +44,7 @@ export async function verifyAccessToken(
   token: string,
   secret: string,
   nowS: number,
-): Promise<AccessClaims | null> {
+): Promise<VerifiedClaims | null> {
   let known = verified.get(secret);
   const seen = known?.get(token);
   if (seen) return seen.exp > nowS ? { ...seen } : null;
@@ -51,7 +60,7 @@ export async function verifyAccessToken(
 }
 
 /** Signature, algorithm and the presence of the claims; expiry is the caller's. */
-async function verifySignature(token: string, secret: string): Promise<AccessClaims | null> {
+async function verifySignature(token: string, secret: string): Promise<VerifiedClaims | null> {
   let claims: Record<string, unknown>;
   try {
     // Expiry is checked below against the caller's clock, so hono's own time checks are off.
@@ -59,7 +68,7 @@ async function verifySignature(token: string, secret: string): Promise<AccessCla
   } catch {
     return null;
   }
-  const { sub, iat, exp } = claims;
+  const { sub, iat, exp, sid } = claims;
   if (typeof sub !== "string" || typeof iat !== "number" || typeof exp !== "number") return null;
-  return { sub, iat, exp };
+  return sid === undefined ? { sub, iat, exp } : { sub, iat, exp, sid };
 }

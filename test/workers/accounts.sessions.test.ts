@@ -212,5 +212,19 @@ describe("access tokens", () => {
     const iat = nowS(new Date());
     const odd = await signAccessToken({ sub: usr.a, iat, exp: iat + 60, sid: 42 } as never, SECRET);
     expect(await verifySessionAccessToken(odd, SECRET, iat)).toBeNull();
+    const empty = await signAccessToken({ sub: usr.a, iat, exp: iat + 60, sid: "" } as never, SECRET);
+    expect(await verifySessionAccessToken(empty, SECRET, iat)).toBeNull();
+    // Repeats come from the isolate's verified copy: the same answers, without a re-parse.
+    expect(await verifySessionAccessToken(odd, SECRET, iat)).toBeNull();
+    expect(await verifySessionAccessToken(empty, SECRET, iat)).toBeNull();
+  });
+
+  it("gives a repeat of a verified token the same session id", async () => {
+    const now = new Date("2026-12-02T05:00:00Z");
+    const { token } = await signSessionAccessToken(usr.a, "ses_repeat", 900, SECRET, now);
+    const first = await verifySessionAccessToken(token, SECRET, nowS(now));
+    const again = await verifySessionAccessToken(token, SECRET, nowS(now) + 10);
+    expect(first).toEqual({ sub: usr.a, sid: "ses_repeat", iat: nowS(now), exp: nowS(now) + 900 });
+    expect(again).toEqual(first);
   });
 });
