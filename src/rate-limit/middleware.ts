@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { loadConfig } from "../config";
+import { type Config, loadConfig } from "../config";
 import { ApiError } from "../errors/api-error";
 import { setResponseHeaders } from "../http/response-headers";
 import { describeError, log } from "../ops/log";
@@ -14,6 +14,26 @@ import { failureMode, type Zone, zoneRule } from "./zones";
 
 /** The tokens shards leased to this isolate, per client (zone `api` only). */
 const leases = new IsolateLeases();
+
+/**
+ * Each zone's request (cost 1, the zone's rule) per configuration, built once: the config
+ * object is itself cached per `env` (`loadConfig`), so a request allocates none of these.
+ */
+const requestsByConfig = new WeakMap<Config, Map<Zone, ConsumeRequest>>();
+
+function consumeRequest(config: Config, zone: Zone): ConsumeRequest {
+  let byZone = requestsByConfig.get(config);
+  if (!byZone) {
+    byZone = new Map();
+    requestsByConfig.set(config, byZone);
+  }
+  let request = byZone.get(zone);
+  if (!request) {
+    request = Object.freeze({ zone, cost: 1, ...zoneRule(config, zone) });
+    byZone.set(zone, request);
+  }
+  return request;
+}
 
 /**
  * Per-client rate limits (API.md, "Conventions"): one RPC to the client's `RateLimiter`
@@ -44,7 +64,7 @@ export const rateLimit = (zoneOrZones: Zone | readonly Zone[]) => {
     for (const zone of zones) {
       let decision: LeaseDecision;
       try {
-        const request: ConsumeRequest = { zone, cost: 1, ...zoneRule(config, zone) };
+        const request = consumeRequest(config, zone);
         const leaseSize = zone === "api" ? config.RATE_API_LEASE : 0;
         decision = await leases.consume(`${zone}\n${String(colo)}\n${key}`, request, leaseSize, ask);
       } catch (error) {
