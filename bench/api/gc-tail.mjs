@@ -5,11 +5,15 @@
 // by the earliest arrival of its trace line (V8 counts from isolate start). Prints the pauses
 // per kind and how many of the slowest 1 % of requests overlap a pause, next to the same count
 // with the pauses shifted by +-3/7 s (what chance overlap gives).
-//   node bench/api/gc-tail.mjs [--duration 15] [--addresses 4096] [--connections 100] [--checkout DIR]
+// `--heap-profile` also takes a sampling heap profile of every isolate the inspector lists, over
+// the loaded run, counting objects that survived a scavenge (includeObjectsCollectedByMajorGC:
+// what the Mark-Compacts collect) by allocating function.
+//   node bench/api/gc-tail.mjs [--duration 15] [--addresses 4096] [--connections 100] [--checkout DIR] [--heap-profile]
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
+import WebSocket from "ws";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { root, startProcess } from "../lib/harness.mjs";
 
@@ -20,11 +24,13 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "100" },
     checkout: { type: "string", default: root },
     flags: { type: "string", default: "--trace-gc" },
+    "heap-profile": { type: "boolean", default: false },
   },
 });
 const checkout = path.resolve(args.checkout);
 
 const port = await freePort();
+const inspectorPort = args["heap-profile"] ? await freePort() : null;
 const proc = startProcess(
   [
     path.join(checkout, "bench/ws/miniflare-server.mjs"),
@@ -36,6 +42,7 @@ const proc = startProcess(
     "RATE_API_PER_S=1000000",
     "--var",
     "RATE_API_BURST=1000000",
+    ...(inspectorPort ? ["--inspector-port", String(inspectorPort)] : []),
   ],
   { cwd: checkout, env: { MINIFLARE_WORKERD_V8_FLAGS: args.flags } },
 );
@@ -94,7 +101,9 @@ try {
     });
   await run(3, false); // warm-up: cache, JIT
   const firstLine = lines.length;
+  const profiles = inspectorPort ? await startHeapProfiles(inspectorPort) : [];
   const { result, requests } = await run(Number(args.duration), true);
+  for (const p of profiles) await p.report(result.requests.total);
   await new Promise((r) => setTimeout(r, 500));
 
   const GC =
@@ -180,4 +189,61 @@ try {
   );
 } finally {
   stop();
+}
+
+/** Starts a sampling heap profile (objects that outlived a scavenge) in every listed isolate. */
+async function startHeapProfiles(port) {
+  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+  const sessions = [];
+  for (const target of targets) {
+    const ws = new WebSocket(target.webSocketDebuggerUrl);
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    let nextId = 0;
+    const pending = new Map();
+    ws.on("message", (data) => {
+      const msg = JSON.parse(String(data));
+      if (msg.id !== undefined && pending.has(msg.id)) {
+        pending.get(msg.id)(msg);
+        pending.delete(msg.id);
+      }
+    });
+    const send = (method, params = {}) =>
+      new Promise((resolve) => {
+        const id = ++nextId;
+        pending.set(id, resolve);
+        ws.send(JSON.stringify({ id, method, params }));
+      });
+    await send("HeapProfiler.enable");
+    await send("HeapProfiler.startSampling", {
+      samplingInterval: 16384,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: false,
+    });
+    sessions.push({
+      async report(requests) {
+        const { result } = await send("HeapProfiler.stopSampling");
+        ws.close();
+        const self = new Map();
+        let total = 0;
+        const walk = (node) => {
+          const f = node.callFrame;
+          const key =
+            `${f.functionName || "(anonymous)"} ${f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}` : ""}`.trim();
+          self.set(key, (self.get(key) ?? 0) + node.selfSize);
+          total += node.selfSize;
+          for (const child of node.children ?? []) walk(child);
+        };
+        walk(result.profile.head);
+        console.log(
+          `heap profile ${target.title}: ${(total / 2 ** 20).toFixed(1)} MB outlived a scavenge, ${(total / requests) | 0} bytes per request`,
+        );
+        for (const [key, bytes] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15))
+          console.log(`    ${(bytes / 2 ** 20).toFixed(2).padStart(7)} MB  ${key}`);
+      },
+    });
+  }
+  return sessions;
 }
