@@ -1,10 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { secureHeaders } from "hono/secure-headers";
 import { ApiError } from "./errors/api-error";
 import { problemResponse } from "./errors/problem";
 import { appShell, isAppPath } from "./http/app-shell";
 import { routes } from "./http/route";
 import { MemoRouter } from "./http/router";
+import { secureHeaders } from "./http/static-headers";
 import { apiCors } from "./middleware/cors";
 import { requestId } from "./middleware/request-id";
 import { services } from "./middleware/services";
@@ -58,10 +58,11 @@ export function createApp() {
 
   app.use("*", requestLog);
   app.use("*", requestId);
-  app.use("*", secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+  // hono/secure-headers' policy with `crossOriginResourcePolicy: "cross-origin"` (src/http/static-headers.ts).
+  app.use("*", secureHeaders);
   // Inside secureHeaders: apiCors writes its headers first (after the handler) and copies a
-  // response with immutable headers (a WebSocket upgrade's 101) once, so secureHeaders, which
-  // writes in place, finds it mutable.
+  // response with immutable headers (a WebSocket upgrade's 101) once, so secureHeaders finds
+  // it mutable.
   app.use("/api/*", apiCors);
   app.use("*", services);
 

@@ -8,9 +8,11 @@
 // `--before <checkout>` also serves another checkout of the service (e.g. main at e36d2db) in the
 // same run, so "before" and "after" see the same machine. The service's rate limits are raised so
 // that the limiter runs its whole path and nothing is refused. Writes bench/api/RESULTS.md.
+// `--popular-only` leaves out the list and its bare D1 reference (the cached read's runs only, in
+// half the time); their columns then read n/a.
 // `--every-line` also serves this checkout with `LOG_SAMPLE_RATE=1` (every request logged, as before
 // session 7's sampling), so the request log's cost under `wrangler dev` is measured in the same run.
-//   node bench/api/run.mjs [--duration 10] [--rounds 3] [--connections 100] [--addresses 4096] [--hot 100] [--before DIR] [--every-line]
+//   node bench/api/run.mjs [--duration 10] [--rounds 3] [--connections 100] [--addresses 4096] [--hot 100] [--before DIR] [--every-line] [--popular-only]
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     hot: { type: "string", default: "100" },
     before: { type: "string" },
     "every-line": { type: "boolean", default: false },
+    "popular-only": { type: "boolean", default: false },
     out: { type: "string", default: path.join(root, "bench/api/RESULTS.md") },
   },
 });
@@ -40,7 +43,7 @@ const SPREADS = [
   { id: "many", addresses: Number(args.addresses) },
   { id: "hot", addresses: Number(args.hot) },
 ];
-const COMMAND = `node bench/api/run.mjs --duration ${DURATION_S} --rounds ${ROUNDS} --connections ${CONNECTIONS} --addresses ${SPREADS[0].addresses} --hot ${SPREADS[1].addresses}${args.before ? ` --before ${args.before}` : ""}${args["every-line"] ? " --every-line" : ""}`;
+const COMMAND = `node bench/api/run.mjs --duration ${DURATION_S} --rounds ${ROUNDS} --connections ${CONNECTIONS} --addresses ${SPREADS[0].addresses} --hot ${SPREADS[1].addresses}${args.before ? ` --before ${args.before}` : ""}${args["every-line"] ? " --every-line" : ""}${args["popular-only"] ? " --popular-only" : ""}`;
 const scratch = mkdtempSync(path.join(os.tmpdir(), "bench-api-"));
 const procs = [];
 const base = (port) => `http://127.0.0.1:${port}`;
@@ -194,8 +197,9 @@ const median = (xs) => {
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 
 async function main() {
+  const popularOnly = args["popular-only"];
   const d1Config = path.join(root, "bench/reference/d1-select/wrangler.toml");
-  applyMigrations(d1Config, path.join(scratch, "d1"));
+  if (!popularOnly) applyMigrations(d1Config, path.join(scratch, "d1"));
   // One at a time: wrangler instances starting together race for their helper ports.
   const services = [{ label: "after", url: await startService(root, "after") }];
   if (args.before)
@@ -214,10 +218,12 @@ async function main() {
   );
   procs.push(hello);
   await waitFor(base(helloPort), hello);
-  const d1Port = await freePort();
-  const d1 = startWrangler(d1Config, d1Port, path.join(scratch, "d1"));
-  procs.push(d1);
-  await waitFor(base(d1Port), d1);
+  const d1Port = popularOnly ? null : await freePort();
+  if (!popularOnly) {
+    const d1 = startWrangler(d1Config, d1Port, path.join(scratch, "d1"));
+    procs.push(d1);
+    await waitFor(base(d1Port), d1);
+  }
 
   const replay = await startReplays(services.find((s) => s.label === "after").url);
 
@@ -225,18 +231,22 @@ async function main() {
     { id: "hello", name: "bare hello-world worker", url: base(helloPort) },
     { id: "replay", name: "bare worker replaying popular's bytes", url: replay.plain },
     { id: "replay-assets", name: "the same, with the service's [assets]", url: replay.assets },
-    { id: "d1", name: "bare worker, one D1 SELECT", url: base(d1Port) },
+    ...(popularOnly ? [] : [{ id: "d1", name: "bare worker, one D1 SELECT", url: base(d1Port) }]),
     ...services.flatMap((s) => [
       {
         id: `popular-${s.label}`,
         name: `${s.label}: GET /api/v1/characters/popular`,
         url: `${s.url}/api/v1/characters/popular`,
       },
-      {
-        id: `list-${s.label}`,
-        name: `${s.label}: GET /api/v1/characters`,
-        url: `${s.url}/api/v1/characters`,
-      },
+      ...(popularOnly
+        ? []
+        : [
+            {
+              id: `list-${s.label}`,
+              name: `${s.label}: GET /api/v1/characters`,
+              url: `${s.url}/api/v1/characters`,
+            },
+          ]),
     ]),
   ];
   for (const t of targets) {

@@ -25,6 +25,13 @@ export interface IsolateCacheOptions {
   staleMs: number;
   /** Injected clock (tests). */
   now?: () => number;
+  /**
+   * Rewrites a kept entry's header list once, when it is kept (e.g. adds the headers the app's
+   * middleware would set on every answer: src/http/static-headers.ts).
+   */
+  finishHeaders?: (headers: [string, string][]) => [string, string][];
+  /** Sees every response built from a kept entry (e.g. marks it as carrying those headers). */
+  onServe?: (response: Response) => Response;
 }
 
 interface Entry {
@@ -32,9 +39,13 @@ interface Entry {
   /** The body gzipped once when kept (JSON and text of at least `MIN_GZIP_BYTES`), else null. */
   gzip: ArrayBuffer | null;
   status: number;
-  headers: [string, string][];
+  /**
+   * Built once when kept: the runtime copies a `Headers` into a new response in one call,
+   * where a list costs a conversion per name and value per response.
+   */
+  headers: Headers;
   /** `headers` for the gzipped body: `Content-Encoding: gzip`, no `Content-Length`. */
-  gzipHeaders: [string, string][];
+  gzipHeaders: Headers;
   freshUntil: number;
   staleUntil: number;
 }
@@ -66,7 +77,7 @@ export class IsolateCache {
     if (entry && now < entry.freshUntil) {
       this.touch(key, entry);
       this.counts.fresh += 1;
-      return toResponse(entry, acceptEncoding);
+      return this.toResponse(entry, acceptEncoding);
     }
     if (entry && now < entry.staleUntil) {
       this.touch(key, entry);
@@ -80,11 +91,11 @@ export class IsolateCache {
             .finally(() => this.reloading.delete(key)),
         );
       }
-      return toResponse(entry, acceptEncoding);
+      return this.toResponse(entry, acceptEncoding);
     }
     if (entry) this.remove(key, entry);
     const loaded = await this.load(key, load);
-    return loaded instanceof Response ? loaded : toResponse(loaded, acceptEncoding);
+    return loaded instanceof Response ? loaded : this.toResponse(loaded, acceptEncoding);
   }
 
   get size(): number {
@@ -106,19 +117,20 @@ export class IsolateCache {
     if (response.status !== 200) return null;
     const body = await response.arrayBuffer();
     const gzip = worthGzipping(response.headers, body) ? await gzipped(body) : null;
-    const headers = [...response.headers];
+    let headers = [...response.headers];
     if (gzip) headers.push(["Vary", "Accept-Encoding"]);
+    if (this.options.finishHeaders) headers = this.options.finishHeaders(headers);
     const now = this.now();
     const limit = declaredExpiry(response.headers) ?? Number.POSITIVE_INFINITY;
     const entry: Entry = {
       body,
       gzip,
       status: response.status,
-      headers,
-      gzipHeaders: [
+      headers: new Headers(headers),
+      gzipHeaders: new Headers([
         ...headers.filter(([name]) => name.toLowerCase() !== "content-length"),
         ["Content-Encoding", "gzip"],
-      ],
+      ]),
       freshUntil: Math.min(now + this.options.freshMs, limit),
       staleUntil: Math.min(now + this.options.freshMs + this.options.staleMs, limit),
     };
@@ -130,6 +142,15 @@ export class IsolateCache {
       this.evictBeyondBounds();
     }
     return entry;
+  }
+
+  private toResponse(entry: Entry, acceptEncoding: string | null | undefined): Response {
+    const response =
+      entry.gzip && acceptsGzip(acceptEncoding)
+        ? // "manual": the bytes are gzip already; the runtime sends them as they are.
+          new Response(entry.gzip, { status: entry.status, headers: entry.gzipHeaders, encodeBody: "manual" })
+        : new Response(entry.body, { status: entry.status, headers: entry.headers });
+    return this.options.onServe ? this.options.onServe(response) : response;
   }
 
   private touch(key: string, entry: Entry): void {
@@ -149,18 +170,6 @@ export class IsolateCache {
       this.remove(key, entry);
     }
   }
-}
-
-function toResponse(entry: Entry, acceptEncoding: string | null | undefined): Response {
-  if (entry.gzip && acceptsGzip(acceptEncoding)) {
-    // "manual": the bytes are gzip already; the runtime sends them as they are.
-    return new Response(entry.gzip, {
-      status: entry.status,
-      headers: entry.gzipHeaders,
-      encodeBody: "manual",
-    });
-  }
-  return new Response(entry.body, { status: entry.status, headers: entry.headers });
 }
 
 function heldBytes(entry: Entry): number {
@@ -184,9 +193,19 @@ async function gzipped(body: ArrayBuffer): Promise<ArrayBuffer> {
   return new Response(new Blob([body]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
 }
 
+/** The last `Accept-Encoding` value asked about and its answer: clients send a handful of values. */
+let lastAsked: { value: string; gzip: boolean } = { value: "", gzip: false };
+
 /** Whether an `Accept-Encoding` value accepts gzip (`gzip` or `x-gzip` without `q=0`). */
 export function acceptsGzip(acceptEncoding: string | null | undefined): boolean {
   if (!acceptEncoding) return false;
+  if (acceptEncoding === lastAsked.value) return lastAsked.gzip;
+  const gzip = parseAcceptsGzip(acceptEncoding);
+  lastAsked = { value: acceptEncoding, gzip };
+  return gzip;
+}
+
+function parseAcceptsGzip(acceptEncoding: string): boolean {
   for (const part of acceptEncoding.toLowerCase().split(",")) {
     const [coding, ...params] = part.split(";").map((p) => p.trim());
     if (coding !== "gzip" && coding !== "x-gzip") continue;

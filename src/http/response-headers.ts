@@ -1,6 +1,9 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../types";
 
+/** Headers to set: a list of name/value pairs (cheapest to walk), or a record. */
+export type HeadersToSet = readonly (readonly [string, string])[] | Readonly<Record<string, string>>;
+
 /**
  * Sets headers on the response a handler produced, after `await next()`, in place.
  *
@@ -11,11 +14,26 @@ import type { AppEnv } from "../types";
  * fetch) or a WebSocket upgrade (101) can have immutable headers: that one, and only that
  * one, is copied (`new Response(body, response)` keeps the socket of a 101).
  */
-export function setResponseHeaders(c: Context<AppEnv>, headers: Readonly<Record<string, string>>): void {
+export function setResponseHeaders(c: Context<AppEnv>, headers: HeadersToSet): void {
   try {
-    for (const name in headers) c.res.headers.set(name, headers[name] as string);
+    setAll(c.res.headers, headers);
   } catch {
     c.res = new Response(c.res.body, c.res);
-    for (const name in headers) c.res.headers.set(name, headers[name] as string);
+    setAll(c.res.headers, headers);
   }
+}
+
+function setAll(target: Headers, headers: HeadersToSet): void {
+  if (isList(headers)) {
+    for (let i = 0; i < headers.length; i++) {
+      const pair = headers[i] as readonly [string, string];
+      target.set(pair[0], pair[1]);
+    }
+  } else {
+    for (const name in headers) target.set(name, headers[name] as string);
+  }
+}
+
+function isList(headers: HeadersToSet): headers is readonly (readonly [string, string])[] {
+  return Array.isArray(headers);
 }

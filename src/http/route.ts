@@ -64,13 +64,18 @@ const Problem = {
   },
 } as const;
 
+/**
+ * hono/body-limit for requests with a body; one without (every GET of a read) goes straight
+ * on, without the async frame and promise hono's middleware costs it just to find no body.
+ */
 function limitBody(maxSize: number): MiddlewareHandler<AppEnv> {
-  return honoBodyLimit({
+  const limit = honoBodyLimit({
     maxSize,
     onError: () => {
       throw ApiError.tooLarge(maxSize);
     },
   });
+  return (c, next) => (c.req.raw.body ? limit(c, next) : next());
 }
 
 /** A zod schema validates the JSON body (not a plain JSON Schema, which only documents it). */

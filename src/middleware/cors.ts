@@ -1,23 +1,11 @@
 import { createMiddleware } from "hono/factory";
 import { setResponseHeaders } from "../http/response-headers";
+import { API_CORS_HEADERS, hasApiStaticHeaders } from "../http/static-headers";
 import type { AppEnv } from "../types";
-
-/** What every `/api` response carries: any origin may read it (bearer tokens, no cookies). */
-const ON_EVERY_RESPONSE = {
-  "Access-Control-Allow-Origin": "*",
-  "Access-Control-Expose-Headers": [
-    "X-Request-Id",
-    "Location",
-    "Retry-After",
-    "RateLimit-Limit",
-    "RateLimit-Remaining",
-    "RateLimit-Reset",
-  ].join(","),
-} as const;
 
 /** A preflight's answer, the same for every request: built once. */
 const PREFLIGHT = {
-  ...ON_EVERY_RESPONSE,
+  ...Object.fromEntries(API_CORS_HEADERS),
   "Access-Control-Max-Age": "86400",
   "Access-Control-Allow-Methods": "GET,POST,PATCH,DELETE,OPTIONS",
   "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key,X-Request-Id",
@@ -26,13 +14,14 @@ const PREFLIGHT = {
 
 /**
  * CORS for `/api/*`, the policy hono/cors was configured with (any origin; the methods and
- * request headers the API takes; the response headers clients read), without its per-request
- * cost: hono/cors sets headers on `c.res` before the handler runs, which makes Hono build a
- * placeholder Response and copy the handler's into it. Here a preflight is answered at once
- * and every other response gets its two headers after the handler.
+ * request headers the API takes; the response headers clients read: `API_CORS_HEADERS`),
+ * without its per-request cost: hono/cors sets headers on `c.res` before the handler runs,
+ * which makes Hono build a placeholder Response and copy the handler's into it. Here a
+ * preflight is answered at once and every other response gets its two headers after the
+ * handler (unless it was built with them: `hasApiStaticHeaders`).
  */
 export const apiCors = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.method === "OPTIONS") return new Response(null, { status: 204, headers: PREFLIGHT });
   await next();
-  setResponseHeaders(c, ON_EVERY_RESPONSE);
+  if (!hasApiStaticHeaders(c.res)) setResponseHeaders(c, API_CORS_HEADERS);
 });

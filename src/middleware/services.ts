@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { type Config, loadConfig } from "../config";
 import { openRepository, type Repository } from "../db/repository";
@@ -8,13 +9,56 @@ import type { ImageStore } from "../storage/image-store";
 import { openImageStore } from "../storage/index";
 import type { AppEnv, Services } from "../types";
 
-/** A value built on first use and kept for the rest of the request. */
-function lazy<T>(build: () => T): () => T {
-  let value: { built: T } | undefined;
-  return () => {
-    value ??= { built: build() };
-    return value.built;
-  };
+/**
+ * One request's services, each built on first use and kept for the rest of the request.
+ * One object per request with its getters on the prototype: a route that needs none (a warm
+ * popular list) allocates nothing more (the closures per service and per getter it replaces
+ * were a dozen objects per request, every one of them kept across the handler's awaits).
+ */
+class RequestServices implements Services {
+  #config: Config | undefined;
+  #repo: Repository | undefined;
+  #jobs: JobService | undefined;
+  #images: ImageStore | undefined;
+  #publisher: UserEventPublisher | undefined;
+
+  constructor(private readonly c: Context<AppEnv>) {}
+
+  get config(): Config {
+    this.#config ??= loadConfig(this.c.env);
+    return this.#config;
+  }
+
+  get repo(): Repository {
+    this.#repo ??= openRepository(this.c.env, this.config);
+    return this.#repo;
+  }
+
+  get jobs(): JobService {
+    this.#jobs ??= new JobService(
+      generationDeps(this.c.env, this.config, this.repo, (promise) => this.waitUntil(promise)),
+    );
+    return this.#jobs;
+  }
+
+  get images(): ImageStore {
+    this.#images ??= openImageStore(this.c.env, this.config);
+    return this.#images;
+  }
+
+  get publisher(): UserEventPublisher {
+    this.#publisher ??= sessionPublisher(this.c.env);
+    return this.#publisher;
+  }
+
+  /** The repository's connection, if one was opened. */
+  get opened(): Repository | undefined {
+    return this.#repo;
+  }
+
+  waitUntil(promise: Promise<unknown>): void {
+    this.c.executionCtx.waitUntil(promise);
+  }
 }
 
 /**
@@ -27,37 +71,12 @@ function lazy<T>(build: () => T): () => T {
  * const { repo, jobs } = c.var.services;
  */
 export const services = createMiddleware<AppEnv>(async (c, next) => {
-  const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
-  const config = lazy<Config>(() => loadConfig(c.env));
-  let opened: Repository | undefined;
-  const repo = lazy<Repository>(() => {
-    opened = openRepository(c.env, config());
-    return opened;
-  });
-  const jobs = lazy(() => new JobService(generationDeps(c.env, config(), repo(), waitUntil)));
-  const images = lazy<ImageStore>(() => openImageStore(c.env, config()));
-  const publisher = lazy<UserEventPublisher>(() => sessionPublisher(c.env));
-  const built: Services = {
-    get config() {
-      return config();
-    },
-    get repo() {
-      return repo();
-    },
-    get jobs() {
-      return jobs();
-    },
-    get images() {
-      return images();
-    },
-    get publisher() {
-      return publisher();
-    },
-  };
+  const built = new RequestServices(c);
   c.set("services", built);
   try {
     await next();
   } finally {
-    if (opened) waitUntil(opened.sql.close());
+    const opened = built.opened;
+    if (opened) built.waitUntil(opened.sql.close());
   }
 });

@@ -130,6 +130,17 @@ export class IsolateLeases {
     return this.spend(entry, request.cost) ?? decision;
   }
 
+  /**
+   * The first step of `consume` alone, synchronously: a decision from a lease held here for
+   * client `id` when it covers `cost`, else null (and nothing changed) for `consume` to
+   * decide. The common case (a client back within the lease's window) then needs no promise
+   * and no `ask`.
+   */
+  spendHeld(id: string, cost: number): LeaseDecision | null {
+    const entry = this.held.get(id);
+    return entry ? this.spend(entry, cost) : null;
+  }
+
   /** Clients with a lease entry here (tests). */
   get size(): number {
     return this.held.size;

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { loadConfig } from "../config";
+import { type Config, loadConfig } from "../config";
 import { ApiError } from "../errors/api-error";
 import { setResponseHeaders } from "../http/response-headers";
 import { describeError, log } from "../ops/log";
@@ -16,6 +16,26 @@ import { failureMode, type Zone, zoneRule } from "./zones";
 const leases = new IsolateLeases();
 
 /**
+ * Each zone's request (cost 1, the zone's rule) per configuration, built once: the config
+ * object is itself cached per `env` (`loadConfig`), so a request allocates none of these.
+ */
+const requestsByConfig = new WeakMap<Config, Map<Zone, ConsumeRequest>>();
+
+function consumeRequest(config: Config, zone: Zone): ConsumeRequest {
+  let byZone = requestsByConfig.get(config);
+  if (!byZone) {
+    byZone = new Map();
+    requestsByConfig.set(config, byZone);
+  }
+  let request = byZone.get(zone);
+  if (!request) {
+    request = Object.freeze({ zone, cost: 1, ...zoneRule(config, zone) });
+    byZone.set(zone, request);
+  }
+  return request;
+}
+
+/**
  * Per-client rate limits (API.md, "Conventions"): one RPC to the client's `RateLimiter`
  * shard per limited request, or none when this isolate holds a token the shard leased it
  * for that client (zone `api`, `RATE_API_LEASE`; `isolate-lease.ts`). Over the limit: 429
@@ -28,46 +48,69 @@ const leases = new IsolateLeases();
 export const rateLimit = (zoneOrZones: Zone | readonly Zone[]) => {
   const zones: readonly Zone[] = typeof zoneOrZones === "string" ? [zoneOrZones] : zoneOrZones;
   return createMiddleware<AppEnv>(async (c, next) => {
-    const config = loadConfig(c.env);
-    // Several zones: each takes its token in turn; the first refusal answers, otherwise the
-    // headers are those of the zone with the fewest tokens left (the tighter one).
-    let tightest: { zone: Zone; decision: LeaseDecision } | undefined;
-    // The client's key is found once per request, whatever the number of zones; its shard's
-    // stub only when a decision needs the shard (not when a leased token answers).
-    const key = clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER);
-    const colo = c.req.raw.cf?.colo;
-    let limiter: ReturnType<typeof limiterFor> | undefined;
-    const ask = (request: ConsumeRequest) => {
-      limiter ??= limiterFor(c.env, key, colo);
-      return limiter.consume(request);
-    };
-    for (const zone of zones) {
-      let decision: LeaseDecision;
+    // Decided in a function of its own: only the headers are held across `next()` (what a
+    // request keeps alive while it waits is what the garbage collector promotes).
+    const headers = await decide(c, zones);
+    await next();
+    if (headers) setResponseHeaders(c, headers);
+  });
+};
+
+/**
+ * Each zone takes its token in turn; the first refusal answers (throws the 429), otherwise
+ * the headers are those of the zone with the fewest tokens left (the tighter one); null when
+ * every zone's limiter was unreachable and its failure mode let the request through.
+ */
+async function decide(c: Context<AppEnv>, zones: readonly Zone[]): Promise<Record<string, string> | null> {
+  const config = loadConfig(c.env);
+  let tightest: { zone: Zone; decision: LeaseDecision } | undefined;
+  // The client's key is found once per request, whatever the number of zones; its shard's
+  // stub only when a decision needs the shard (not when a leased token answers).
+  const key = clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER);
+  const colo = c.req.raw.cf?.colo;
+  let ask: ((request: ConsumeRequest) => Promise<ConsumeResult>) | undefined;
+  for (const zone of zones) {
+    const request = consumeRequest(config, zone);
+    const id = `${zone}\n${String(colo)}\n${key}`;
+    // A token leased to this isolate answers without a promise or a call.
+    let decision = leases.spendHeld(id, request.cost);
+    if (!decision) {
       try {
-        const request: ConsumeRequest = { zone, cost: 1, ...zoneRule(config, zone) };
+        ask ??= shardAsker(c.env, key, colo);
         const leaseSize = zone === "api" ? config.RATE_API_LEASE : 0;
-        decision = await leases.consume(`${zone}\n${String(colo)}\n${key}`, request, leaseSize, ask);
+        decision = await leases.consume(id, request, leaseSize, ask);
       } catch (error) {
         limiterUnreachable(c, zone, failureMode(config, zone), error);
         continue;
       }
-      if (!decision.allowed) {
-        c.set("rateLimit", { zone, allowed: false, remaining: decision.remaining, by: decision.by });
-        countEvent(c.env, "rate_limited", zone);
-        throw new ApiError(429, "rate_limited", `Too many requests; retry in ${decision.retryAfterS} s.`, {
-          headers: { ...rateLimitHeaders(decision), "Retry-After": String(decision.retryAfterS) },
-        });
-      }
-      if (!tightest || decision.remaining < tightest.decision.remaining) tightest = { zone, decision };
     }
-    if (!tightest) return next();
-    const { zone, decision } = tightest;
-    c.set("rateLimit", { zone, allowed: true, remaining: decision.remaining, by: decision.by });
-    const headers = rateLimitHeaders(decision);
-    await next();
-    setResponseHeaders(c, headers);
-  });
-};
+    if (!decision.allowed) {
+      c.set("rateLimit", { zone, allowed: false, remaining: decision.remaining, by: decision.by });
+      countEvent(c.env, "rate_limited", zone);
+      throw new ApiError(429, "rate_limited", `Too many requests; retry in ${decision.retryAfterS} s.`, {
+        headers: { ...rateLimitHeaders(decision), "Retry-After": String(decision.retryAfterS) },
+      });
+    }
+    if (!tightest || decision.remaining < tightest.decision.remaining) tightest = { zone, decision };
+  }
+  if (!tightest) return null;
+  const { zone, decision } = tightest;
+  c.set("rateLimit", { zone, allowed: true, remaining: decision.remaining, by: decision.by });
+  return rateLimitHeaders(decision);
+}
+
+/** `consume` on the client's shard; its stub is made on the first call. */
+function shardAsker(
+  env: Env,
+  key: string,
+  colo: unknown,
+): (request: ConsumeRequest) => Promise<ConsumeResult> {
+  let limiter: ReturnType<typeof limiterFor> | undefined;
+  return (request) => {
+    limiter ??= limiterFor(env, key, colo);
+    return limiter.consume(request);
+  };
+}
 
 export function rateLimitHeaders(decision: ConsumeResult): Record<string, string> {
   return {

@@ -196,6 +196,52 @@ describe("IsolateCache", () => {
     }
   });
 
+  it("answers a repeated Accept-Encoding like a new one (the remembered answer is the value's own)", () => {
+    for (const [header, expected] of [
+      ["gzip", true],
+      ["gzip", true],
+      ["gzip;q=0", false],
+      ["gzip;q=0", false],
+      ["gzip", true],
+    ] as const) {
+      expect(acceptsGzip(header), header).toBe(expected);
+    }
+  });
+
+  it("builds a kept entry's headers once with finishHeaders, and shows every answer built from it to onServe", async () => {
+    const served: Response[] = [];
+    let finished = 0;
+    const t = setup({
+      maxBytes: 64 * MIN_GZIP_BYTES,
+      finishHeaders: (headers) => {
+        finished += 1;
+        return [...headers.filter(([n]) => n !== "x-own"), ["X-Added", "yes"]];
+      },
+      onServe: (res) => {
+        served.push(res);
+        return res;
+      },
+    });
+    const body = JSON.stringify({ items: "x".repeat(2 * MIN_GZIP_BYTES) });
+    const load = t.loader({ body, headers: { "Content-Type": "application/json", "X-Own": "1" } });
+    const answers = [
+      await t.cache.get("k", load, t.ctx),
+      await t.cache.get("k", load, t.ctx, "gzip"),
+      await t.cache.get("k", load, t.ctx),
+    ];
+    expect(finished).toBe(1);
+    expect(served).toEqual(answers);
+    for (const res of answers) {
+      expect(res.headers.get("X-Added")).toBe("yes");
+      expect(res.headers.has("X-Own")).toBe(false);
+      expect(res.headers.get("Vary")).toBe("Accept-Encoding");
+    }
+    expect(answers[1]?.headers.get("Content-Encoding")).toBe("gzip");
+    // The answers do not share one Headers: changing one leaves the next untouched.
+    answers[0]?.headers.set("X-Added", "changed");
+    expect((await t.cache.get("k", load, t.ctx)).headers.get("X-Added")).toBe("yes");
+  });
+
   it.each([
     ["gzip", true],
     ["GZIP", true],

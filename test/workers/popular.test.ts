@@ -77,8 +77,42 @@ describe("GET /characters/popular", () => {
     expect(json).toBe(plain.body);
   });
 
-  it.each(["limit=0", "limit=51", "limit=x"])("rejects ?%s with 400", async (qs) => {
-    const { res } = await call(`/characters/popular?${qs}`, env);
-    expect(res.status).toBe(400);
+  it.each(["limit=0", "limit=51", "limit=x", "limit=3&limit=4"])(
+    "rejects ?%s with 400 naming query.limit",
+    async (qs) => {
+      const { res, body } = await call(`/characters/popular?${qs}`, env);
+      expect(res.status).toBe(400);
+      expect(res.headers.get("Content-Type")).toContain("application/problem+json");
+      const problem = JSON.parse(body) as { code: string; detail: string; errors: { path: string }[] };
+      expect(problem.code).toBe("invalid_request");
+      expect(problem.detail).toBe("The query string is invalid.");
+      expect(problem.errors.map((e) => e.path)).toEqual(["query.limit"]);
+    },
+  );
+
+  it("reads no query, an empty one, ?limit=12 and unknown parameters as the default list", async () => {
+    const bodies = new Set<string>();
+    for (const qs of ["", "?", "?limit=12", "?other=1"]) {
+      const { res, body } = await call(`/characters/popular${qs}`, env);
+      expect(res.status, qs).toBe(200);
+      bodies.add(body);
+    }
+    expect(bodies.size).toBe(1);
+    const other = await call("/characters/popular?limit=2", env);
+    expect((JSON.parse(other.body) as { items: unknown[] }).items).toHaveLength(2);
+  });
+
+  it("stays in the OpenAPI document with its query parameter and zone", async () => {
+    const { res, body } = await call("/openapi.json", env);
+    expect(res.status).toBe(200);
+    const doc = JSON.parse(body) as {
+      paths: Record<
+        string,
+        { get?: { parameters?: { name: string; in: string }[]; "x-rate-limit-zone"?: string } }
+      >;
+    };
+    const get = doc.paths["/api/v1/characters/popular"]?.get;
+    expect(get?.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(["query:limit"]);
+    expect(get?.["x-rate-limit-zone"]).toBe("api");
   });
 });

@@ -247,6 +247,28 @@ describe("an isolate's leases", () => {
     expect(sent).toHaveLength(2);
   });
 
+  it("spendHeld answers from a held lease synchronously, and changes nothing when it cannot", async () => {
+    let now = T0;
+    const leases = new IsolateLeases(10, () => now);
+    const { ask, sent } = shardAnsweringAt(() => now);
+    expect(leases.spendHeld("k", 1)).toBeNull();
+    expect(leases.size).toBe(0);
+    const first = await leases.consume("k", REQUEST, 8, ask);
+    expect(first).toMatchObject({ allowed: true, by: "shard" });
+    // The same sequence of decisions as consume would give: 8 leased tokens, remaining counting down.
+    const held = Array.from({ length: 8 }, () => leases.spendHeld("k", 1));
+    expect(held.map((d) => d?.by)).toEqual(Array(8).fill("lease"));
+    expect(held.map((d) => d?.remaining)).toEqual([...Array(8).keys()].map((i) => first.remaining - 1 - i));
+    expect(leases.spendHeld("k", 1)).toBeNull();
+    expect(sent).toHaveLength(1);
+    // Spent in full: the next consume asks and reports the lease settled, as if spendHeld had been consume.
+    await leases.consume("k", REQUEST, 8, ask);
+    expect(sent.map((r) => r.settled ?? 0)).toEqual([0, 8]);
+    // Past the window a held token is not spent.
+    now += LEASE_SPEND_MS;
+    expect(leases.spendHeld("k", 1)).toBeNull();
+  });
+
   it.each([
     // A person browsing: a page every 3 s. Each lease is spent in full and reported so.
     { everyMs: 3_000, requests: 90, calls: 10, settled: [0, 8, 8, 8, 8, 8, 8, 8, 8, 8] },

@@ -1,0 +1,249 @@
+// Does workerd's garbage collector make popular's tail? The service's bundle under Miniflare
+// (bench/ws/miniflare-server.mjs, no wrangler dev proxy) with V8's --trace-gc, loaded with
+// GET /api/v1/characters/popular at 100 connections from random client addresses; every
+// response's start and end (wall clock) is kept, and every GC pause, placed on the wall clock
+// by the earliest arrival of its trace line (V8 counts from isolate start). Prints the pauses
+// per kind and how many of the slowest 1 % of requests overlap a pause, next to the same count
+// with the pauses shifted by +-3/7 s (what chance overlap gives).
+// `--heap-profile` also takes a sampling heap profile of every isolate the inspector lists, over
+// the loaded run, counting objects that survived a scavenge (includeObjectsCollectedByMajorGC:
+// what the Mark-Compacts collect) by allocating function.
+//   node bench/api/gc-tail.mjs [--duration 15] [--addresses 4096] [--connections 100] [--checkout DIR] [--heap-profile]
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import WebSocket from "ws";
+import { freePort } from "../../scripts/lib/postgres.mjs";
+import { root, startProcess } from "../lib/harness.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string", default: "15" },
+    addresses: { type: "string", default: "4096" },
+    connections: { type: "string", default: "100" },
+    checkout: { type: "string", default: root },
+    flags: { type: "string", default: "--trace-gc" },
+    "heap-profile": { type: "boolean", default: false },
+  },
+});
+const checkout = path.resolve(args.checkout);
+
+const port = await freePort();
+const inspectorPort = args["heap-profile"] ? await freePort() : null;
+const proc = startProcess(
+  [
+    path.join(checkout, "bench/ws/miniflare-server.mjs"),
+    "--port",
+    String(port),
+    "--persist",
+    path.join(os.tmpdir(), `bench-gc-tail-${process.pid}`),
+    "--var",
+    "RATE_API_PER_S=1000000",
+    "--var",
+    "RATE_API_BURST=1000000",
+    ...(inspectorPort ? ["--inspector-port", String(inspectorPort)] : []),
+  ],
+  { cwd: checkout, env: { MINIFLARE_WORKERD_V8_FLAGS: args.flags } },
+);
+// Each trace line's wall-clock arrival, to place V8's isolate clock on the wall clock.
+const lines = [];
+let partial = "";
+proc.child.stdout.on("data", (chunk) => {
+  const now = Date.now();
+  const parts = (partial + chunk).split("\n");
+  partial = parts.pop();
+  for (const line of parts) lines.push({ now, line });
+});
+const stop = () => proc.stop();
+process.on("exit", stop);
+try {
+  const deadline = Date.now() + 180_000;
+  while (!/READY (\S+)/.test(proc.output())) {
+    if (proc.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`service did not start:\n${proc.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const url = `${/READY (\S+)/.exec(proc.output())[1].replace(/\/$/, "")}/api/v1/characters/popular`;
+  const randomAddress = (n) => {
+    const i = Math.floor(Math.random() * n);
+    return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  };
+  const run = (duration, record) =>
+    new Promise((resolve, reject) => {
+      const requests = [];
+      const instance = autocannon(
+        {
+          url,
+          connections: Number(args.connections),
+          duration,
+          requests: [
+            {
+              method: "GET",
+              setupRequest: (req) => ({
+                ...req,
+                headers: {
+                  ...req.headers,
+                  "cf-connecting-ip": randomAddress(Number(args.addresses)),
+                  "accept-encoding": "gzip, deflate, br",
+                },
+              }),
+            },
+          ],
+        },
+        (err, result) => (err ? reject(err) : resolve({ result, requests })),
+      );
+      if (record)
+        instance.on("response", (_client, status, _bytes, ms) => {
+          const end = Date.now();
+          requests.push({ start: end - ms, end, ms, status });
+        });
+    });
+  await run(3, false); // warm-up: cache, JIT
+  const firstLine = lines.length;
+  const profiles = inspectorPort ? await startHeapProfiles(inspectorPort) : [];
+  const { result, requests } = await run(Number(args.duration), true);
+  for (const p of profiles) await p.report(result.requests.total);
+  await new Promise((r) => setTimeout(r, 500));
+
+  const GC =
+    /^\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: (Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep)[^,]*,.*?([\d.]+) \/ [\d.]+ ms/;
+  const all = lines
+    .map(({ now, line }) => ({ now, m: GC.exec(line) }))
+    .filter((x) => x.m)
+    .map(({ now, m }) => ({ now, isolate: m[1], at: Number(m[2]), kind: m[3], ms: Number(m[4]) }));
+  // Per isolate: wall = at + offset, offset = the smallest (arrival - at) seen (a line never arrives before its pause).
+  const offset = new Map();
+  for (const p of all) offset.set(p.isolate, Math.min(offset.get(p.isolate) ?? Infinity, p.now - p.at));
+  const t0 = requests.length ? Math.min(...requests.map((r) => r.start)) : 0;
+  const t1 = requests.length ? Math.max(...requests.map((r) => r.end)) : 0;
+  const pauses = all
+    .filter((_, i) => i >= 0)
+    .map((p) => ({ ...p, start: p.at + offset.get(p.isolate) - p.ms, end: p.at + offset.get(p.isolate) }))
+    .filter((p) => p.end >= t0 && p.start <= t1);
+  void firstLine;
+
+  const sorted = [...requests].sort((a, b) => a.ms - b.ms);
+  const pct = (q) => sorted[Math.min(sorted.length - 1, Math.floor((q / 100) * sorted.length))]?.ms;
+  console.log(
+    `${requests.length} requests, ${result.requests.average} req/s, non-2xx ${result.non2xx}, errors ${result.errors + result.timeouts}; latency p50 ${pct(50)} p90 ${pct(90)} p99 ${pct(99)} max ${sorted.at(-1)?.ms} ms`,
+  );
+  const byKind = new Map();
+  for (const p of pauses) {
+    const k = `${p.isolate} ${p.kind}`;
+    if (!byKind.has(k)) byKind.set(k, []);
+    byKind.get(k).push(p.ms);
+  }
+  const seconds = (t1 - t0) / 1000;
+  for (const [k, ms] of [...byKind].sort()) {
+    const total = ms.reduce((a, b) => a + b, 0);
+    console.log(
+      `  ${k.padEnd(30)} ${String(ms.length).padStart(5)} pauses (${(ms.length / seconds).toFixed(1)}/s), mean ${(total / ms.length).toFixed(1)} max ${Math.max(...ms).toFixed(1)} ms, ${((100 * total) / (t1 - t0)).toFixed(1)} % of the run`,
+    );
+  }
+  const slow = sorted.slice(Math.floor(sorted.length * 0.99));
+  const overlapping = (shift, minMs) =>
+    slow.filter((r) =>
+      pauses.some((p) => p.ms >= minMs && p.start + shift < r.end && p.end + shift > r.start),
+    ).length;
+  for (const minMs of [0, 5, 20]) {
+    console.log(
+      `slowest 1 % (${slow.length}, >= ${slow[0]?.ms} ms) overlapping a pause >= ${minMs} ms: ${overlapping(0, minMs)}; pauses shifted -7/-3/+3/+7 s: ${[-7000, -3000, 3000, 7000].map((s) => overlapping(s, minMs)).join("/")}`,
+    );
+  }
+  // The raw lines of the major collections (heap before -> after, reason) and each isolate's last scavenge.
+  for (const { line } of lines)
+    if (/Mark-Compact|Mark-Sweep \(/.test(line) && !/Minor/.test(line)) console.log(`  ${line.trim()}`);
+  const lastScavenge = new Map();
+  for (const { line } of lines) {
+    const m = /^\[\d+:(0x[0-9a-f]+)\].*Scavenge/.exec(line);
+    if (m) lastScavenge.set(m[1], line.trim());
+  }
+  for (const line of lastScavenge.values()) console.log(`  last: ${line}`);
+  const majors = pauses.filter((p) => p.kind !== "Scavenge" && p.kind !== "Minor Mark-Sweep");
+  for (const p of majors) {
+    const during = requests.filter((r) => r.start < p.end && r.end > p.start);
+    const meanMs = during.reduce((a, r) => a + r.ms, 0) / (during.length || 1);
+    console.log(
+      `  ${p.kind} at +${((p.start - t0) / 1000).toFixed(2)} s: ${p.ms} ms, ${during.length} requests in flight across it, their mean latency ${meanMs.toFixed(0)} ms`,
+    );
+  }
+  // Latency of requests per second of the run, p99 per second, to see whether the tail is spread or bunched.
+  const perSecond = new Map();
+  for (const r of requests) {
+    const s = Math.floor((r.end - t0) / 1000);
+    if (!perSecond.has(s)) perSecond.set(s, []);
+    perSecond.get(s).push(r.ms);
+  }
+  console.log(
+    `per-second p99 ms: ${[...perSecond]
+      .sort((a, b) => a[0] - b[0])
+      .map(([, ms]) => ms.sort((a, b) => a - b)[Math.floor(ms.length * 0.99)])
+      .join(" ")}`,
+  );
+  console.log(
+    `load average: ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")}`,
+  );
+} finally {
+  stop();
+}
+
+/** Starts a sampling heap profile (objects that outlived a scavenge) in every listed isolate. */
+async function startHeapProfiles(port) {
+  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+  const sessions = [];
+  for (const target of targets) {
+    const ws = new WebSocket(target.webSocketDebuggerUrl);
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    let nextId = 0;
+    const pending = new Map();
+    ws.on("message", (data) => {
+      const msg = JSON.parse(String(data));
+      if (msg.id !== undefined && pending.has(msg.id)) {
+        pending.get(msg.id)(msg);
+        pending.delete(msg.id);
+      }
+    });
+    const send = (method, params = {}) =>
+      new Promise((resolve) => {
+        const id = ++nextId;
+        pending.set(id, resolve);
+        ws.send(JSON.stringify({ id, method, params }));
+      });
+    await send("HeapProfiler.enable");
+    await send("HeapProfiler.startSampling", {
+      samplingInterval: 16384,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: false,
+    });
+    sessions.push({
+      async report(requests) {
+        const { result } = await send("HeapProfiler.stopSampling");
+        ws.close();
+        const self = new Map();
+        let total = 0;
+        const walk = (node) => {
+          const f = node.callFrame;
+          const key =
+            `${f.functionName || "(anonymous)"} ${f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}` : ""}`.trim();
+          self.set(key, (self.get(key) ?? 0) + node.selfSize);
+          total += node.selfSize;
+          for (const child of node.children ?? []) walk(child);
+        };
+        walk(result.profile.head);
+        console.log(
+          `heap profile ${target.title}: ${(total / 2 ** 20).toFixed(1)} MB outlived a scavenge, ${(total / requests) | 0} bytes per request`,
+        );
+        for (const [key, bytes] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15))
+          console.log(`    ${(bytes / 2 ** 20).toFixed(2).padStart(7)} MB  ${key}`);
+      },
+    });
+  }
+  return sessions;
+}

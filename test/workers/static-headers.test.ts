@@ -1,0 +1,58 @@
+import { Hono } from "hono";
+import { secureHeaders as honoSecureHeaders } from "hono/secure-headers";
+import { describe, expect, it } from "vitest";
+import { API_CORS_HEADERS, SECURE_HEADERS, withApiStaticHeaders } from "../../src/http/static-headers";
+import { api } from "./support/api";
+
+/** Every header of a response as name -> value (lower-case names; duplicates would show as "a, b"). */
+const headersOf = (res: Response) => Object.fromEntries(res.headers);
+
+describe("the static headers", () => {
+  it("are exactly what hono/secure-headers set with the app's old configuration", async () => {
+    const hono = new Hono();
+    hono.use("*", honoSecureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+    hono.get("/", (c) => c.text("x"));
+    const expected = headersOf(await hono.request("/"));
+    delete expected["content-type"];
+    const ours = Object.fromEntries(SECURE_HEADERS.map(([n, v]) => [n.toLowerCase(), v]));
+    expect(ours).toEqual(expected);
+  });
+
+  it("replace a response's own values of the same names and drop X-Powered-By", () => {
+    const list = withApiStaticHeaders([
+      ["Content-Type", "application/json"],
+      ["x-frame-options", "DENY"],
+      ["X-Powered-By", "me"],
+    ]);
+    const headers = new Headers(list);
+    expect(headers.get("X-Frame-Options")).toBe("SAMEORIGIN");
+    expect(headers.get("Content-Type")).toBe("application/json");
+    expect(headers.has("X-Powered-By")).toBe(false);
+    expect(headers.get("Access-Control-Allow-Origin")).toBe("*");
+  });
+
+  it("are the same, once each, on a popular read from the database, from memory, and on any other /api answer", async () => {
+    const want = Object.fromEntries(
+      [...SECURE_HEADERS, ...API_CORS_HEADERS].map(([n, v]) => [n.toLowerCase(), v]),
+    );
+    // limit=9: a key no other test of this file reads, so the first call loads it.
+    for (const [path, init] of [
+      ["/characters/popular?limit=9", {}],
+      ["/characters/popular?limit=9", {}],
+      ["/characters/popular?limit=9", { headers: { "Accept-Encoding": "gzip" } }],
+      ["/health", {}],
+      ["/nope", {}],
+    ] as const) {
+      const res = await api(path, init);
+      await res.arrayBuffer();
+      const got = headersOf(res);
+      for (const [name, value] of Object.entries(want)) expect(got[name], `${path} ${name}`).toBe(value);
+      expect(got["x-request-id"], path).toMatch(/^[0-9a-f-]{36}$/);
+      if (path.startsWith("/characters")) {
+        expect(got["ratelimit-limit"], path).toMatch(/^\d+$/);
+        expect(got["ratelimit-remaining"], path).toMatch(/^\d+$/);
+        expect(got["ratelimit-reset"], path).toMatch(/^\d+$/);
+      }
+    }
+  });
+});
