@@ -186,10 +186,11 @@ export async function* streamCompletion(
     throw new LlmError("network", "The connection to the model was lost.");
   } finally {
     clearTimeout(watchdog);
-    upstream.signal.removeEventListener("abort", onAbort);
     if (!lent) limits.signal.removeEventListener("abort", onCancel);
-    // A reply read to its end needs no abort (building the abort error is not free).
+    // A reply read to its end needs no abort (building the abort error is not free); any
+    // other end aborts the request, and the listener (still there) cancels the reader.
     if (!finished) stop(undefined);
     else if (!bodyEnded) reader?.cancel().catch(() => {});
+    upstream.signal.removeEventListener("abort", onAbort);
   }
 }
