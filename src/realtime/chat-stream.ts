@@ -169,7 +169,9 @@ async function converse(deps: TurnDeps, frame: ModelTurnFrame, start: TurnStart)
     {
       stallMs: config.LLM_STALL_TIMEOUT_MS,
       totalMs: config.LLM_REPLY_TIMEOUT_MS,
+      // The stream aborts the request through this turn's controller: none of its own.
       signal: upstream.signal,
+      controller: upstream,
       ...(deps.timing ? { onResponse: () => deps.timing?.mark("headers") } : {}),
     },
   );

@@ -32,6 +32,14 @@ export interface StreamLimits {
   totalMs: number;
   /** Aborted when the user cancels: the stream ends quietly (no error). */
   signal: AbortSignal;
+  /**
+   * The controller `signal` belongs to, when the caller lends it: the request is aborted
+   * through it (a stall or timeout aborts it with the `LlmError`), and the stream makes no
+   * controller of its own nor follows `signal` with a second one. Each controller, signal and
+   * listener is an object of the runtime's that only a full GC frees (bench/ws/RESULTS.md,
+   * Session 8), so a reply makes as few as it can.
+   */
+  controller?: AbortController;
   /** Benchmarks only: called when the response's headers arrive. */
   onResponse?: () => void;
 }
@@ -72,7 +80,7 @@ export function readChunk(data: string): { text: string; done: boolean; finishRe
  * `[DONE]`/`finish_reason`. When `signal` aborts, the generator just returns.
  *
  * Per chunk it only notes the time: one watchdog timer per reply checks both limits, and
- * aborting cancels the reader, so no timer or listener churns on the hot path.
+ * aborting cancels the reader, so no timer, listener or promise race churns on the hot path.
  *
  * @example
  * for await (const piece of streamCompletion(request, { stallMs: 20_000, totalMs: 120_000, signal })) send(piece);
@@ -82,22 +90,25 @@ export async function* streamCompletion(
   limits: StreamLimits,
 ): AsyncGenerator<string> {
   if (limits.signal.aborted) return;
-  const upstream = new AbortController();
+  const lent = limits.controller !== undefined && limits.controller.signal === limits.signal;
+  const upstream = lent && limits.controller ? limits.controller : new AbortController();
   let failure: LlmError | null = null;
   let finished = false;
   let bodyEnded = false;
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  // One promise that rejects when the request is given up, raced against each read.
-  const abandoned = new Promise<never>((_, reject) => {
-    upstream.signal.addEventListener("abort", () => reject(upstream.signal.reason), { once: true });
-  });
-  abandoned.catch(() => {});
+  // Aborting the request rejects a pending fetch; cancelling the reader settles a pending read
+  // (as done), so no read is raced against a give-up promise.
   const stop = (reason: unknown) => {
     if (!upstream.signal.aborted) upstream.abort(reason);
+  };
+  // Whoever aborts (the caller, the watchdog): the read in progress ends.
+  const onAbort = () => {
     reader?.cancel().catch(() => {});
   };
+  upstream.signal.addEventListener("abort", onAbort, { once: true });
+  // A signal of the caller's own: its abort stops the request.
   const onCancel = () => stop(limits.signal.reason);
-  limits.signal.addEventListener("abort", onCancel, { once: true });
+  if (!lent) limits.signal.addEventListener("abort", onCancel, { once: true });
 
   const startedAt = Date.now();
   let lastChunkAt = startedAt;
@@ -122,20 +133,17 @@ export async function* streamCompletion(
       Accept: "text/event-stream",
     };
     if (request.apiKey) headers.Authorization = `Bearer ${request.apiKey}`;
-    const response = await Promise.race([
-      fetch(`${request.baseUrl.replace(/\/+$/, "")}/chat/completions`, {
-        method: "POST",
-        headers,
-        body: JSON.stringify({
-          model: request.model,
-          messages: request.messages,
-          max_tokens: request.maxTokens,
-          stream: true,
-        }),
-        signal: upstream.signal,
+    const response = await fetch(`${request.baseUrl.replace(/\/+$/, "")}/chat/completions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        model: request.model,
+        messages: request.messages,
+        max_tokens: request.maxTokens,
+        stream: true,
       }),
-      abandoned,
-    ]);
+      signal: upstream.signal,
+    });
     limits.onResponse?.();
     if (!response.ok) {
       await response.body?.cancel();
@@ -143,12 +151,14 @@ export async function* streamCompletion(
     }
     if (!response.body) throw new LlmError("protocol", "The model sent no body.");
     reader = response.body.getReader();
+    // Aborted between the headers and the reader: nothing to read.
+    if (upstream.signal.aborted) onAbort();
     const parser = new SseParser();
     // `[DONE]` ends the reply; a server that closes right after a `finish_reason` chunk is done too.
     let done = false;
     let finishReason: string | null = null;
     while (!done) {
-      const read = await Promise.race([reader.read(), abandoned]);
+      const read = await reader.read();
       lastChunkAt = Date.now();
       const events = read.done ? parser.end() : parser.push(read.value);
       for (const event of events) {
@@ -176,9 +186,11 @@ export async function* streamCompletion(
     throw new LlmError("network", "The connection to the model was lost.");
   } finally {
     clearTimeout(watchdog);
-    limits.signal.removeEventListener("abort", onCancel);
-    // A reply read to its end needs no abort (building the abort error is not free).
+    if (!lent) limits.signal.removeEventListener("abort", onCancel);
+    // A reply read to its end needs no abort (building the abort error is not free); any
+    // other end aborts the request, and the listener (still there) cancels the reader.
     if (!finished) stop(undefined);
     else if (!bodyEnded) reader?.cancel().catch(() => {});
+    upstream.signal.removeEventListener("abort", onAbort);
   }
 }

@@ -2,7 +2,14 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { LlmError, readChunk, streamCompletion } from "../../src/realtime/llm-client";
 
-const limits = (overrides: Partial<{ stallMs: number; totalMs: number; signal: AbortSignal }> = {}) => ({
+const limits = (
+  overrides: Partial<{
+    stallMs: number;
+    totalMs: number;
+    signal: AbortSignal;
+    controller: AbortController;
+  }> = {},
+) => ({
   stallMs: 5000,
   totalMs: 10_000,
   signal: new AbortController().signal,
@@ -133,5 +140,88 @@ describe("streamCompletion against the emulator", () => {
       ),
     );
     expect(["network", "stall"]).toContain(error.kind);
+  });
+});
+
+describe("streamCompletion with a lent controller (the session's turn lends its own)", () => {
+  const lent = (overrides: Partial<{ stallMs: number; totalMs: number }> = {}) => {
+    const controller = new AbortController();
+    return { controller, limits: limits({ ...overrides, signal: controller.signal, controller }) };
+  };
+
+  it("yields the whole reply and leaves the controller alone", async () => {
+    const { controller, limits: l } = lent();
+    const pieces = await collect(streamCompletion(request("Tell me of dragons [[emu:tokens=6]]"), l));
+    expect(pieces).toHaveLength(6);
+    expect(controller.signal.aborted).toBe(false);
+  });
+
+  it("gives up after stallMs, aborting the lent controller with the LlmError (chat=stall)", async () => {
+    const { controller, limits: l } = lent({ stallMs: 200 });
+    const started = Date.now();
+    const error = await failure(streamCompletion(request("x [[emu:chat=stall]]"), l));
+    expect(error.kind).toBe("stall");
+    expect(controller.signal.aborted).toBe(true);
+    expect(controller.signal.reason).toBe(error);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it("gives up after totalMs even while tokens flow", async () => {
+    const { controller, limits: l } = lent({ totalMs: 200 });
+    const error = await failure(streamCompletion(request("x [[emu:tokens=500]]"), l));
+    expect(error.kind).toBe("timeout");
+    expect(controller.signal.reason).toBe(error);
+  });
+
+  it("ends quietly when the caller aborts it after three pieces", async () => {
+    const { controller, limits: l } = lent();
+    const pieces: string[] = [];
+    for await (const piece of streamCompletion(request("x [[emu:tokens=300]]"), l)) {
+      pieces.push(piece);
+      if (pieces.length === 3) controller.abort();
+    }
+    expect(pieces).toHaveLength(3);
+  });
+
+  it("ends quietly when the caller aborts it while a read waits (chat=stall)", async () => {
+    const { controller, limits: l } = lent();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 100);
+    const pieces = await collect(streamCompletion(request("x [[emu:chat=stall]]"), l));
+    expect(pieces).toEqual([]);
+    // Ended by the abort, not by the stall limit (5 s).
+    expect(Date.now() - started).toBeLessThan(2500);
+  });
+
+  it("ends quietly when the caller aborts it before the headers", async () => {
+    const { controller, limits: l } = lent();
+    const stream = streamCompletion(request("x [[emu:tokens=5]]"), l);
+    const first = stream.next();
+    controller.abort();
+    expect(await first).toEqual({ done: true, value: undefined });
+  });
+
+  it("stops the request when the caller stops reading", async () => {
+    const { controller, limits: l } = lent();
+    for await (const piece of streamCompletion(request("x [[emu:tokens=300]]"), l)) {
+      expect(piece).not.toBe("");
+      break;
+    }
+    expect(controller.signal.aborted).toBe(true);
+  });
+
+  it("ignores a controller that is not the signal's: the caller's signal still stops it", async () => {
+    const caller = new AbortController();
+    const other = new AbortController();
+    const pieces: string[] = [];
+    for await (const piece of streamCompletion(
+      request("x [[emu:tokens=300]]"),
+      limits({ signal: caller.signal, controller: other }),
+    )) {
+      pieces.push(piece);
+      if (pieces.length === 2) caller.abort();
+    }
+    expect(pieces).toHaveLength(2);
+    expect(other.signal.aborted).toBe(false);
   });
 });
