@@ -37,14 +37,12 @@ const { values: args } = parseArgs({
     /** How many allocating functions to print per isolate. */
     top: { type: "string", default: "15" },
     path: { type: "string", default: "/api/v1/characters/popular" },
-    /** After the run, make the service's isolate collect (inspector) to tell which trace isolate it is. */
-    "name-service": { type: "boolean", default: false },
   },
 });
 const checkout = path.resolve(args.checkout);
 
 const port = await freePort();
-const inspectorPort = args["heap-profile"] || args["name-service"] ? await freePort() : null;
+const inspectorPort = args["heap-profile"] ? await freePort() : null;
 const proc = startProcess(
   [
     path.join(checkout, "bench/ws/miniflare-server.mjs"),
@@ -121,16 +119,6 @@ try {
   for (const p of profiles) await p.report(result.requests.total);
   await new Promise((r) => setTimeout(r, 500));
   const measuredTo = lines.length;
-  let serviceIsolate = null;
-  if (args["name-service"]) {
-    await collectGarbage(inspectorPort, "core:user:service");
-    await new Promise((r) => setTimeout(r, 1000));
-    const after = lines.slice(measuredTo);
-    const marked =
-      after.find(({ line }) => /heap profiler/.test(line)) ??
-      after.find(({ line }) => /Mark-Compact/.test(line) && !/Minor/.test(line));
-    serviceIsolate = marked ? /^\[\d+:(0x[0-9a-f]+)\]/.exec(marked.line)?.[1] ?? null : null;
-  }
 
   const GC =
     /^\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: (Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep)[^,]*,.*?([\d.]+) \/ [\d.]+ ms/;
@@ -168,7 +156,7 @@ try {
   const total = result.requests.total;
   for (const [isolate, s] of perIsolate)
     console.log(
-      `  ${isolate}${isolate === serviceIsolate ? " (the service)" : ""}: allocated ${((s.allocatedMb * 2 ** 20) / total).toFixed(0)} bytes per request (trace), ${((1000 * s.scavenges) / total).toFixed(2)} scavenges and ${((1000 * s.majors) / total).toFixed(3)} major GCs per 1 000 requests, heap up to ${s.heapMb} MB`,
+      `  ${isolate}: allocated ${((s.allocatedMb * 2 ** 20) / total).toFixed(0)} bytes per request (trace), ${((1000 * s.scavenges) / total).toFixed(2)} scavenges and ${((1000 * s.majors) / total).toFixed(3)} major GCs per 1 000 requests, heap up to ${s.heapMb} MB`,
     );
 
   const sorted = [...requests].sort((a, b) => a.ms - b.ms);
@@ -237,25 +225,6 @@ try {
   );
 } finally {
   stop();
-}
-
-/** Asks one inspector target's isolate for a full collection (its trace line says "heap profiler"). */
-async function collectGarbage(port, title) {
-  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-  const target = targets.find((t) => t.title.includes(title));
-  if (!target) return;
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    ws.once("open", resolve);
-    ws.once("error", reject);
-  });
-  await new Promise((resolve) => {
-    ws.on("message", (data) => {
-      if (JSON.parse(String(data)).id === 1) resolve();
-    });
-    ws.send(JSON.stringify({ id: 1, method: "HeapProfiler.collectGarbage" }));
-  });
-  ws.close();
 }
 
 /** Starts a sampling heap profile (objects that outlived a scavenge) in every listed isolate. */
