@@ -4,11 +4,7 @@ import { problemResponse } from "./errors/problem";
 import { appShell, isAppPath } from "./http/app-shell";
 import { routes } from "./http/route";
 import { MemoRouter } from "./http/router";
-import { secureHeaders } from "./http/static-headers";
-import { apiCors } from "./middleware/cors";
-import { requestId } from "./middleware/request-id";
-import { services } from "./middleware/services";
-import { requestLog } from "./ops/request-log";
+import { frontDoor } from "./middleware/front-door";
 import { admin } from "./routes/admin/index";
 import { characterCards } from "./routes/characters/cards";
 import { popularCharacters } from "./routes/characters/popular";
@@ -56,15 +52,12 @@ export function createApp() {
     bearerFormat: "JWT",
   });
 
-  app.use("*", requestLog);
-  app.use("*", requestId);
-  // hono/secure-headers' policy with `crossOriginResourcePolicy: "cross-origin"` (src/http/static-headers.ts).
-  app.use("*", secureHeaders);
-  // Inside secureHeaders: apiCors writes its headers first (after the handler) and copies a
-  // response with immutable headers (a WebSocket upgrade's 101) once, so secureHeaders finds
-  // it mutable.
-  app.use("/api/*", apiCors);
-  app.use("*", services);
+  // The request log, the request id, hono/secure-headers' policy with
+  // `crossOriginResourcePolicy: "cross-origin"`, CORS on /api and the request's services, in
+  // one middleware (src/middleware/front-door.ts). CORS writes its headers first (after the
+  // handler) and copies a response with immutable headers (a WebSocket upgrade's 101) once,
+  // so the secure headers find it mutable.
+  app.use("*", frontDoor);
 
   const v1 = routes()
     .route("/", health)

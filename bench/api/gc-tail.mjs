@@ -8,7 +8,12 @@
 // `--heap-profile` also takes a sampling heap profile of every isolate the inspector lists, over
 // the loaded run, counting objects that survived a scavenge (includeObjectsCollectedByMajorGC:
 // what the Mark-Compacts collect) by allocating function.
-//   node bench/api/gc-tail.mjs [--duration 15] [--addresses 4096] [--connections 100] [--checkout DIR] [--heap-profile]
+// `--all-allocations` counts objects that died young too (includeObjectsCollectedByMinorGC):
+// every byte allocated, by function; `--target core:user:service` profiles only that isolate.
+// Without a profile, each isolate's allocation per request is also read from the trace
+// (heap size before each collection minus after the previous one).
+//   node bench/api/gc-tail.mjs [--duration 15] [--addresses 4096] [--connections 100] [--checkout DIR]
+//     [--heap-profile [--all-allocations] [--target TITLE] [--top N]] [--path /api/v1/...]
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -25,6 +30,13 @@ const { values: args } = parseArgs({
     checkout: { type: "string", default: root },
     flags: { type: "string", default: "--trace-gc" },
     "heap-profile": { type: "boolean", default: false },
+    /** Count every allocation (includeObjectsCollectedByMinorGC too), not only what outlived a scavenge. */
+    "all-allocations": { type: "boolean", default: false },
+    /** Profile only the inspector targets whose title contains this (e.g. `core:user:service`). */
+    target: { type: "string" },
+    /** How many allocating functions to print per isolate. */
+    top: { type: "string", default: "15" },
+    path: { type: "string", default: "/api/v1/characters/popular" },
   },
 });
 const checkout = path.resolve(args.checkout);
@@ -64,7 +76,7 @@ try {
       throw new Error(`service did not start:\n${proc.output().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  const url = `${/READY (\S+)/.exec(proc.output())[1].replace(/\/$/, "")}/api/v1/characters/popular`;
+  const url = `${/READY (\S+)/.exec(proc.output())[1].replace(/\/$/, "")}${args.path}`;
   const randomAddress = (n) => {
     const i = Math.floor(Math.random() * n);
     return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
@@ -101,10 +113,12 @@ try {
     });
   await run(3, false); // warm-up: cache, JIT
   const firstLine = lines.length;
-  const profiles = inspectorPort ? await startHeapProfiles(inspectorPort) : [];
+  const profiles = args["heap-profile"] ? await startHeapProfiles(inspectorPort) : [];
+  const measuredFrom = lines.length;
   const { result, requests } = await run(Number(args.duration), true);
   for (const p of profiles) await p.report(result.requests.total);
   await new Promise((r) => setTimeout(r, 500));
+  const measuredTo = lines.length;
 
   const GC =
     /^\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: (Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep)[^,]*,.*?([\d.]+) \/ [\d.]+ ms/;
@@ -122,6 +136,28 @@ try {
     .map((p) => ({ ...p, start: p.at + offset.get(p.isolate) - p.ms, end: p.at + offset.get(p.isolate) }))
     .filter((p) => p.end >= t0 && p.start <= t1);
   void firstLine;
+  // What each isolate allocated while loaded, from the trace alone: the heap grows only by
+  // allocation, so the sum over consecutive collections of (size before this one - size after
+  // the previous one) is every byte allocated between them (new and old space).
+  const GC_SIZES = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep)[^,]*? ([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/;
+  const perIsolate = new Map();
+  for (const { line } of lines.slice(measuredFrom, measuredTo)) {
+    const m = GC_SIZES.exec(line);
+    if (!m) continue;
+    const s = perIsolate.get(m[1]) ?? { allocatedMb: 0, last: null, scavenges: 0, majors: 0, heapMb: 0 };
+    const before = Number(m[3]);
+    if (s.last !== null) s.allocatedMb += Math.max(0, before - s.last);
+    s.last = Number(m[4]);
+    s.heapMb = Math.max(s.heapMb, before);
+    if (m[2] === "Scavenge" || m[2] === "Minor Mark-Sweep") s.scavenges += 1;
+    else s.majors += 1;
+    perIsolate.set(m[1], s);
+  }
+  const total = result.requests.total;
+  for (const [isolate, s] of perIsolate)
+    console.log(
+      `  ${isolate}: allocated ${((s.allocatedMb * 2 ** 20) / total).toFixed(0)} bytes per request (trace), ${((1000 * s.scavenges) / total).toFixed(2)} scavenges and ${((1000 * s.majors) / total).toFixed(3)} major GCs per 1 000 requests, heap up to ${s.heapMb} MB`,
+    );
 
   const sorted = [...requests].sort((a, b) => a.ms - b.ms);
   const pct = (q) => sorted[Math.min(sorted.length - 1, Math.floor((q / 100) * sorted.length))]?.ms;
@@ -193,7 +229,9 @@ try {
 
 /** Starts a sampling heap profile (objects that outlived a scavenge) in every listed isolate. */
 async function startHeapProfiles(port) {
-  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()).filter(
+    (t) => !args.target || t.title.includes(args.target),
+  );
   const sessions = [];
   for (const target of targets) {
     const ws = new WebSocket(target.webSocketDebuggerUrl);
@@ -220,7 +258,7 @@ async function startHeapProfiles(port) {
     await send("HeapProfiler.startSampling", {
       samplingInterval: 16384,
       includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: false,
+      includeObjectsCollectedByMinorGC: args["all-allocations"],
     });
     sessions.push({
       async report(requests) {
@@ -238,10 +276,10 @@ async function startHeapProfiles(port) {
         };
         walk(result.profile.head);
         console.log(
-          `heap profile ${target.title}: ${(total / 2 ** 20).toFixed(1)} MB outlived a scavenge, ${(total / requests) | 0} bytes per request`,
+          `heap profile ${target.title}: ${(total / 2 ** 20).toFixed(1)} MB ${args["all-allocations"] ? "allocated" : "outlived a scavenge"}, ${(total / requests) | 0} bytes per request`,
         );
-        for (const [key, bytes] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15))
-          console.log(`    ${(bytes / 2 ** 20).toFixed(2).padStart(7)} MB  ${key}`);
+        for (const [key, bytes] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(args.top)))
+          console.log(`    ${(bytes / 2 ** 20).toFixed(2).padStart(7)} MB ${String((bytes / requests) | 0).padStart(6)} B/req  ${key}`);
       },
     });
   }

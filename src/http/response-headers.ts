@@ -23,6 +23,16 @@ export function setResponseHeaders(c: Context<AppEnv>, headers: HeadersToSet): v
   }
 }
 
+/** `setResponseHeaders` for one header: no list or record built per call. */
+export function setResponseHeader(c: Context<AppEnv>, name: string, value: string): void {
+  try {
+    c.res.headers.set(name, value);
+  } catch {
+    c.res = new Response(c.res.body, c.res);
+    c.res.headers.set(name, value);
+  }
+}
+
 function setAll(target: Headers, headers: HeadersToSet): void {
   if (isList(headers)) {
     for (let i = 0; i < headers.length; i++) {

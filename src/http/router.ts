@@ -27,7 +27,9 @@ const MAX_MEMOISED = 512;
  */
 export class MemoRouter<T> implements Router<T> {
   readonly name: string;
-  private readonly memo = new Map<string, Result<T>>();
+  /** Method -> path -> match: no `method + path` key string built per request. */
+  private readonly memo = new Map<string, Map<string, Result<T>>>();
+  private memoised = 0;
   private readonly inner: Router<T>;
 
   constructor(inner: Router<T> = new SmartRouter({ routers: [new RegExpRouter(), new TrieRouter()] })) {
@@ -36,17 +38,30 @@ export class MemoRouter<T> implements Router<T> {
   }
 
   add(method: string, path: string, handler: T): void {
-    this.memo.clear();
+    this.forget();
     this.inner.add(method, path, handler);
   }
 
   match(method: string, path: string): Result<T> {
-    const key = `${method} ${path}`;
-    const known = this.memo.get(key);
+    let byPath = this.memo.get(method);
+    const known = byPath?.get(path);
     if (known) return known;
     const result = this.inner.match(method, path);
-    if (this.memo.size >= MAX_MEMOISED) this.memo.clear();
-    this.memo.set(key, result);
+    if (this.memoised >= MAX_MEMOISED) {
+      this.forget();
+      byPath = undefined;
+    }
+    if (!byPath) {
+      byPath = new Map();
+      this.memo.set(method, byPath);
+    }
+    byPath.set(path, result);
+    this.memoised += 1;
     return result;
+  }
+
+  private forget(): void {
+    this.memo.clear();
+    this.memoised = 0;
   }
 }

@@ -1,4 +1,4 @@
-import { createMiddleware } from "hono/factory";
+import type { Context } from "hono";
 import type { AppEnv } from "../types";
 import { setResponseHeaders } from "./response-headers";
 
@@ -85,9 +85,8 @@ export function hasApiStaticHeaders(response: Response): boolean {
  * handler, overwriting, in place (`setResponseHeaders`); nothing to do for a response that
  * was built with them.
  */
-export const secureHeaders = createMiddleware<AppEnv>(async (c, next) => {
-  await next();
+export function addSecureHeaders(c: Context<AppEnv>): void {
   if (prebuilt.has(c.res)) return;
   setResponseHeaders(c, SECURE_HEADERS);
   c.res.headers.delete("X-Powered-By");
-});
+}

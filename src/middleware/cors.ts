@@ -1,4 +1,4 @@
-import { createMiddleware } from "hono/factory";
+import type { Context } from "hono";
 import { setResponseHeaders } from "../http/response-headers";
 import { API_CORS_HEADERS, hasApiStaticHeaders } from "../http/static-headers";
 import type { AppEnv } from "../types";
@@ -13,15 +13,26 @@ const PREFLIGHT = {
 } as const;
 
 /**
+ * The paths CORS applies to: what Hono's `app.use("/api/*")` matched (`/api` itself and
+ * everything under `/api/`, case-sensitive), on the same `c.req.path` the router saw.
+ */
+export function isApiPath(path: string): boolean {
+  return path.startsWith("/api") && (path.length === 4 || path.charCodeAt(4) === 47);
+}
+
+/**
  * CORS for `/api/*`, the policy hono/cors was configured with (any origin; the methods and
  * request headers the API takes; the response headers clients read: `API_CORS_HEADERS`),
  * without its per-request cost: hono/cors sets headers on `c.res` before the handler runs,
  * which makes Hono build a placeholder Response and copy the handler's into it. Here a
- * preflight is answered at once and every other response gets its two headers after the
- * handler (unless it was built with them: `hasApiStaticHeaders`).
+ * preflight is answered at once (`preflight`) and every other response gets its two headers
+ * after the handler (`addApiCors`, unless it was built with them: `hasApiStaticHeaders`).
  */
-export const apiCors = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.req.method === "OPTIONS") return new Response(null, { status: 204, headers: PREFLIGHT });
-  await next();
+export function preflight(): Response {
+  return new Response(null, { status: 204, headers: PREFLIGHT });
+}
+
+/** The two CORS headers on the handler's response, after it ran (see `preflight`). */
+export function addApiCors(c: Context<AppEnv>): void {
   if (!hasApiStaticHeaders(c.res)) setResponseHeaders(c, API_CORS_HEADERS);
-});
+}

@@ -1,14 +1,16 @@
-import { createMiddleware } from "hono/factory";
-import { setResponseHeaders } from "../http/response-headers";
+import type { Context } from "hono";
 import type { AppEnv } from "../types";
 
 const VALID_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Echoes a well-formed `X-Request-Id` (anything else is replaced, so logs stay clean). */
-export const requestId = createMiddleware<AppEnv>(async (c, next) => {
-  const given = c.req.header("X-Request-Id");
+/**
+ * The request's id: a well-formed `X-Request-Id` echoed (anything else is replaced, so logs
+ * stay clean), set as `c.var.requestId`. The front door (src/middleware/front-door.ts) sends
+ * it back as `X-Request-Id` on every response.
+ */
+export function assignRequestId(c: Context<AppEnv>): string {
+  const given = c.req.raw.headers.get("X-Request-Id");
   const id = given && VALID_ID.test(given) ? given : crypto.randomUUID();
   c.set("requestId", id);
-  await next();
-  setResponseHeaders(c, { "X-Request-Id": id });
-});
+  return id;
+}

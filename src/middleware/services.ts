@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { createMiddleware } from "hono/factory";
 import { type Config, loadConfig } from "../config";
 import { openRepository, type Repository } from "../db/repository";
 import { generationDeps } from "../generation/deps";
@@ -15,7 +14,7 @@ import type { AppEnv, Services } from "../types";
  * popular list) allocates nothing more (the closures per service and per getter it replaces
  * were a dozen objects per request, every one of them kept across the handler's awaits).
  */
-class RequestServices implements Services {
+export class RequestServices implements Services {
   #config: Config | undefined;
   #repo: Repository | undefined;
   #jobs: JobService | undefined;
@@ -65,18 +64,19 @@ class RequestServices implements Services {
  * Builds the request's services from `c.env`, each on first use, so a route that needs
  * none (health's config, the OpenAPI document, a warm popular list) pays for none. The
  * repository gets a connection of its own (Hyperdrive wants a client per request), closed
- * after the response only if it was opened.
+ * after the response (`closeServices`) only if it was opened.
  *
  * @example
  * const { repo, jobs } = c.var.services;
  */
-export const services = createMiddleware<AppEnv>(async (c, next) => {
+export function openServices(c: Context<AppEnv>): RequestServices {
   const built = new RequestServices(c);
   c.set("services", built);
-  try {
-    await next();
-  } finally {
-    const opened = built.opened;
-    if (opened) built.waitUntil(opened.sql.close());
-  }
-});
+  return built;
+}
+
+/** After the response: closes the repository's connection if the request opened one. */
+export function closeServices(built: RequestServices): void {
+  const opened = built.opened;
+  if (opened) built.waitUntil(opened.sql.close());
+}

@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../types";
 import { log } from "./log";
@@ -32,12 +31,13 @@ export interface RequestLogLine {
  * through `loggablePath` (webhook secrets, image keys). A 5xx is logged at `error` level and,
  * when Sentry is on, reported with its request id.
  *
+ * Called by the front door (src/middleware/front-door.ts) once the response is final, with
+ * the time the request started.
+ *
  * @example
- * app.use("*", requestLog);
+ * logRequest(c, started);
  */
-export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
-  const started = Date.now();
-  await next();
+export function logRequest(c: Context<AppEnv>, started: number): void {
   const status = c.res.status;
   const duration = Date.now() - started;
   const weight = requestWeight(status, duration, (c.env as OptionalVars).LOG_SAMPLE_RATE);
@@ -69,7 +69,7 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     [weight, duration, status],
   );
   if (c.error && status >= 500) reportError(c.error, { request_id: fields.request_id, route });
-});
+}
 
 /** Vars with embedded defaults, absent from wrangler.toml (so not in the generated `Env`). */
 type OptionalVars = { LOG_SAMPLE_RATE?: string };

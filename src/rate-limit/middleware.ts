@@ -49,12 +49,37 @@ export const rateLimit = (zoneOrZones: Zone | readonly Zone[]) => {
   const zones: readonly Zone[] = typeof zoneOrZones === "string" ? [zoneOrZones] : zoneOrZones;
   return createMiddleware<AppEnv>(async (c, next) => {
     // Decided in a function of its own: only the headers are held across `next()` (what a
-    // request keeps alive while it waits is what the garbage collector promotes).
-    const headers = await decide(c, zones);
+    // request keeps alive while it waits is what the garbage collector promotes). A token
+    // leased to this isolate answers without `decide`'s async frame and promise.
+    let headers: Record<string, string> | null | undefined =
+      zones.length === 1 ? decideFromLease(c, zones[0] as Zone) : undefined;
+    if (headers === undefined) headers = await decide(c, zones);
     await next();
     if (headers) setResponseHeaders(c, headers);
   });
 };
+
+/**
+ * `decide` for one zone when a token this isolate holds answers it (the same `spendHeld` that
+ * is `decide`'s first step, so the same decision and headers); `undefined` when no held token
+ * can answer, and nothing was spent: `decide` then runs in full.
+ */
+function decideFromLease(c: Context<AppEnv>, zone: Zone): Record<string, string> | undefined {
+  const config = loadConfig(c.env);
+  const key = clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER);
+  const decision = leases.spendHeld(
+    leaseId(zone, c.req.raw.cf?.colo, key),
+    consumeRequest(config, zone).cost,
+  );
+  if (!decision) return undefined;
+  c.set("rateLimit", { zone, allowed: true, remaining: decision.remaining, by: decision.by });
+  return rateLimitHeaders(decision);
+}
+
+/** The lease of one client at one location in one zone. */
+function leaseId(zone: Zone, colo: unknown, key: string): string {
+  return `${zone}\n${String(colo)}\n${key}`;
+}
 
 /**
  * Each zone takes its token in turn; the first refusal answers (throws the 429), otherwise
@@ -71,7 +96,7 @@ async function decide(c: Context<AppEnv>, zones: readonly Zone[]): Promise<Recor
   let ask: ((request: ConsumeRequest) => Promise<ConsumeResult>) | undefined;
   for (const zone of zones) {
     const request = consumeRequest(config, zone);
-    const id = `${zone}\n${String(colo)}\n${key}`;
+    const id = leaseId(zone, colo, key);
     // A token leased to this isolate answers without a promise or a call.
     let decision = leases.spendHeld(id, request.cost);
     if (!decision) {

@@ -135,6 +135,44 @@ describe("IsolateCache", () => {
     expect(t.calls.count).toBe(before + 1);
   });
 
+  it("keeps the recency order when the newest is hit again, expires, or is replaced", async () => {
+    const t = setup({ maxEntries: 2 });
+    await t.read("a", t.loader());
+    await t.read("b", t.loader());
+    await t.read("b", t.loader()); // already the most recent: order a, b
+    await t.read("a", t.loader()); // order b, a
+    await t.read("a", t.loader());
+    await t.read("c", t.loader()); // b goes
+    let before = t.calls.count;
+    await t.read("a", t.loader());
+    await t.read("c", t.loader());
+    expect(t.calls.count).toBe(before);
+    await t.read("b", t.loader()); // a goes (c was read last)
+    expect(t.calls.count).toBe(before + 1);
+    // The newest (b) expires and is reloaded: it is the newest again, then touched by c.
+    t.advance(31_000);
+    await t.read("b", t.loader());
+    await t.read("c", t.loader()); // c expired as well: reloaded, order b, c
+    await t.read("b", t.loader()); // order c, b
+    await t.read("d", t.loader()); // c goes
+    before = t.calls.count;
+    await t.read("b", t.loader());
+    await t.read("d", t.loader());
+    expect(t.calls.count).toBe(before);
+    await t.read("c", t.loader());
+    expect(t.calls.count).toBe(before + 1);
+  });
+
+  it("answers a kept entry without a promise, a miss with one", async () => {
+    const t = setup();
+    const miss = t.cache.get("k", t.loader(), t.ctx);
+    expect(miss).toBeInstanceOf(Promise);
+    await miss;
+    const hit = t.cache.get("k", t.loader(), t.ctx);
+    expect(hit).toBeInstanceOf(Response);
+    expect(await (hit as Response).text()).toBe("v1");
+  });
+
   it("holds at most maxBytes, and serves an oversized body without keeping it", async () => {
     const t = setup({ maxBytes: 100 });
     await t.read("a", t.loader({ body: "x".repeat(60) }));

@@ -1,7 +1,7 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { api, json, newGuest, problem } from "./support/api";
+import { api, json, newGuest, ORIGIN, problem } from "./support/api";
 
 describe("the request path", () => {
   it("echoes a well-formed X-Request-Id and generates one otherwise", async () => {
@@ -41,6 +41,31 @@ describe("the request path", () => {
       expect(res.headers.get("X-Request-Id"), path).toBeTruthy();
       expect(res.headers.get("X-Content-Type-Options"), path).toBe("nosniff");
     }
+  });
+
+  it("gives CORS to /api and what is under /api/ only, as Hono's /api/* matched; secure headers and an id to all", async () => {
+    for (const [path, cors] of [
+      ["/api", true],
+      ["/api/", true],
+      ["/api/v1/nope", true],
+      ["/apix", false],
+      ["/API/v1/health", false],
+      ["/images/none.png", false],
+    ] as const) {
+      const res = await SELF.fetch(`${ORIGIN}${path}`, { headers: { Origin: "https://app.example" } });
+      await res.arrayBuffer();
+      expect(res.headers.get("Access-Control-Allow-Origin"), path).toBe(cors ? "*" : null);
+      expect(res.headers.get("X-Content-Type-Options"), path).toBe("nosniff");
+      expect(res.headers.get("X-Request-Id"), path).toBeTruthy();
+      expect(res.headers.has("X-Powered-By"), path).toBe(false);
+    }
+    // A preflight outside /api is no preflight: it goes on to the routes (404 here, no CORS).
+    const outside = await SELF.fetch(`${ORIGIN}/apix`, { method: "OPTIONS" });
+    expect(outside.status).toBe(404);
+    expect(outside.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    const inside = await SELF.fetch(`${ORIGIN}/api`, { method: "OPTIONS" });
+    expect(inside.status).toBe(204);
+    expect(inside.headers.get("Access-Control-Max-Age")).toBe("86400");
   });
 
   it("sets secure headers", async () => {
