@@ -82,6 +82,16 @@ for (const [id, { scavenges, majors }] of [...isolates].sort((a, b) => Number(a[
     if (all[i - 1].gc.gc !== "s") continue;
     direct += Math.max(0, all[i].gc.start_old_gen_consumed_size - all[i - 1].gc.end_old_gen_consumed_size);
   }
+  // Allocated outside the old generation between collections (new space, mostly): what the
+  // heap held outside old space at a collection's start, less what it kept there at the last end.
+  let young = 0;
+  for (let i = 1; i < all.length; i++) {
+    const [a, b] = [all[i - 1].gc, all[i].gc];
+    young += Math.max(
+      0,
+      b.start_object_size - b.start_old_gen_consumed_size - (a.end_object_size - a.end_old_gen_consumed_size),
+    );
+  }
   const promoted = sum(scavenges.map((s) => s.gc.promoted ?? 0));
   const outside = majors.map(({ gc }) => gc.pause - sum(PHASES.map((p) => gc[p] ?? 0)));
   const reasons = {};
@@ -90,6 +100,7 @@ for (const [id, { scavenges, majors }] of [...isolates].sort((a, b) => Number(a[
     `isolate ${id}: ${scavenges.length} scavenges (${sum(scavenges.map((s) => s.gc.pause)).toFixed(0)} ms), ` +
       `promoted ${mb(promoted)} MB (median ${mb(median(scavenges.map((s) => s.gc.promoted ?? 0)))} per scavenge), ` +
       `old space grown between collections ${mb(direct)} MB, ` +
+      `allocated outside old space ${mb(young)} MB (grown / allocated ${(direct / young).toFixed(3)}), ` +
       `traced handles promoted ${sum(scavenges.map((s) => s.gc.nodes_promoted ?? 0))}; ` +
       `${majors.length} Mark-Compacts (${sum(majors.map((m) => m.gc.pause)).toFixed(0)} ms, longest ` +
       `${Math.max(0, ...majors.map((m) => m.gc.pause)).toFixed(0)}; V8 phases ` +

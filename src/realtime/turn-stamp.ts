@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { is, SQL, type SQLChunk, StringChunk, sql } from "drizzle-orm";
 import type { Allowances } from "../abuse/credits";
 import type { Chat } from "../db/models";
 import type { Repository } from "../db/repository";
@@ -31,7 +31,7 @@ interface StampRow extends Chat {
 }
 
 /** The stamp's columns, over `chats c JOIN users u` narrowed to the chat and its user. */
-function stampColumns(userId: string) {
+function stampColumns(userId: unknown) {
   return [
     sql`c.id`,
     sql`c.character_id`,
@@ -97,23 +97,74 @@ export async function chargeWithStamp(
   cost: number,
   allowances: Allowances,
 ): Promise<{ used: number; stamp: TurnStamp | null } | null> {
+  CHARGE_STATEMENT ??= flatStatement(chargeStatement);
+  const rows = await repo.sql.all<{ used: number | string } & NullableStampRow>(
+    CHARGE_STATEMENT([userId, chatId, day, cost, allowances.account, allowances.guest]),
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return { used: Number(row.used), stamp: row.id === null ? null : stampOf(row as StampRow) };
+}
+
+/**
+ * The charge's statement as drizzle builds it: 13 subqueries, each nesting a column's `sql`,
+ * ~45 parameters. `chargeWithStamp` sends the same statement through `flatStatement`, so its
+ * ~300 chunks are not built and walked again on every turn (bench/ws/RESULTS.md, Session 9).
+ */
+export function chargeStatement(
+  userId: unknown,
+  chatId: unknown,
+  day: unknown,
+  cost: unknown,
+  account: unknown,
+  guest: unknown,
+): SQL {
   const limit = sql`(CASE WHEN (SELECT kind FROM users WHERE id = ${userId}) = 'account'
-      THEN CAST(${allowances.account} AS INTEGER) ELSE CAST(${allowances.guest} AS INTEGER) END)`;
+      THEN CAST(${account} AS INTEGER) ELSE CAST(${guest} AS INTEGER) END)`;
   const returned = stampColumns(userId).map(
     (column, i) =>
       sql`(SELECT ${column} FROM chats c JOIN users u ON u.id = c.user_id
              WHERE c.id = ${chatId} AND c.user_id = ${userId}) AS ${sql.raw(STAMP_NAMES[i] ?? "")}`,
   );
-  const rows = await repo.sql.all<{ used: number | string } & NullableStampRow>(
-    sql`INSERT INTO credit_usage (user_id, day, used)
+  return sql`INSERT INTO credit_usage (user_id, day, used)
         SELECT ${userId}, ${day}, CAST(${cost} AS INTEGER) WHERE CAST(${cost} AS INTEGER) <= ${limit}
         ON CONFLICT (user_id, day) DO UPDATE SET used = credit_usage.used + excluded.used
         WHERE credit_usage.used + excluded.used <= ${limit}
-        RETURNING used, ${sql.join(returned, sql`, `)}`,
-  );
-  const row = rows[0];
-  if (!row) return null;
-  return { used: Number(row.used), stamp: row.id === null ? null : stampOf(row as StampRow) };
+        RETURNING used, ${sql.join(returned, sql`, `)}`;
+}
+
+let CHARGE_STATEMENT: ((values: unknown[]) => SQL) | undefined;
+
+/**
+ * A statement built once with a marker for each argument and flattened: its text merged into
+ * one string chunk between parameters (made once), so a call only puts its values in the
+ * slots. Renders to the same text and parameters, in any dialect, as `build(...values)`
+ * (statements made only of `sql` text, nested `sql` and plain values).
+ */
+export function flatStatement(build: (...args: unknown[]) => SQL): (values: unknown[]) => SQL {
+  const markers = Array.from({ length: build.length }, (_, slot) => ({ slot }));
+  const chunks: (StringChunk | { slot: number })[] = [];
+  let text = "";
+  const walk = (query: SQL) => {
+    for (const chunk of query.queryChunks) {
+      if (is(chunk, StringChunk)) text += chunk.value.join("");
+      else if (is(chunk, SQL)) walk(chunk);
+      else {
+        const slot = markers.indexOf(chunk as { slot: number });
+        if (slot < 0) throw new Error("flatStatement: a chunk that is neither text, sql nor an argument");
+        chunks.push(new StringChunk(text), { slot });
+        text = "";
+      }
+    }
+  };
+  walk(build(...markers));
+  chunks.push(new StringChunk(text));
+  return (values) =>
+    sql.fromList(
+      chunks.map(
+        (chunk): SQLChunk => (chunk instanceof StringChunk ? chunk : (values[chunk.slot] as SQLChunk)),
+      ),
+    );
 }
 
 type NullableStampRow = { [K in keyof StampRow]: StampRow[K] | null };
