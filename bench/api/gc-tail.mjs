@@ -139,7 +139,8 @@ try {
   // What each isolate allocated while loaded, from the trace alone: the heap grows only by
   // allocation, so the sum over consecutive collections of (size before this one - size after
   // the previous one) is every byte allocated between them (new and old space).
-  const GC_SIZES = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep)[^,]*? ([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/;
+  const GC_SIZES =
+    /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep)[^,]*? ([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/;
   const perIsolate = new Map();
   for (const { line } of lines.slice(measuredFrom, measuredTo)) {
     const m = GC_SIZES.exec(line);
@@ -279,7 +280,9 @@ async function startHeapProfiles(port) {
           `heap profile ${target.title}: ${(total / 2 ** 20).toFixed(1)} MB ${args["all-allocations"] ? "allocated" : "outlived a scavenge"}, ${(total / requests) | 0} bytes per request`,
         );
         for (const [key, bytes] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(args.top)))
-          console.log(`    ${(bytes / 2 ** 20).toFixed(2).padStart(7)} MB ${String((bytes / requests) | 0).padStart(6)} B/req  ${key}`);
+          console.log(
+            `    ${(bytes / 2 ** 20).toFixed(2).padStart(7)} MB ${String((bytes / requests) | 0).padStart(6)} B/req  ${key}`,
+          );
       },
     });
   }
