@@ -16,6 +16,7 @@ import autocannon from "autocannon";
 import WebSocket from "ws";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { machine, root, startProcess } from "../lib/harness.mjs";
+import { edgeHeaders } from "./edge-request.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -101,11 +102,6 @@ function cpuMs(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerS;
 }
 
-function randomAddress(n) {
-  const i = Math.floor(Math.random() * n);
-  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-}
-
 function drive(url, { amount, duration, addresses }) {
   const { pathname } = new URL(url);
   return autocannon({
@@ -118,7 +114,7 @@ function drive(url, { amount, duration, addresses }) {
         path: pathname,
         setupRequest: (req) => ({
           ...req,
-          headers: { ...req.headers, "cf-connecting-ip": randomAddress(addresses) },
+          headers: { ...req.headers, ...edgeHeaders(addresses) },
         }),
       },
     ],

@@ -21,6 +21,7 @@ import autocannon from "autocannon";
 import WebSocket from "ws";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { root, startProcess } from "../lib/harness.mjs";
+import { edgeHeaders } from "./edge-request.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -77,10 +78,6 @@ try {
     await new Promise((r) => setTimeout(r, 250));
   }
   const url = `${/READY (\S+)/.exec(proc.output())[1].replace(/\/$/, "")}${args.path}`;
-  const randomAddress = (n) => {
-    const i = Math.floor(Math.random() * n);
-    return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-  };
   const run = (duration, record) =>
     new Promise((resolve, reject) => {
       const requests = [];
@@ -96,7 +93,7 @@ try {
                 ...req,
                 headers: {
                   ...req.headers,
-                  "cf-connecting-ip": randomAddress(Number(args.addresses)),
+                  ...edgeHeaders(Number(args.addresses)),
                   "accept-encoding": "gzip, deflate, br",
                 },
               }),

@@ -1,7 +1,7 @@
 // API benchmark (issue 15): the request path against the platform's own cost.
 // Through `wrangler dev` (the path `npm run dev` serves), at 100 connections, every request from
 // a random one of `--addresses` client addresses (`CF-Connecting-IP`, which wrangler dev passes
-// through), and again with `--hot` addresses, each request with a browser's `Accept-Encoding`:
+// through; with a `CF-Ray` as the edge sends: edge-request.mjs), and again with `--hot` addresses, each request with a browser's `Accept-Encoding`:
 //   GET /api/v1/characters/popular (warm cache)  vs a bare hello-world Worker
 //   GET /api/v1/characters                       vs a bare Worker running the same D1 SELECT
 // All served in the same run, rounds alternated (forward, then reversed), 2xx only.
@@ -22,6 +22,7 @@ import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { machine, root, startProcess, startWrangler, waitFor, wranglerBin } from "../lib/harness.mjs";
+import { edgeHeaders } from "./edge-request.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -150,12 +151,6 @@ export default {
   return urls;
 }
 
-/** A random address of the first `n` of 10.0.0.0/8 per request. */
-function randomAddress(n) {
-  const i = Math.floor(Math.random() * n);
-  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-}
-
 /** One autocannon run; throughput counts 2xx answers only. */
 async function loadOnce(url, { addresses, durationS, connections = CONNECTIONS }) {
   const { pathname } = new URL(url);
@@ -172,7 +167,7 @@ async function loadOnce(url, { addresses, durationS, connections = CONNECTIONS }
           // Every client of the real service (browsers, fetch, curl --compressed) says what it decodes.
           headers: {
             ...req.headers,
-            "cf-connecting-ip": randomAddress(addresses),
+            ...edgeHeaders(addresses),
             "accept-encoding": "gzip, deflate, br",
           },
         }),
@@ -318,7 +313,7 @@ Machine: ${machine()}; load average (1 min) during the runs: min ${fmt(Math.min(
 Every target is served by \`wrangler dev\` (each service through its checkout's \`scripts/dev.mjs\`, as \`npm run dev\`
 runs it, real rate limiter in the path with limits raised so nothing is refused) and loaded by autocannon at
 ${CONNECTIONS} connections for ${DURATION_S} s, every request with a browser's \`Accept-Encoding: gzip, deflate, br\`
-and from a random client address (\`CF-Connecting-IP\`) of
+and from a random client address (\`CF-Connecting-IP\`, with a \`CF-Ray\` as the edge adds to every request: bench/api/edge-request.mjs) of
 ${SPREADS.map((s) => `${s.addresses} ("${s.id}")`).join(" or ")}. ${ROUNDS} rounds, targets in alternating order (forward, then
 reversed); throughput counts 2xx answers only. Ratios are taken within each round against the reference
 served in that round, then the median over rounds.

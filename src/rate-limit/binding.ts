@@ -50,8 +50,13 @@ export function limiterFor(env: Pick<Env, "RATE_LIMITER">, key: string, colo?: u
 
 /** `rl:<colo>:<n>`: `n` from a hash of the key, so one key always meets the same shard at one location. */
 export function shardNameFor(key: string, colo?: unknown): string {
-  const location = typeof colo === "string" && COLO.test(colo) ? colo : ANY_LOCATION;
+  const location = isLocationCode(colo) ? colo : ANY_LOCATION;
   return `rl:${location}:${fnv1a(key) % SHARDS_PER_LOCATION}`;
+}
+
+/** A data centre's code as `cf.colo` and `CF-Ray` give it ("FRA"); anything else names no location. */
+export function isLocationCode(colo: unknown): colo is string {
+  return typeof colo === "string" && COLO.test(colo);
 }
 
 /** The global stats instance (`idFromName("__stats__")`). */

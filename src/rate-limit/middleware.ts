@@ -8,6 +8,7 @@ import type { AppEnv } from "../types";
 import { limiterFor } from "./binding";
 import { clientKey } from "./client-ip";
 import { IsolateLeases, type LeaseDecision } from "./isolate-lease";
+import { leaseLocation } from "./location";
 import { countEvent } from "./metrics";
 import type { ConsumeRequest, ConsumeResult } from "./protocol";
 import { failureMode, type Zone, zoneRule } from "./zones";
@@ -68,7 +69,7 @@ function decideFromLease(c: Context<AppEnv>, zone: Zone): Record<string, string>
   const config = loadConfig(c.env);
   const key = clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER);
   const decision = leases.spendHeld(
-    leaseId(zone, c.req.raw.cf?.colo, key),
+    leaseId(zone, leaseLocation(c.req.raw), key),
     consumeRequest(config, zone).cost,
   );
   if (!decision) return undefined;
@@ -76,9 +77,9 @@ function decideFromLease(c: Context<AppEnv>, zone: Zone): Record<string, string>
   return rateLimitHeaders(decision);
 }
 
-/** The lease of one client at one location in one zone. */
-function leaseId(zone: Zone, colo: unknown, key: string): string {
-  return `${zone}\n${String(colo)}\n${key}`;
+/** The lease of one client at one location (`leaseLocation`) in one zone. */
+function leaseId(zone: Zone, location: unknown, key: string): string {
+  return `${zone}\n${String(location)}\n${key}`;
 }
 
 /**
@@ -92,16 +93,16 @@ async function decide(c: Context<AppEnv>, zones: readonly Zone[]): Promise<Recor
   // The client's key is found once per request, whatever the number of zones; its shard's
   // stub only when a decision needs the shard (not when a leased token answers).
   const key = clientKey(c.req.raw.headers, config.CLIENT_IP_HEADER);
-  const colo = c.req.raw.cf?.colo;
+  const location = leaseLocation(c.req.raw);
   let ask: ((request: ConsumeRequest) => Promise<ConsumeResult>) | undefined;
   for (const zone of zones) {
     const request = consumeRequest(config, zone);
-    const id = leaseId(zone, colo, key);
+    const id = leaseId(zone, location, key);
     // A token leased to this isolate answers without a promise or a call.
     let decision = leases.spendHeld(id, request.cost);
     if (!decision) {
       try {
-        ask ??= shardAsker(c.env, key, colo);
+        ask ??= shardAsker(c.env, key, c.req.raw);
         const leaseSize = zone === "api" ? config.RATE_API_LEASE : 0;
         decision = await leases.consume(id, request, leaseSize, ask);
       } catch (error) {
@@ -124,15 +125,18 @@ async function decide(c: Context<AppEnv>, zones: readonly Zone[]): Promise<Recor
   return rateLimitHeaders(decision);
 }
 
-/** `consume` on the client's shard; its stub is made on the first call. */
+/**
+ * `consume` on the client's shard, the one of the location `request.cf.colo` names; its stub
+ * is made, and `cf` read, on the first call.
+ */
 function shardAsker(
   env: Env,
   key: string,
-  colo: unknown,
+  incoming: Request,
 ): (request: ConsumeRequest) => Promise<ConsumeResult> {
   let limiter: ReturnType<typeof limiterFor> | undefined;
   return (request) => {
-    limiter ??= limiterFor(env, key, colo);
+    limiter ??= limiterFor(env, key, incoming.cf?.colo);
     return limiter.consume(request);
   };
 }

@@ -376,15 +376,64 @@ describe("leases through the real shard", () => {
     expect(await shardCounts(limiter)).toBe(10);
   });
 
-  it("keeps 40 of 100 concurrent at two locations at once, each with its own shard and lease", async () => {
+  // With CF-Ray (the edge: its end names the location) the lease table files each request
+  // under it and reads no request.cf on a hit; without (tests, wrangler dev) under cf.colo.
+  it.each([
+    ["request.cf.colo", false],
+    ["CF-Ray", true],
+  ])(
+    "keeps 40 of 100 concurrent at two locations at once, each with its own shard and lease (location from %s)",
+    async (_, withRay) => {
+      const fetchApp = appWith({ RATE_API_PER_S: "0.001", RATE_API_BURST: "40" });
+      const ip = uniqueIp();
+      const [fra, sjc] = [uniqueColo(), uniqueColo()];
+      used.push(limiterOf(ip, fra), limiterOf(ip, sjc));
+      const at = (colo: string) =>
+        fetchApp("/api/v1/characters", {
+          ip,
+          colo,
+          ...(withRay && { headers: { "CF-Ray": `8f1c2d3e4a5b6c7d-${colo}` } }),
+        });
+      const both = await Promise.all(Array.from({ length: 200 }, (_, i) => at(i % 2 ? fra : sjc)));
+      expect(statusCounts(both.filter((_, i) => i % 2))).toEqual({ 200: 40, 429: 60 });
+      expect(statusCounts(both.filter((_, i) => !(i % 2)))).toEqual({ 200: 40, 429: 60 });
+    },
+  );
+
+  it("files a lease under CF-Ray's location but takes its tokens from the shard request.cf.colo names", async () => {
     const fetchApp = appWith({ RATE_API_PER_S: "0.001", RATE_API_BURST: "40" });
     const ip = uniqueIp();
-    const [fra, sjc] = [uniqueColo(), uniqueColo()];
-    used.push(limiterOf(ip, fra), limiterOf(ip, sjc));
-    const at = (colo: string) => fetchApp("/api/v1/characters", { ip, colo });
-    const both = await Promise.all(Array.from({ length: 200 }, (_, i) => at(i % 2 ? fra : sjc)));
-    expect(statusCounts(both.filter((_, i) => i % 2))).toEqual({ 200: 40, 429: 60 });
-    expect(statusCounts(both.filter((_, i) => !(i % 2)))).toEqual({ 200: 40, 429: 60 });
+    const colo = uniqueColo();
+    const limiter = limiterOf(ip, colo);
+    used.push(limiter);
+    const headers = { "CF-Ray": `8f1c2d3e4a5b6c7d-${uniqueColo()}` };
+    const all = await Promise.all(
+      Array.from({ length: 100 }, () => fetchApp("/api/v1/characters", { ip, colo, headers })),
+    );
+    expect(statusCounts(all)).toEqual({ 200: 40, 429: 60 });
+    const calls = await shardCounts(limiter);
+    expect(calls).toBeGreaterThan(0);
+    expect(calls).toBeLessThan(100);
+  });
+
+  it("admits no more than the bucket when every request names another location in CF-Ray", async () => {
+    const fetchApp = appWith({ RATE_API_PER_S: "0.001", RATE_API_BURST: "40" });
+    const ip = uniqueIp();
+    const colo = uniqueColo();
+    const limiter = limiterOf(ip, colo);
+    used.push(limiter);
+    const forged = (i: number) => ({ "CF-Ray": `8f1c2d3e4a5b6c7d-R${i}` });
+    const all = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => fetchApp("/api/v1/characters", { ip, colo, headers: forged(i) })),
+    );
+    const passed = all.filter((res) => res.status === 200).length;
+    expect(passed).toBeGreaterThan(0);
+    expect(passed).toBeLessThanOrEqual(40);
+    expect(passed + all.filter((res) => res.status === 429).length).toBe(100);
+    // No held token matched a new location: every request asked the one shard of cf.colo.
+    expect(await shardCounts(limiter)).toBe(100);
+    const again = await fetchApp("/api/v1/characters", { ip, colo, headers: forged(1000) });
+    expect(again.status).toBe(429);
   });
 
   it("counts the eviction of a bucket with tokens leased out as one that cost something", async () => {
