@@ -13,9 +13,9 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import WebSocket from "ws";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { machine, root, startProcess } from "../lib/harness.mjs";
+import { openInspector } from "../lib/inspector.mjs";
 import { edgeHeaders } from "./edge-request.mjs";
 
 const { values: args } = parseArgs({
@@ -149,32 +149,13 @@ async function cpuPerRequest(target, route, addresses) {
 async function profile(inspectorPort, url, addresses, n = 18) {
   const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
   const target = targets.find((t) => !/-internal|__/.test(t.title ?? "")) ?? targets[0];
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    ws.once("open", resolve);
-    ws.once("error", reject);
-  });
-  let nextId = 0;
-  const pending = new Map();
-  ws.on("message", (data) => {
-    const msg = JSON.parse(String(data));
-    if (msg.id !== undefined && pending.has(msg.id)) {
-      pending.get(msg.id)(msg);
-      pending.delete(msg.id);
-    }
-  });
-  const send = (method, params = {}) =>
-    new Promise((resolve) => {
-      const id = ++nextId;
-      pending.set(id, resolve);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
+  const { send, close } = await openInspector(target.webSocketDebuggerUrl);
   await send("Profiler.enable");
   await send("Profiler.setSamplingInterval", { interval: 100 });
   await send("Profiler.start");
   const loaded = await drive(url, { duration: Number(args["profile-s"]), addresses });
   const { result } = await send("Profiler.stop");
-  ws.close();
+  close();
   const { nodes, samples, timeDeltas } = result.profile;
   const byId = new Map(nodes.map((node) => [node.id, node]));
   const selfUs = new Map();

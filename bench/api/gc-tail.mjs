@@ -18,9 +18,9 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import WebSocket from "ws";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { root, startProcess } from "../lib/harness.mjs";
+import { openInspector } from "../lib/inspector.mjs";
 import { edgeHeaders } from "./edge-request.mjs";
 
 const { values: args } = parseArgs({
@@ -232,26 +232,7 @@ async function startHeapProfiles(port) {
   );
   const sessions = [];
   for (const target of targets) {
-    const ws = new WebSocket(target.webSocketDebuggerUrl);
-    await new Promise((resolve, reject) => {
-      ws.once("open", resolve);
-      ws.once("error", reject);
-    });
-    let nextId = 0;
-    const pending = new Map();
-    ws.on("message", (data) => {
-      const msg = JSON.parse(String(data));
-      if (msg.id !== undefined && pending.has(msg.id)) {
-        pending.get(msg.id)(msg);
-        pending.delete(msg.id);
-      }
-    });
-    const send = (method, params = {}) =>
-      new Promise((resolve) => {
-        const id = ++nextId;
-        pending.set(id, resolve);
-        ws.send(JSON.stringify({ id, method, params }));
-      });
+    const { send, close } = await openInspector(target.webSocketDebuggerUrl);
     await send("HeapProfiler.enable");
     await send("HeapProfiler.startSampling", {
       samplingInterval: 16384,
@@ -261,7 +242,7 @@ async function startHeapProfiles(port) {
     sessions.push({
       async report(requests) {
         const { result } = await send("HeapProfiler.stopSampling");
-        ws.close();
+        close();
         const self = new Map();
         let total = 0;
         const walk = (node) => {

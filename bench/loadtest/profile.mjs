@@ -14,9 +14,9 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import WebSocket from "ws";
 import { startEmulator } from "../../emulator/runpod/server.mjs";
 import { root } from "../lib/harness.mjs";
+import { openInspector } from "../lib/inspector.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -68,29 +68,8 @@ function procCpu() {
   return out;
 }
 
-async function inspect(url) {
-  const ws = new WebSocket(url, { maxPayload: 1 << 30 });
-  await new Promise((resolve, reject) => {
-    ws.once("open", resolve);
-    ws.once("error", reject);
-  });
-  let nextId = 0;
-  const pending = new Map();
-  ws.on("message", (data) => {
-    const msg = JSON.parse(String(data));
-    if (msg.id !== undefined && pending.has(msg.id)) {
-      pending.get(msg.id)(msg);
-      pending.delete(msg.id);
-    }
-  });
-  const send = (method, params = {}) =>
-    new Promise((resolve) => {
-      const id = ++nextId;
-      pending.set(id, resolve);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-  return { send, close: () => ws.close() };
-}
+/** An inspector session that takes a whole CPU profile in one message. */
+const inspect = (url) => openInspector(url, { maxPayload: 1 << 30 });
 
 /** Module starts in the bundle: esbuild's `// path` comment lines. */
 function moduleMap(bundle) {

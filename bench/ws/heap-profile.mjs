@@ -12,7 +12,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import WebSocket from "ws";
+import { openInspector } from "../lib/inspector.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -43,26 +43,7 @@ await sleep(Number(args.after) * 1000);
 const targets = await (await fetch(`http://127.0.0.1:${args.port}/json/list`)).json();
 const target = targets.find((t) => t.title === args.title || t.title.endsWith(` ${args.title}`));
 if (!target) throw new Error(`no inspector target ${args.title}: ${targets.map((t) => t.title)}`);
-const ws = new WebSocket(target.webSocketDebuggerUrl);
-await new Promise((resolve, reject) => {
-  ws.once("open", resolve);
-  ws.once("error", reject);
-});
-let nextId = 0;
-const pending = new Map();
-ws.on("message", (data) => {
-  const msg = JSON.parse(String(data));
-  if (msg.id !== undefined && pending.has(msg.id)) {
-    pending.get(msg.id)(msg);
-    pending.delete(msg.id);
-  }
-});
-const send = (method, params = {}) =>
-  new Promise((resolve) => {
-    const id = ++nextId;
-    pending.set(id, resolve);
-    ws.send(JSON.stringify({ id, method, params }));
-  });
+const { send, close } = await openInspector(target.webSocketDebuggerUrl);
 await send("HeapProfiler.enable");
 await send("HeapProfiler.startSampling", {
   samplingInterval: Number(args.interval),
@@ -72,7 +53,7 @@ await send("HeapProfiler.startSampling", {
 const started = new Date().toISOString().slice(11, 19);
 await sleep(Number(args.for) * 1000);
 const { result } = await send("HeapProfiler.stopSampling");
-ws.close();
+close();
 if (args.out) writeFileSync(args.out, JSON.stringify(result.profile));
 
 const turns = Number(args["turns-per-second"]) * Number(args.for);
