@@ -13,6 +13,19 @@ describe("the request path", () => {
     expect(errorResponse.headers.get("X-Request-Id")).toBeTruthy();
   });
 
+  it("names a request by its CF-Ray when the client sent no usable X-Request-Id", async () => {
+    const ray = "8f1c2d3e4a5b6c7d-FRA";
+    const byRay = await api("/health", { headers: { "CF-Ray": ray } });
+    expect(byRay.headers.get("X-Request-Id")).toBe(ray);
+    const badGiven = await api("/nope", { headers: { "CF-Ray": ray, "X-Request-Id": "bad id" } });
+    expect(badGiven.headers.get("X-Request-Id")).toBe(ray);
+    expect(((await badGiven.json()) as { request_id?: string }).request_id).toBe(ray);
+    const given = await api("/health", { headers: { "CF-Ray": ray, "X-Request-Id": "req-1" } });
+    expect(given.headers.get("X-Request-Id")).toBe("req-1");
+    const badRay = await api("/health", { headers: { "CF-Ray": "not a ray id" } });
+    expect(badRay.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it("answers CORS preflights and exposes the headers clients need", async () => {
     const res = await api("/characters", {
       method: "OPTIONS",
