@@ -83,6 +83,9 @@ export async function readTurnStamp(
   return row ? stampOf(row) : null;
 }
 
+/** `chargeStatement` flattened (`flatStatement`), made on the first turn an isolate charges. */
+let flatCharge: ((values: unknown[]) => SQL) | undefined;
+
 /**
  * A turn's credit charge (the guarded upsert of `CreditsRepo.charge`, the same statement) that
  * also returns the chat's stamp, each column a subquery of its `RETURNING`: a turn whose
@@ -97,9 +100,9 @@ export async function chargeWithStamp(
   cost: number,
   allowances: Allowances,
 ): Promise<{ used: number; stamp: TurnStamp | null } | null> {
-  CHARGE_STATEMENT ??= flatStatement(chargeStatement);
+  flatCharge ??= flatStatement(chargeStatement);
   const rows = await repo.sql.all<{ used: number | string } & NullableStampRow>(
-    CHARGE_STATEMENT([userId, chatId, day, cost, allowances.account, allowances.guest]),
+    flatCharge([userId, chatId, day, cost, allowances.account, allowances.guest]),
   );
   const row = rows[0];
   if (!row) return null;
@@ -132,8 +135,6 @@ export function chargeStatement(
         WHERE credit_usage.used + excluded.used <= ${limit}
         RETURNING used, ${sql.join(returned, sql`, `)}`;
 }
-
-let CHARGE_STATEMENT: ((values: unknown[]) => SQL) | undefined;
 
 /**
  * A statement built once with a marker for each argument and flattened: its text merged into
