@@ -37,7 +37,7 @@ const SPREADS = [
 ];
 const CONNECTIONS = 10;
 /** Routes per reference target; the services get popular and the list. */
-const ROUTES = { hello: ["/"], d1: ["/"], "hello-log": ["/log", "/log-metric"] };
+const ROUTES = { hello: ["/"], d1: ["/"], "hello-log": ["/log", "/log-metric"], "hello-rpc": ["/rpc"] };
 const procs = [];
 const ticksPerS = 100; // CLK_TCK on Linux
 
@@ -187,10 +187,19 @@ async function main() {
   // log; "shipped" keeps the default sampling (1 routine line in 100), the CPU production pays.
   const serviceVars = [...limits, "LOG_SAMPLE_RATE=1"];
   const inspectorPort = await freePort();
+  const rpcInspectorPort = await freePort();
+  const profiling = !args["no-profile"];
   const targets = [];
   targets.push(await startTarget("hello", { config: "bench/reference/hello/wrangler.toml" }));
   targets.push(await startTarget("d1", { config: "bench/reference/d1-select/wrangler.toml" }));
   targets.push(await startTarget("hello-log", { config: "bench/reference/hello-log/wrangler.toml" }));
+  // Profiled too: where V8's profiler puts a Durable Object call's cost, next to what it costs.
+  targets.push(
+    await startTarget("hello-rpc", {
+      config: "bench/reference/hello-rpc/wrangler.toml",
+      ...(profiling ? { inspectorPort: rpcInspectorPort } : {}),
+    }),
+  );
   if (args.before) {
     targets.push(
       await startTarget("before", {
@@ -200,7 +209,6 @@ async function main() {
       }),
     );
   }
-  const profiling = !args["no-profile"];
   targets.push(
     await startTarget("after", {
       config: "wrangler.toml",
@@ -228,13 +236,15 @@ async function main() {
       }
     }
   }
-  const shipped = targets.find((t) => t.label === "shipped");
+  const url = (label, route) => `${targets.find((t) => t.label === label).url}${route}`;
+  const profiled = [
+    { label: "shipped", route: "/api/v1/characters/popular", port: inspectorPort },
+    { label: "shipped", route: "/api/v1/characters", port: inspectorPort },
+    { label: "hello-rpc", route: "/rpc", port: rpcInspectorPort },
+  ];
   const profiles = [];
-  for (const route of profiling ? ["/api/v1/characters/popular", "/api/v1/characters"] : []) {
-    profiles.push({
-      route,
-      ...(await profile(inspectorPort, `${shipped.url}${route}`, SPREADS[0].addresses)),
-    });
+  for (const { label, route, port } of profiling ? profiled : []) {
+    profiles.push({ label, route, ...(await profile(port, url(label, route), SPREADS[0].addresses)) });
   }
   const rowsRead = (await fetch(targets.find((t) => t.label === "d1").url)).headers.get("X-Rows-Read");
   writeFileSync(args.out, render(rows, profiles, load, rowsRead));
@@ -245,7 +255,7 @@ function render(rows, profiles, load, rowsRead) {
   const ref = (spread, label) => rows.find((r) => r.spread === spread && r.target === label);
   const lines = rows.map((r) => {
     const bare =
-      r.target === "hello-log"
+      r.target === "hello-log" || r.target === "hello-rpc"
         ? ref(r.spread, "hello")
         : r.route === "/"
           ? null
@@ -258,7 +268,7 @@ function render(rows, profiles, load, rowsRead) {
   const prof = profiles.map(
     (
       p,
-    ) => `### \`${p.route}\` (shipped), ${p.busyMs.toFixed(0)} ms of isolate CPU sampled over ${p.requests} requests: ${(p.busyMs / p.requests).toFixed(3)} ms per request (the Worker and, locally, the limiter object's JavaScript)
+    ) => `### \`${p.route}\` (${p.label}), ${p.busyMs.toFixed(0)} ms of isolate CPU sampled over ${p.requests} requests: ${(p.busyMs / p.requests).toFixed(3)} ms per request (the Worker and, locally, ${p.label === "hello-rpc" ? "the called object's" : "the limiter object's"} JavaScript)
 
 | function (file:line of the bundle) | share of busy samples |
 |---|---:|
@@ -289,6 +299,9 @@ log (every limited request logs its decision; one answered from a token its isol
 
 \`hello-log\` is the bare worker plus exactly the request log's work (\`/log\`: the JSON line through \`console.log\`;
 \`/log-metric\`: also its Analytics Engine data point), so its difference from \`hello\` is what logging costs here.
+\`hello-rpc\` is the bare worker plus one Durable Object call per request shaped like the limiter's (one of 16 warm
+objects by a hash of the address, the same arguments and result; the object only counts), so its difference from
+\`hello\` is what one limiter call costs, one call per request by construction (its column says "-": it logs nothing).
 The list's D1 query (the bare D1 worker runs the same SELECT) reads **${rowsRead}** rows per request (\`meta.rows_read\`).
 
 ## Where the time goes: V8 CPU profile of the service's isolate
