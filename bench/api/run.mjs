@@ -213,6 +213,16 @@ async function main() {
   );
   procs.push(hello);
   await waitFor(base(helloPort), hello);
+  // What one rate-limiter call costs through the same proxy: hello-world plus one Durable Object
+  // call per request, shaped like the limiter's (bench/reference/hello-rpc).
+  const rpcPort = await freePort();
+  const rpc = startWrangler(
+    path.join(root, "bench/reference/hello-rpc/wrangler.toml"),
+    rpcPort,
+    path.join(scratch, "hello-rpc"),
+  );
+  procs.push(rpc);
+  await waitFor(`${base(rpcPort)}/rpc`, rpc);
   const d1Port = popularOnly ? null : await freePort();
   if (!popularOnly) {
     const d1 = startWrangler(d1Config, d1Port, path.join(scratch, "d1"));
@@ -226,6 +236,11 @@ async function main() {
     { id: "hello", name: "bare hello-world worker", url: base(helloPort) },
     { id: "replay", name: "bare worker replaying popular's bytes", url: replay.plain },
     { id: "replay-assets", name: "the same, with the service's [assets]", url: replay.assets },
+    {
+      id: "rpc",
+      name: "hello-world plus one limiter-shaped Durable Object call",
+      url: `${base(rpcPort)}/rpc`,
+    },
     ...(popularOnly ? [] : [{ id: "d1", name: "bare worker, one D1 SELECT", url: base(d1Port) }]),
     ...services.flatMap((s) => [
       {
@@ -294,6 +309,10 @@ function render({ targets, services, rows, loads }) {
       );
     }
   }
+  const rpcLines = SPREADS.map(
+    (spread) =>
+      `${spread.addresses} addresses: ${fmt(median(perRound(spread.id, "rpc", "hello", "rps2xx")), 2)} of its throughput, p99 ${fmt(median(perRound(spread.id, "rpc", "hello", "p99")), 2)}x`,
+  );
   const figureLines = [];
   for (const spread of SPREADS) {
     for (const t of targets) {
@@ -327,6 +346,12 @@ before the Worker). Both references are in the tables below; the aims stay again
 | address spread | service | popular / hello-world 2xx throughput (aim >= 0.60) | popular p99 / hello-world p99 (aim <= 1.5x) | list / bare D1 2xx throughput (aim >= 0.70) | list p99 / bare D1 p99 | popular / replay with [assets]: throughput / p99 |
 |---|---|---:|---:|---:|---:|---:|
 ${ratioLines.join("\n")}
+
+For scale, what one rate-limiter call costs on this path: hello-world plus one Durable Object call per request,
+shaped like the limiter's (\`rpc\`, bench/reference/hello-rpc: one of 16 warm objects by the address, the same
+arguments and result, an object that only counts), against hello-world in the same rounds: ${rpcLines.join("; ")}.
+The service makes such a call for a client's first request in its isolate's lease window and then once per
+\`RATE_API_LEASE\` + 1 requests, so the many-address spread pays it for about half of its requests.
 
 Medians over rounds:
 
