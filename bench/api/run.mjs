@@ -82,6 +82,16 @@ async function startService(dir, label, vars = []) {
   return base(port);
 }
 
+/** A reference Worker under `wrangler dev` with its own local state; the URL of `pathname` once it answers. */
+async function startReference(config, label, pathname = "/") {
+  const port = await freePort();
+  const proc = startWrangler(config, port, path.join(scratch, label));
+  procs.push(proc);
+  const url = `${base(port)}${pathname}`;
+  await waitFor(url, proc);
+  return url;
+}
+
 /**
  * Two like-for-like references for the cached read: a bare Worker answering popular's exact
  * bytes and headers (24 KB, not hello-world's 5), once alone and once with the service's
@@ -142,11 +152,7 @@ export default {
     ["plain", "plain.toml"],
     ["assets", "assets.toml"],
   ]) {
-    const port = await freePort();
-    const proc = startWrangler(path.join(dir, config), port, path.join(scratch, `replay-${id}`));
-    procs.push(proc);
-    urls[id] = `${base(port)}/api/v1/characters/popular`;
-    await waitFor(urls[id], proc);
+    urls[id] = await startReference(path.join(dir, config), `replay-${id}`, "/api/v1/characters/popular");
   }
   return urls;
 }
@@ -205,43 +211,24 @@ async function main() {
       label: "every-line",
       url: await startService(root, "every-line", ["LOG_SAMPLE_RATE:1"]),
     });
-  const helloPort = await freePort();
-  const hello = startWrangler(
-    path.join(root, "bench/reference/hello/wrangler.toml"),
-    helloPort,
-    path.join(scratch, "hello"),
-  );
-  procs.push(hello);
-  await waitFor(base(helloPort), hello);
+  const hello = await startReference(path.join(root, "bench/reference/hello/wrangler.toml"), "hello");
   // What one rate-limiter call costs through the same proxy: hello-world plus one Durable Object
   // call per request, shaped like the limiter's (bench/reference/hello-rpc).
-  const rpcPort = await freePort();
-  const rpc = startWrangler(
+  const rpc = await startReference(
     path.join(root, "bench/reference/hello-rpc/wrangler.toml"),
-    rpcPort,
-    path.join(scratch, "hello-rpc"),
+    "hello-rpc",
+    "/rpc",
   );
-  procs.push(rpc);
-  await waitFor(`${base(rpcPort)}/rpc`, rpc);
-  const d1Port = popularOnly ? null : await freePort();
-  if (!popularOnly) {
-    const d1 = startWrangler(d1Config, d1Port, path.join(scratch, "d1"));
-    procs.push(d1);
-    await waitFor(base(d1Port), d1);
-  }
+  const d1 = popularOnly ? null : await startReference(d1Config, "d1");
 
   const replay = await startReplays(services.find((s) => s.label === "after").url);
 
   const targets = [
-    { id: "hello", name: "bare hello-world worker", url: base(helloPort) },
+    { id: "hello", name: "bare hello-world worker", url: hello },
     { id: "replay", name: "bare worker replaying popular's bytes", url: replay.plain },
     { id: "replay-assets", name: "the same, with the service's [assets]", url: replay.assets },
-    {
-      id: "rpc",
-      name: "hello-world plus one limiter-shaped Durable Object call",
-      url: `${base(rpcPort)}/rpc`,
-    },
-    ...(popularOnly ? [] : [{ id: "d1", name: "bare worker, one D1 SELECT", url: base(d1Port) }]),
+    { id: "rpc", name: "hello-world plus one limiter-shaped Durable Object call", url: rpc },
+    ...(popularOnly ? [] : [{ id: "d1", name: "bare worker, one D1 SELECT", url: d1 }]),
     ...services.flatMap((s) => [
       {
         id: `popular-${s.label}`,
