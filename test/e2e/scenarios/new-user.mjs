@@ -220,15 +220,19 @@ export function restartScenarios(t, ctx) {
       await ctx.server.stop();
       await ctx.server.start();
       await page.waitForSelector(ONLINE, { timeout: 40_000 });
-      // The sweep runs every minute; the job's deadline (180 s) is far off.
+      // The minute's sweep checks a running job once it has gone untouched for 60 s, so it fails
+      // this one 60-120 s after the job's last touch before the restart, by where the minutes
+      // fall (a CI run gave up after 110 s here, just before the sweep that failed it). 150 s
+      // covers that and the page's re-read of a silent job (20 s); the job's deadline (180 s
+      // from its creation) is later, and the error code below tells the two apart.
       await page.waitForSelector(`${CARD}[data-job-id='${jobId}'][data-status='failed']`, {
-        timeout: 110_000,
+        timeout: 150_000,
       });
       assert.match(await page.textContent(`${CARD} [data-testid='job-error']`), /lost/i);
       const job = await api(page, "GET", `/api/v1/generations/${jobId}`, null);
       assert.equal(job.body.error.code, "upstream_lost");
       assert.match(job.body.error.message, /GPU worker/);
     },
-    { needs: [GUEST], timeoutMs: 240_000 },
+    { needs: [GUEST], timeoutMs: 300_000 },
   );
 }
