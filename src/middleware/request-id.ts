@@ -15,13 +15,11 @@ const VALID_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export function assignRequestId(c: Context<AppEnv>): string {
   const headers = c.req.raw.headers;
-  const given = headers.get("X-Request-Id");
-  let id: string;
-  if (given && VALID_ID.test(given)) id = given;
-  else {
-    const ray = headers.get("CF-Ray");
-    id = ray && VALID_ID.test(ray) ? ray : crypto.randomUUID();
-  }
+  const id = usable(headers.get("X-Request-Id")) ?? usable(headers.get("CF-Ray")) ?? crypto.randomUUID();
   c.set("requestId", id);
   return id;
+}
+
+function usable(id: string | null): string | null {
+  return id && VALID_ID.test(id) ? id : null;
 }

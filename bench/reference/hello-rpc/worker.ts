@@ -1,10 +1,11 @@
 // Reference for what one rate-limiter call costs: the bare hello-world Worker plus one
-// Durable Object RPC per request on `/rpc`, shaped like the limiter's (src/rate-limit/binding.ts):
-// the client's address hashed to one of 16 warm objects, the same arguments (the key and the
-// zone's rule with a lease wanted) and a result of the same shape. The object does only a
-// counter's work, so the difference from `hello` is the call itself. bench/api/cpu.mjs runs it
-// next to the bare worker in the same process kind.
+// Durable Object RPC per request on `/rpc`, shaped like the limiter's: the client's address
+// named to one of 16 warm objects by the limiter's own `shardNameFor` (src/rate-limit/binding.ts),
+// the same arguments (the key and the zone's rule with a lease wanted) and a result of the
+// same shape. The object does only a counter's work, so the difference from `hello` is the
+// call itself. bench/api/cpu.mjs and run.mjs serve it next to the bare worker.
 import { DurableObject } from "cloudflare:workers";
+import { shardNameFor } from "../../../src/rate-limit/binding";
 
 interface Env {
   SHARD: DurableObjectNamespace<Shard>;
@@ -35,7 +36,6 @@ export class Shard extends DurableObject<Env> {
 }
 
 const REQUEST: ConsumeRequest = { zone: "api", cost: 1, ratePerS: 20, burst: 40, lease: 8 };
-const SHARDS = 16;
 const ids = new Map<string, DurableObjectId>();
 
 export default {
@@ -43,7 +43,7 @@ export default {
     const { pathname } = new URL(request.url);
     if (pathname === "/rpc") {
       const key = request.headers.get("CF-Connecting-IP") ?? "unknown";
-      const name = `rl:DFW:${hash(key) % SHARDS}`;
+      const name = shardNameFor(key, "DFW");
       let id = ids.get(name);
       if (!id) {
         id = env.SHARD.idFromName(name);
@@ -55,13 +55,3 @@ export default {
     return new Response("hello", { headers: { "Content-Type": "text/plain" } });
   },
 } satisfies ExportedHandler<Env>;
-
-/** 32-bit FNV-1a, as the limiter names its shards. */
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
