@@ -14,13 +14,14 @@
 // session 7's sampling), so the request log's cost under `wrangler dev` is measured in the same run.
 //   node bench/api/run.mjs [--duration 10] [--rounds 3] [--connections 100] [--addresses 4096] [--hot 100] [--before DIR] [--every-line] [--popular-only]
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import { freePort } from "../../scripts/lib/postgres.mjs";
+import { writeReferenceConfig } from "../lib/assets-reference.mjs";
 import { machine, root, startProcess, startWrangler, waitFor, wranglerBin } from "../lib/harness.mjs";
 import { edgeHeaders } from "./edge-request.mjs";
 
@@ -133,26 +134,21 @@ export default {
 };
 `,
   );
-  const toml = (name, assets) =>
-    `name = "${name}"\nmain = "worker.js"\ncompatibility_date = "2026-10-01"\n${assets}`;
-  // The service's own [assets] section, read from its wrangler.toml.
-  const serviceToml = readFileSync(path.join(root, "wrangler.toml"), "utf8");
-  const assets = /^\[assets\]\n(?:(?!\[).*\n)*/m.exec(serviceToml)?.[0];
-  if (!assets) throw new Error("no [assets] in wrangler.toml");
-  writeFileSync(path.join(dir, "plain.toml"), toml("bench-replay", ""));
-  writeFileSync(
-    path.join(dir, "assets.toml"),
-    toml(
-      "bench-replay-assets",
-      assets.replace(/directory = "[^"]*"/, `directory = "${path.join(root, "public")}"`),
-    ),
-  );
+  const configs = {
+    plain: writeReferenceConfig(dir, "plain.toml", {
+      name: "bench-replay",
+      mainPath: "worker.js",
+      withAssets: false,
+    }),
+    assets: writeReferenceConfig(dir, "assets.toml", {
+      name: "bench-replay-assets",
+      mainPath: "worker.js",
+      withAssets: true,
+    }),
+  };
   const urls = {};
-  for (const [id, config] of [
-    ["plain", "plain.toml"],
-    ["assets", "assets.toml"],
-  ]) {
-    urls[id] = await startReference(path.join(dir, config), `replay-${id}`, "/api/v1/characters/popular");
+  for (const [id, config] of Object.entries(configs)) {
+    urls[id] = await startReference(config, `replay-${id}`, "/api/v1/characters/popular");
   }
   return urls;
 }
