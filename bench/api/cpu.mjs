@@ -17,6 +17,7 @@ import { freePort } from "../../scripts/lib/postgres.mjs";
 import { writeReferenceConfig } from "../lib/assets-reference.mjs";
 import { machine, root, startProcess } from "../lib/harness.mjs";
 import { openInspector } from "../lib/inspector.mjs";
+import { warmUntilSteady } from "../lib/warm-up.mjs";
 import { edgeHeaders } from "./edge-request.mjs";
 
 const { values: args } = parseArgs({
@@ -189,6 +190,8 @@ async function profile(inspectorPort, url, addresses, n = 18) {
   };
 }
 
+const routesOf = (target) => ROUTES[target.label] ?? ["/api/v1/characters/popular", "/api/v1/characters"];
+
 async function main() {
   const limits = ["RATE_API_PER_S=1000000", "RATE_API_BURST=1000000"];
   // "before" and "after" log every request, so that their limiter calls can be counted from the
@@ -244,11 +247,25 @@ async function main() {
   );
   const load = os.loadavg()[0];
 
+  // Every route of every target warm before any row is taken (bench/lib/warm-up.mjs): the rows
+  // ran one spread after the other, so without it the first spread measured the warm-up.
+  const warmups = [];
+  for (const t of targets) {
+    for (const route of routesOf(t)) {
+      const url = `${t.url}${route}`;
+      const figures = await warmUntilSteady(async (windowS) => {
+        const before = cpuMs(t.pid);
+        const r = await drive(url, { duration: windowS, addresses: SPREADS[0].addresses });
+        return (cpuMs(t.pid) - before) / r.requests.total;
+      });
+      warmups.push({ target: t.label, route, figures });
+      console.log(`warm-up ${t.label} ${route}: ${figures.map((f) => f.toFixed(3)).join(" -> ")} CPU ms/req`);
+    }
+  }
   const rows = [];
   for (const spread of SPREADS) {
     for (const t of targets) {
-      const routes = ROUTES[t.label] ?? ["/api/v1/characters/popular", "/api/v1/characters"];
-      for (const route of routes) {
+      for (const route of routesOf(t)) {
         const r = await cpuPerRequest(t, route, spread.addresses);
         rows.push({ spread: spread.id, target: t.label, route, ...r });
         console.log(`${spread.id} ${t.label} ${route}: ${r.ms.toFixed(3)} CPU ms/req (non-2xx ${r.non2xx})`);
@@ -266,11 +283,11 @@ async function main() {
     profiles.push({ label, route, ...(await profile(port, url(label, route), SPREADS[0].addresses)) });
   }
   const rowsRead = (await fetch(targets.find((t) => t.label === "d1").url)).headers.get("X-Rows-Read");
-  writeFileSync(args.out, render(rows, profiles, load, rowsRead));
+  writeFileSync(args.out, render(rows, profiles, load, rowsRead, warmups));
   console.log(`wrote ${path.relative(root, args.out)}`);
 }
 
-function render(rows, profiles, load, rowsRead) {
+function render(rows, profiles, load, rowsRead, warmups) {
   const ref = (spread, label) => rows.find((r) => r.spread === spread && r.target === label);
   const lines = rows.map((r) => {
     const bare = r.target.startsWith("hello-")
@@ -333,6 +350,12 @@ that reaches the Worker is billed for the Worker's CPU).
 objects by a hash of the address, the same arguments and result; the object only counts), so its difference from
 \`hello\` is what one limiter call costs, one call per request by construction (its column says "-": it logs nothing).
 The list's D1 query (the bare D1 worker runs the same SELECT) reads **${rowsRead}** rows per request (\`meta.rows_read\`).
+
+Before any row, every route of every target was loaded (${SPREADS[0].addresses} addresses, ${CONNECTIONS} connections) in 4-s
+windows until its CPU per request moved by at most 5 % from one window to the next (at least 8 s, at most 48 s;
+bench/lib/warm-up.mjs), so the rows measure warm isolates, not V8 tiering up. CPU ms per request per window:
+
+${warmups.map((w) => `- ${w.target} \`${w.route}\`: ${w.figures.map((f) => f.toFixed(3)).join(" -> ")}`).join("\n")}
 
 ## Where the time goes: V8 CPU profile of the service's isolate
 

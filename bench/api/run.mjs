@@ -4,7 +4,9 @@
 // through; with a `CF-Ray` as the edge sends: edge-request.mjs), and again with `--hot` addresses, each request with a browser's `Accept-Encoding`:
 //   GET /api/v1/characters/popular (warm cache)  vs a bare hello-world Worker
 //   GET /api/v1/characters                       vs a bare Worker running the same D1 SELECT
-// All served in the same run, rounds alternated (forward, then reversed), 2xx only.
+// All served in the same run, rounds alternated (forward, then reversed), 2xx only. Then popular and
+// its references again at one equal offered rate (half the service's own throughput), for the
+// latency the service adds at a load it carries rather than at saturation (`equalLoadRounds`).
 // `--before <checkout>` also serves another checkout of the service (e.g. main at e36d2db) in the
 // same run, so "before" and "after" see the same machine. The service's rate limits are raised so
 // that the limiter runs its whole path and nothing is refused. Writes bench/api/RESULTS.md.
@@ -23,6 +25,7 @@ import autocannon from "autocannon";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { writeReferenceConfig } from "../lib/assets-reference.mjs";
 import { machine, root, startProcess, startWrangler, waitFor, wranglerBin } from "../lib/harness.mjs";
+import { warmUntilSteady } from "../lib/warm-up.mjs";
 import { edgeHeaders } from "./edge-request.mjs";
 
 const { values: args } = parseArgs({
@@ -154,12 +157,14 @@ export default {
 }
 
 /** One autocannon run; throughput counts 2xx answers only. */
-async function loadOnce(url, { addresses, durationS, connections = CONNECTIONS }) {
+async function loadOnce(url, { addresses, durationS, connections = CONNECTIONS, rate }) {
   const { pathname } = new URL(url);
   const result = await autocannon({
     url,
     connections,
     duration: durationS,
+    // At a fixed offered rate (the equal-load rounds) instead of as fast as answers come back.
+    ...(rate ? { overallRate: rate } : {}),
     requests: [
       {
         method: "GET",
@@ -242,10 +247,18 @@ async function main() {
           ]),
     ]),
   ];
+  // Each target warm before the rounds (cache, D1 pages, V8 tiering up: bench/lib/warm-up.mjs), until
+  // its throughput holds within 10 % from one window to the next: through the proxy a window moves more.
+  const warmups = [];
   for (const t of targets) {
     const res = await fetch(t.url, { headers: { "CF-Connecting-IP": "10.255.0.1" } });
     if (!res.ok) throw new Error(`${t.url}: ${res.status} ${await res.text()}`);
-    await loadOnce(t.url, { addresses: SPREADS[0].addresses, durationS: 2, connections: 10 }); // warm-up: cache, JIT, D1 pages
+    const figures = await warmUntilSteady(
+      async (durationS) => (await loadOnce(t.url, { addresses: SPREADS[0].addresses, durationS })).rps2xx,
+      { tolerance: 0.1 },
+    );
+    warmups.push({ target: t.id, figures });
+    console.log(`warm-up ${t.id}: ${figures.map((f) => fmt(f)).join(" -> ")} 2xx/s`);
   }
 
   const rows = []; // { round, spread, target, load, ...figures }
@@ -264,11 +277,46 @@ async function main() {
       }
     }
   }
-  writeFileSync(args.out, render({ targets, services, rows, loads }));
+  const equal = await equalLoadRounds(targets, rows);
+  writeFileSync(args.out, render({ targets, services, rows, loads, equal, warmups }));
   console.log(`wrote ${path.relative(root, args.out)}`);
 }
 
-function render({ targets, services, rows, loads }) {
+/** Targets of the equal-load rounds: the cached read as shipped and the references it is held against. */
+const EQUAL_LOAD_TARGETS = ["hello", "replay-assets", "popular-after"];
+
+/**
+ * The same offered load for popular and its references: at 100 connections as fast as answers come
+ * back, a target's mean latency is the connections over its throughput (Little's law), so a p99
+ * ratio there mostly restates the throughput ratio. Here each spread is offered half the rate the
+ * service itself reached in the rounds above (its median 2xx/s), a load all three carry, so the
+ * p99 ratio is the latency the service adds to a request, not its queue. autocannon paces the
+ * requests but a connection still waits for its answer, so a stall delays the requests behind it
+ * without counting their wait (coordinated omission): it hides some tail from every target alike.
+ */
+async function equalLoadRounds(targets, rows) {
+  const equal = [];
+  for (const spread of SPREADS) {
+    const reached = median(
+      rows.filter((r) => r.spread === spread.id && r.target === "popular-after").map((r) => r.rps2xx),
+    );
+    const rate = Math.max(10, Math.round(reached / 2 / 10) * 10);
+    const chosen = targets.filter((t) => EQUAL_LOAD_TARGETS.includes(t.id));
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = round % 2 === 1 ? chosen : [...chosen].reverse();
+      for (const t of order) {
+        const r = await loadOnce(t.url, { addresses: spread.addresses, durationS: DURATION_S, rate });
+        equal.push({ round, spread: spread.id, target: t.id, rate, ...r });
+        console.log(
+          `equal load ${rate}/s round ${round} ${spread.id} ${t.id}: ${fmt(r.rps2xx)} 2xx/s p50 ${r.p50} p99 ${r.p99} non-2xx ${r.non2xx}`,
+        );
+      }
+    }
+  }
+  return equal;
+}
+
+function render({ targets, services, rows, loads, equal, warmups }) {
   const pick = (spread, target, field) =>
     median(rows.filter((r) => r.spread === spread && r.target === target).map((r) => r[field]));
   const perRound = (spread, target, ref, field) =>
@@ -296,6 +344,29 @@ function render({ targets, services, rows, loads }) {
     (spread) =>
       `${spread.addresses} addresses: ${fmt(median(perRound(spread.id, "rpc", "hello", "rps2xx")), 2)} of its throughput, p99 ${fmt(median(perRound(spread.id, "rpc", "hello", "p99")), 2)}x`,
   );
+  const equalRatio = (spread, ref, field) =>
+    median(
+      equal
+        .filter((r) => r.spread === spread && r.target === "popular-after")
+        .map(
+          (r) =>
+            r[field] /
+            equal.find((x) => x.spread === spread && x.target === ref && x.round === r.round)[field],
+        ),
+    );
+  const equalLines = SPREADS.flatMap((spread) => {
+    const ofSpread = equal.filter((r) => r.spread === spread.id);
+    const rate = ofSpread[0]?.rate;
+    return EQUAL_LOAD_TARGETS.map((id) => {
+      const mine = ofSpread.filter((r) => r.target === id);
+      const med = (field) => median(mine.map((r) => r[field]));
+      const vs =
+        id === "popular-after"
+          ? `${fmt(equalRatio(spread.id, "hello", "p99"), 2)}x / ${fmt(equalRatio(spread.id, "replay-assets", "p99"), 2)}x`
+          : "-";
+      return `| ${spread.id} | ${rate} | ${targets.find((t) => t.id === id).name} | ${fmt(med("rps2xx"))} | ${fmt(med("p50"))} | ${fmt(med("p99"))} | ${vs} | ${mine.reduce((a, r) => a + r.non2xx + r.errors, 0)} |`;
+    });
+  });
   const figureLines = [];
   for (const spread of SPREADS) {
     for (const t of targets) {
@@ -318,7 +389,10 @@ ${CONNECTIONS} connections for ${DURATION_S} s, every request with a browser's \
 and from a random client address (\`CF-Connecting-IP\`, with a \`CF-Ray\` as the edge adds to every request: bench/api/edge-request.mjs) of
 ${SPREADS.map((s) => `${s.addresses} ("${s.id}")`).join(" or ")}. ${ROUNDS} rounds, targets in alternating order (forward, then
 reversed); throughput counts 2xx answers only. Ratios are taken within each round against the reference
-served in that round, then the median over rounds.
+served in that round, then the median over rounds. Before the rounds each target was loaded the same way
+(${SPREADS[0].addresses} addresses) in 4-s windows until its throughput moved by at most 10 % from one window to the next
+(at least 8 s, at most 48 s; bench/lib/warm-up.mjs), so the rounds measure warm isolates, not V8 tiering up;
+2xx/s per window: ${warmups.map((w) => `${w.target} ${w.figures.map((f) => fmt(f)).join(" -> ")}`).join("; ")}.
 
 The last column compares popular with a like-for-like reference: a bare Worker replaying popular's exact
 bytes and headers (\`replay\`: 24 KB, gzipped to about 10 KB for a client that takes gzip, as the service does;
@@ -336,6 +410,19 @@ arguments and result, an object that only counts), against hello-world in the sa
 The service makes such a call for a client's first request in its isolate's lease window and then once per
 \`RATE_API_LEASE\` + 1 requests, so the many-address spread pays it for about half of its requests.
 
+**At equal load.** At ${CONNECTIONS} connections as fast as answers come back, each target's mean latency is the
+connections over its throughput (Little's law), so the p99 ratio above largely restates the throughput ratio (a
+service at 0.60 of hello-world's throughput has 1.67x its mean latency before any tail of its own). So each
+spread is also offered one fixed rate, half of what the service reached above, for ${DURATION_S} s per round
+(${ROUNDS} rounds, alternated), by autocannon's pacing at ${CONNECTIONS} connections: every target carries it, and the
+p99 ratio is what the service adds to a request's latency at that load. (A paced connection still waits for its
+answer, so a stall delays the requests queued behind it without counting their wait; that hides some tail from
+every target alike.) Medians over rounds; the ratios are per round, then the median.
+
+| spread | offered req/s | target | 2xx/s | p50 ms | p99 ms | popular p99 / hello-world p99, / replay with [assets] p99 | non-2xx + errors |
+|---|---:|---|---:|---:|---:|---:|---:|
+${equalLines.join("\n")}
+
 Medians over rounds:
 
 | spread | target | 2xx/s | p50 ms | p99 ms | non-2xx + errors (all rounds) |
@@ -347,6 +434,12 @@ Per run:
 | round | spread | target | 2xx/s | p50 ms | p99 ms | non-2xx | errors | load avg (1 min) before |
 |---:|---|---|---:|---:|---:|---:|---:|---:|
 ${rows.map((r) => `| ${r.round} | ${r.spread} | ${r.target} | ${fmt(r.rps2xx)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} | ${r.loadAvg.toFixed(1)} |`).join("\n")}
+
+Per equal-load run:
+
+| round | spread | offered req/s | target | 2xx/s | p50 ms | p99 ms | non-2xx | errors |
+|---:|---|---:|---|---:|---:|---:|---:|---:|
+${equal.map((r) => `| ${r.round} | ${r.spread} | ${r.rate} | ${r.target} | ${fmt(r.rps2xx)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`).join("\n")}
 `;
 }
 
