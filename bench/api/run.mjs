@@ -25,6 +25,7 @@ import autocannon from "autocannon";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { writeReferenceConfig } from "../lib/assets-reference.mjs";
 import { machine, root, startProcess, startWrangler, waitFor, wranglerBin } from "../lib/harness.mjs";
+import { pacedLoad, quantile } from "../lib/paced-load.mjs";
 import { warmUntilSteady } from "../lib/warm-up.mjs";
 import { edgeHeaders } from "./edge-request.mjs";
 
@@ -156,28 +157,37 @@ export default {
   return urls;
 }
 
+/** A request's headers: a random client of `addresses`, as the edge sends it (edge-request.mjs). */
+function clientHeaders(addresses) {
+  // Every client of the real service (browsers, fetch, curl --compressed) says what it decodes.
+  return { ...edgeHeaders(addresses), "accept-encoding": "gzip, deflate, br" };
+}
+
+/** One open-loop run at `rate` requests/s (bench/lib/paced-load.mjs), in loadOnce's figures. */
+async function pacedOnce(url, { addresses, durationS, rate }) {
+  const r = await pacedLoad(url, { rate, durationS, headers: () => clientHeaders(addresses) });
+  return {
+    rps2xx: r.ok / r.seconds,
+    p50: Math.round(quantile(r.latencies, 0.5)),
+    p99: Math.round(quantile(r.latencies, 0.99)),
+    errors: r.errors,
+    non2xx: r.non2xx,
+    total: r.latencies.length + r.errors,
+  };
+}
+
 /** One autocannon run; throughput counts 2xx answers only. */
-async function loadOnce(url, { addresses, durationS, connections = CONNECTIONS, rate }) {
+async function loadOnce(url, { addresses, durationS, connections = CONNECTIONS }) {
   const { pathname } = new URL(url);
   const result = await autocannon({
     url,
     connections,
     duration: durationS,
-    // At a fixed offered rate (the equal-load rounds) instead of as fast as answers come back.
-    ...(rate ? { overallRate: rate } : {}),
     requests: [
       {
         method: "GET",
         path: pathname,
-        setupRequest: (req) => ({
-          ...req,
-          // Every client of the real service (browsers, fetch, curl --compressed) says what it decodes.
-          headers: {
-            ...req.headers,
-            ...edgeHeaders(addresses),
-            "accept-encoding": "gzip, deflate, br",
-          },
-        }),
+        setupRequest: (req) => ({ ...req, headers: { ...req.headers, ...clientHeaders(addresses) } }),
       },
     ],
   });
@@ -289,10 +299,8 @@ const EQUAL_LOAD_TARGETS = ["hello", "replay-assets", "popular-after"];
  * The same offered load for popular and its references: at 100 connections as fast as answers come
  * back, a target's mean latency is the connections over its throughput (Little's law), so a p99
  * ratio there mostly restates the throughput ratio. Here each spread is offered half the rate the
- * service itself reached in the rounds above (its median 2xx/s), a load all three carry, so the
- * p99 ratio is the latency the service adds to a request, not its queue. autocannon paces the
- * requests but a connection still waits for its answer, so a stall delays the requests behind it
- * without counting their wait (coordinated omission): it hides some tail from every target alike.
+ * service itself reached in the rounds above (its median 2xx/s), open loop, a load all three
+ * carry, so the p99 ratio is the latency the service adds to a request at that load.
  */
 async function equalLoadRounds(targets, rows) {
   const equal = [];
@@ -305,7 +313,7 @@ async function equalLoadRounds(targets, rows) {
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 === 1 ? chosen : [...chosen].reverse();
       for (const t of order) {
-        const r = await loadOnce(t.url, { addresses: spread.addresses, durationS: DURATION_S, rate });
+        const r = await pacedOnce(t.url, { addresses: spread.addresses, durationS: DURATION_S, rate });
         equal.push({ round, spread: spread.id, target: t.id, rate, ...r });
         console.log(
           `equal load ${rate}/s round ${round} ${spread.id} ${t.id}: ${fmt(r.rps2xx)} 2xx/s p50 ${r.p50} p99 ${r.p99} non-2xx ${r.non2xx}`,
@@ -414,10 +422,10 @@ The service makes such a call for a client's first request in its isolate's leas
 connections over its throughput (Little's law), so the p99 ratio above largely restates the throughput ratio (a
 service at 0.60 of hello-world's throughput has 1.67x its mean latency before any tail of its own). So each
 spread is also offered one fixed rate, half of what the service reached above, for ${DURATION_S} s per round
-(${ROUNDS} rounds, alternated), by autocannon's pacing at ${CONNECTIONS} connections: every target carries it, and the
-p99 ratio is what the service adds to a request's latency at that load. (A paced connection still waits for its
-answer, so a stall delays the requests queued behind it without counting their wait; that hides some tail from
-every target alike.) Medians over rounds; the ratios are per round, then the median.
+(${ROUNDS} rounds, alternated), open loop (bench/lib/paced-load.mjs: request i leaves at i / rate whatever is still
+unanswered, and its latency runs from that moment, so a stall counts for every request it delays): every target
+carries it, and the p99 ratio is what the service adds to a request's latency at that load. Medians over rounds;
+the ratios are per round, then the median.
 
 | spread | offered req/s | target | 2xx/s | p50 ms | p99 ms | popular p99 / hello-world p99, / replay with [assets] p99 | non-2xx + errors |
 |---|---:|---|---:|---:|---:|---:|---:|
