@@ -12,7 +12,10 @@
 // every byte allocated, by function; `--target core:user:service` profiles only that isolate.
 // Without a profile, each isolate's allocation per request is also read from the trace
 // (heap size before each collection minus after the previous one).
-//   node bench/api/gc-tail.mjs [--duration 15] [--addresses 4096] [--connections 100] [--checkout DIR]
+// `--rate N` offers N requests/s open loop instead (bench/lib/paced-load.mjs): which pauses make
+// the tail at a load the service carries, not at saturation. The service is first warmed until
+// its throughput holds (bench/lib/warm-up.mjs).
+//   node bench/api/gc-tail.mjs [--duration 15] [--addresses 4096] [--connections 100 | --rate N] [--checkout DIR]
 //     [--heap-profile [--all-allocations] [--target TITLE] [--top N]] [--path /api/v1/...]
 import os from "node:os";
 import path from "node:path";
@@ -21,6 +24,8 @@ import autocannon from "autocannon";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { root, startProcess } from "../lib/harness.mjs";
 import { openInspector } from "../lib/inspector.mjs";
+import { pacedLoad } from "../lib/paced-load.mjs";
+import { warmUntilSteady } from "../lib/warm-up.mjs";
 import { edgeHeaders } from "./edge-request.mjs";
 
 const { values: args } = parseArgs({
@@ -28,6 +33,8 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "15" },
     addresses: { type: "string", default: "4096" },
     connections: { type: "string", default: "100" },
+    /** Open loop at this many requests/s instead of `connections` as fast as answers come. */
+    rate: { type: "string" },
     checkout: { type: "string", default: root },
     flags: { type: "string", default: "--trace-gc" },
     "heap-profile": { type: "boolean", default: false },
@@ -78,6 +85,30 @@ try {
     await new Promise((r) => setTimeout(r, 250));
   }
   const url = `${/READY (\S+)/.exec(proc.output())[1].replace(/\/$/, "")}${args.path}`;
+  const headers = () => ({ ...edgeHeaders(Number(args.addresses)), "accept-encoding": "gzip, deflate, br" });
+  /** The open-loop run, in the shape of autocannon's result. */
+  const paced = async (duration) => {
+    const requests = [];
+    const r = await pacedLoad(url, {
+      rate: Number(args.rate),
+      durationS: duration,
+      headers,
+      onAnswer: (ms, status) => {
+        const end = Date.now();
+        requests.push({ start: end - ms, end, ms, status });
+      },
+    });
+    const total = r.latencies.length + r.errors;
+    return {
+      result: {
+        requests: { total, average: Math.round(r.ok / r.seconds) },
+        non2xx: r.non2xx,
+        errors: r.errors,
+        timeouts: 0,
+      },
+      requests,
+    };
+  };
   const run = (duration, record) =>
     new Promise((resolve, reject) => {
       const requests = [];
@@ -89,14 +120,7 @@ try {
           requests: [
             {
               method: "GET",
-              setupRequest: (req) => ({
-                ...req,
-                headers: {
-                  ...req.headers,
-                  ...edgeHeaders(Number(args.addresses)),
-                  "accept-encoding": "gzip, deflate, br",
-                },
-              }),
+              setupRequest: (req) => ({ ...req, headers: { ...req.headers, ...headers() } }),
             },
           ],
         },
@@ -108,11 +132,16 @@ try {
           requests.push({ start: end - ms, end, ms, status });
         });
     });
-  await run(3, false); // warm-up: cache, JIT
+  const warm = await warmUntilSteady(async (windowS) => (await run(windowS, false)).result.requests.average, {
+    tolerance: 0.1,
+  });
+  console.log(`warm-up: ${warm.map((f) => Math.round(f)).join(" -> ")} req/s`);
   const firstLine = lines.length;
   const profiles = args["heap-profile"] ? await startHeapProfiles(inspectorPort) : [];
   const measuredFrom = lines.length;
-  const { result, requests } = await run(Number(args.duration), true);
+  const { result, requests } = args.rate
+    ? await paced(Number(args.duration))
+    : await run(Number(args.duration), true);
   for (const p of profiles) await p.report(result.requests.total);
   await new Promise((r) => setTimeout(r, 500));
   const measuredTo = lines.length;

@@ -7,10 +7,11 @@ import http from "node:http";
  * `overallRate` cannot stand in for this: each of its connections sends its share of a second
  * back to back when the second starts, so every second opens with a burst, and a request
  * waiting for a busy connection is not counted as waiting.
- * `headers()` gives each request's headers. Resolves with the latencies (ms, sorted) of the
- * answers, the 2xx count, the non-2xx count and the errors.
+ * `headers()` gives each request's headers; `onAnswer(ms, status)` hears each answer as it
+ * ends. Resolves with the latencies (ms, sorted) of the answers, the 2xx count, the non-2xx
+ * count and the errors.
  */
-export async function pacedLoad(url, { rate, durationS, headers = () => ({}) }) {
+export async function pacedLoad(url, { rate, durationS, headers = () => ({}), onAnswer = () => {} }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const target = new URL(url);
   const total = Math.round(rate * durationS);
@@ -31,7 +32,9 @@ export async function pacedLoad(url, { rate, durationS, headers = () => ({}) }) 
         (res) => {
           res.resume();
           res.on("end", () => {
-            latencies.push(performance.now() - scheduledMs);
+            const ms = performance.now() - scheduledMs;
+            latencies.push(ms);
+            onAnswer(ms, res.statusCode);
             if (res.statusCode >= 200 && res.statusCode < 300) ok += 1;
             else non2xx += 1;
             resolve();

@@ -32,7 +32,11 @@ describe("pacedLoad (open loop)", () => {
   it("sends rate x duration requests spread over the duration, each with its own headers", async () => {
     arrivals = [];
     let n = 0;
-    const r = await pacedLoad(`${url}/`, { rate: 200, durationS: 1, headers: () => ({ "x-client": `c${n++}` }) });
+    const r = await pacedLoad(`${url}/`, {
+      rate: 200,
+      durationS: 1,
+      headers: () => ({ "x-client": `c${n++}` }),
+    });
     expect(r.ok).toBe(200);
     expect(r.non2xx + r.errors).toBe(0);
     expect(r.latencies).toHaveLength(200);
