@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { writeReferenceConfig } from "../lib/assets-reference.mjs";
-import { machine, root, startProcess } from "../lib/harness.mjs";
+import { machine, median, root, startProcess } from "../lib/harness.mjs";
 import { openInspector } from "../lib/inspector.mjs";
 import { warmUntilSteady } from "../lib/warm-up.mjs";
 import { edgeHeaders } from "./edge-request.mjs";
@@ -192,11 +192,6 @@ async function profile(inspectorPort, url, addresses, n = 18) {
   };
 }
 
-const median = (xs) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const m = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
-};
 const routesOf = (target) => ROUTES[target.label] ?? ["/api/v1/characters/popular", "/api/v1/characters"];
 
 async function main() {

@@ -98,10 +98,9 @@ try {
         requests.push({ start: end - ms, end, ms, status });
       },
     });
-    const total = r.latencies.length + r.errors;
     return {
       result: {
-        requests: { total, average: Math.round(r.ok / r.seconds) },
+        requests: { total: r.sent, average: Math.round(r.ok / r.seconds) },
         non2xx: r.non2xx,
         errors: r.errors,
         timeouts: 0,

@@ -24,9 +24,10 @@ import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { writeReferenceConfig } from "../lib/assets-reference.mjs";
-import { machine, root, startProcess, startWrangler, waitFor, wranglerBin } from "../lib/harness.mjs";
-import { pacedLoad, quantile } from "../lib/paced-load.mjs";
+import { machine, median, root, startProcess, startWrangler, waitFor, wranglerBin } from "../lib/harness.mjs";
+import { pacedLoad } from "../lib/paced-load.mjs";
 import { warmUntilSteady } from "../lib/warm-up.mjs";
+import { quantile } from "../loadtest/stats.mjs";
 import { edgeHeaders } from "./edge-request.mjs";
 
 const { values: args } = parseArgs({
@@ -172,7 +173,7 @@ async function pacedOnce(url, { addresses, durationS, rate }) {
     p99: Math.round(quantile(r.latencies, 0.99)),
     errors: r.errors,
     non2xx: r.non2xx,
-    total: r.latencies.length + r.errors,
+    total: r.sent,
   };
 }
 
@@ -201,11 +202,6 @@ async function loadOnce(url, { addresses, durationS, connections = CONNECTIONS }
   };
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 
 async function main() {
@@ -303,13 +299,13 @@ const EQUAL_LOAD_TARGETS = ["hello", "replay-assets", "popular-after"];
  * carry, so the p99 ratio is the latency the service adds to a request at that load.
  */
 async function equalLoadRounds(targets, rows) {
+  const chosen = targets.filter((t) => EQUAL_LOAD_TARGETS.includes(t.id));
   const equal = [];
   for (const spread of SPREADS) {
     const reached = median(
       rows.filter((r) => r.spread === spread.id && r.target === "popular-after").map((r) => r.rps2xx),
     );
     const rate = Math.max(10, Math.round(reached / 2 / 10) * 10);
-    const chosen = targets.filter((t) => EQUAL_LOAD_TARGETS.includes(t.id));
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 === 1 ? chosen : [...chosen].reverse();
       for (const t of order) {
@@ -352,14 +348,14 @@ function render({ targets, services, rows, loads, equal, warmups }) {
     (spread) =>
       `${spread.addresses} addresses: ${fmt(median(perRound(spread.id, "rpc", "hello", "rps2xx")), 2)} of its throughput, p99 ${fmt(median(perRound(spread.id, "rpc", "hello", "p99")), 2)}x`,
   );
-  const equalRatio = (spread, ref, field) =>
+  /** Popular's p99 over `ref`'s in the same equal-load round, the median over rounds. */
+  const equalP99Ratio = (spread, ref) =>
     median(
       equal
         .filter((r) => r.spread === spread && r.target === "popular-after")
         .map(
           (r) =>
-            r[field] /
-            equal.find((x) => x.spread === spread && x.target === ref && x.round === r.round)[field],
+            r.p99 / equal.find((x) => x.spread === spread && x.target === ref && x.round === r.round).p99,
         ),
     );
   const equalLines = SPREADS.flatMap((spread) => {
@@ -370,7 +366,7 @@ function render({ targets, services, rows, loads, equal, warmups }) {
       const med = (field) => median(mine.map((r) => r[field]));
       const vs =
         id === "popular-after"
-          ? `${fmt(equalRatio(spread.id, "hello", "p99"), 2)}x / ${fmt(equalRatio(spread.id, "replay-assets", "p99"), 2)}x`
+          ? `${fmt(equalP99Ratio(spread.id, "hello"), 2)}x / ${fmt(equalP99Ratio(spread.id, "replay-assets"), 2)}x`
           : "-";
       return `| ${spread.id} | ${rate} | ${targets.find((t) => t.id === id).name} | ${fmt(med("rps2xx"))} | ${fmt(med("p50"))} | ${fmt(med("p99"))} | ${vs} | ${mine.reduce((a, r) => a + r.non2xx + r.errors, 0)} |`;
     });

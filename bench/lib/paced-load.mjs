@@ -8,8 +8,8 @@ import http from "node:http";
  * back to back when the second starts, so every second opens with a burst, and a request
  * waiting for a busy connection is not counted as waiting.
  * `headers()` gives each request's headers; `onAnswer(ms, status)` hears each answer as it
- * ends. Resolves with the latencies (ms, sorted) of the answers, the 2xx count, the non-2xx
- * count and the errors.
+ * ends. Resolves with the requests sent, the latencies (ms, sorted) of the answers, the 2xx
+ * count, the non-2xx count and the errors.
  */
 export async function pacedLoad(url, { rate, durationS, headers = () => ({}), onAnswer = () => {} }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
@@ -62,11 +62,5 @@ export async function pacedLoad(url, { rate, durationS, headers = () => ({}), on
   await Promise.all(inFlight);
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { latencies, ok, non2xx, errors, seconds: (performance.now() - start) / 1000 };
-}
-
-/** The `q` quantile (0..1) of sorted `values`, nearest rank. */
-export function quantile(values, q) {
-  if (values.length === 0) return Number.NaN;
-  return values[Math.min(values.length - 1, Math.ceil(q * values.length) - 1)];
+  return { sent: total, latencies, ok, non2xx, errors, seconds: (performance.now() - start) / 1000 };
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { build } from "esbuild";
-import { groupCpuMs, root, startWrangler, waitFor, wranglerBin } from "../lib/harness.mjs";
+import { groupCpuMs, median, root, startWrangler, waitFor, wranglerBin } from "../lib/harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -120,11 +120,6 @@ async function logicMicros() {
   }
 }
 
-const median = (xs) => {
-  const sorted = [...xs].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 const fmt = (x, digits = 0) =>
   x === null || Number.isNaN(x)
