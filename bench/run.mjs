@@ -8,12 +8,14 @@ import path from "node:path";
 const root = path.resolve(import.meta.dirname, "..");
 let failed = false;
 // `npm run bench -- --before <checkout>` adds another checkout of the service (e.g. main at
-// e36d2db) to the API and CPU benchmarks' runs; the rate-limiter benchmark takes no options here.
+// e36d2db) to the API and CPU benchmarks' runs; the rate-limiter and startup benchmarks take no
+// options here.
 const options = process.argv.slice(2);
 for (const [script, args] of [
   ["bench/api/run.mjs", options],
   ["bench/api/cpu.mjs", options],
   ["bench/ratelimit/run.mjs", []],
+  ["bench/api/startup.mjs", []],
 ]) {
   console.log(`\n=== ${script} ===`);
   const r = spawnSync(process.execPath, [path.join(root, script), ...args], {

@@ -4,12 +4,12 @@
 // but without `wrangler dev`'s proxy in front. Clients connect to workerd's own socket.
 // Prints `READY <url>` on stdout once D1 is migrated and the Worker answers.
 //   node bench/ws/miniflare-server.mjs --port 8901 --persist /tmp/x [--config wrangler.toml] --var NAME=VALUE ...
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
-import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
+import { unstable_splitSqlQuery } from "wrangler";
+import { buildBundle, bundleWorker } from "../lib/bundle.mjs";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const { values: args } = parseArgs({
@@ -27,33 +27,11 @@ const config = path.resolve(root, args.config);
 
 // A fresh database every start: the bench measures a clean service.
 rmSync(path.join(args.persist, "state"), { recursive: true, force: true });
-const dist = path.join(args.persist, "dist");
-execFileSync(
-  process.execPath,
-  [
-    path.join(root, "node_modules/wrangler/bin/wrangler.js"),
-    "deploy",
-    "--dry-run",
-    "--outdir",
-    dist,
-    "-c",
-    config,
-    "--env=",
-  ],
-  { cwd: root, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "1" } },
-);
-
-// wrangler names the bundle after the entry point (src/index.ts -> index.js).
-const bundle = readdirSync(dist).find((file) => file.endsWith(".js"));
-if (!bundle) throw new Error(`wrangler wrote no bundle into ${dist}`);
-const { workerOptions: fromWrangler } = unstable_getMiniflareWorkerOptions(config);
-// The bundle is one ES module: wrangler's module rules (for unbundled sources) do not apply.
-const { modulesRules: _rules, ...workerOptions } = Object.fromEntries(
-  Object.entries(fromWrangler).filter(([, value]) => value !== undefined),
-);
+const bundlePath = buildBundle(config, path.join(args.persist, "dist"));
 const vars = Object.fromEntries(
   args.var.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
 );
+const { worker, d1Databases } = bundleWorker(config, bundlePath, vars);
 
 // wrangler still hands out Miniflare-4-shaped options; Miniflare 5 converts them.
 const mf = new Miniflare(
@@ -63,22 +41,13 @@ const mf = new Miniflare(
     resourcePersistencePath: path.join(args.persist, "state"),
     logRequests: false,
     ...(args["inspector-port"] ? { inspectorPort: Number(args["inspector-port"]) } : {}),
-    workers: [
-      {
-        ...workerOptions,
-        name: workerOptions.name ?? "service",
-        modules: true,
-        modulesRoot: dist,
-        scriptPath: path.join(dist, bundle),
-        bindings: { ...workerOptions.bindings, ...vars },
-      },
-    ],
+    workers: [worker],
   }),
 );
 const url = await mf.ready;
 
 // The same migration files `wrangler d1 migrations apply` runs (the reference worker has no D1).
-if (Object.keys(workerOptions.d1Databases ?? {}).includes("DB")) {
+if (d1Databases.includes("DB")) {
   const db = await mf.getD1Database("DB");
   const dir = path.join(root, "migrations/d1");
   for (const file of readdirSync(dir)
