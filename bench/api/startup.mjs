@@ -1,7 +1,7 @@
 // What the service's bundle costs before any request: its size as uploaded, how long workerd
 // takes to start it and answer the first request, and how much of the isolate's heap it keeps
 // (after a full GC, idle). Next to a bare hello-world worker started the same way, and to the
-// service built without minifying (wrangler.toml's `minify`), rounds alternated. Miniflare/workerd
+// service built minified (`wrangler deploy --minify`), rounds alternated. Miniflare/workerd
 // directly (no `wrangler dev`), in-memory storage.
 // Why the heap: every major GC marks what the isolate keeps, and V8 holds a script's source as
 // one string, two bytes per character when the source has any non-ASCII character.
@@ -45,10 +45,10 @@ const targets = [
     vars: devVars,
   },
   {
-    label: "service, not minified",
+    label: "service, minified",
     config: "wrangler.toml",
     path: "/api/v1/health",
-    build: ["--minify=false"],
+    build: ["--minify"],
     vars: devVars,
   },
 ].map((target, i) => {
@@ -106,7 +106,7 @@ for (let round = 0; round < rounds; round++) {
   console.log(`round ${round + 1}/${rounds} done`);
 }
 
-const kb = (bytes) => (bytes / 1024).toFixed(0);
+const kb = (bytes) => (bytes / 1024).toFixed(bytes < 10240 ? 1 : 0);
 const each = (values, digits) => values.map((v) => v.toFixed(digits)).join(" / ");
 const rows = targets.map(
   (t) =>
@@ -121,7 +121,8 @@ ${new Date().toISOString()}, ${machine()}. \`node bench/api/startup.mjs --rounds
 directly, in-memory storage, a fresh workerd per start, targets alternated. Medians, then every round.
 
 - **ready**: \`new Miniflare(...)\` until \`mf.ready\`: workerd's process start, the script compiled and its
-  top level evaluated.
+  top level evaluated; for the service also the workers Miniflare runs for its bindings (D1, R2, Durable
+  Objects, Queues, assets), which hello-world has none of. So read the service's two rows against each other.
 - **first answer**: one request (\`/\` for hello, \`/api/v1/health\` for the service) after ready.
 - **heap**: the Worker isolate's V8 heap in use after a forced full GC, before any load.
 - **source**: how V8 holds the script's source: one byte per character when it is all ASCII, else two.
