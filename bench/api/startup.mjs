@@ -6,10 +6,10 @@
 // Why the heap: every major GC marks what the isolate keeps, and V8 holds a script's source as
 // one string, two bytes per character when the source has any non-ASCII character.
 //   node bench/api/startup.mjs [--rounds 5] [--out bench/api/STARTUP.md]
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseArgs, parseEnv } from "node:util";
 import { gzipSync } from "node:zlib";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { freePort } from "../../scripts/lib/postgres.mjs";
@@ -27,12 +27,7 @@ const rounds = Number(args.rounds);
 if (!(rounds >= 1)) throw new Error("--rounds must be a positive number");
 
 /** The dev-only secrets `npm run dev` starts with, so the service's health check can pass. */
-const devVars = Object.fromEntries(
-  readFileSync(path.join(root, ".dev.vars.example"), "utf8")
-    .split("\n")
-    .filter((line) => /^[A-Z_]+=/.test(line))
-    .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-);
+const devVars = parseEnv(readFileSync(path.join(root, ".dev.vars.example"), "utf8"));
 
 const work = path.join(os.tmpdir(), `bench-startup-${process.pid}`);
 const targets = [
@@ -99,11 +94,15 @@ async function measure(target) {
   }
 }
 
-for (let round = 0; round < rounds; round++) {
-  // Alternate the order so no target always starts on a machine the previous one warmed.
-  const order = round % 2 ? [...targets].reverse() : targets;
-  for (const target of order) await measure(target);
-  console.log(`round ${round + 1}/${rounds} done`);
+try {
+  for (let round = 0; round < rounds; round++) {
+    // Alternate the order so no target always starts on a machine the previous one warmed.
+    const order = round % 2 ? [...targets].reverse() : targets;
+    for (const target of order) await measure(target);
+    console.log(`round ${round + 1}/${rounds} done`);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
 }
 
 const kb = (bytes) => (bytes / 1024).toFixed(bytes < 10240 ? 1 : 0);
