@@ -6,13 +6,16 @@
 // 4. `wrangler dev` on http://127.0.0.1:8787 (Worker, DOs, Queues, D1, R2 all local), with
 //    its inspector off (scripts/lib/wrangler-dev.mjs): attached, it costs ~4 ms of CPU per
 //    log line, more than the request (bench/loadtest/CEILING.md); `--inspect` turns it on;
+//    and with wrangler's local trace collector off (`wranglerEnv`): it cost the cached read
+//    up to a third of its throughput; `--observe` turns it on;
 // 5. the Worker's scheduled handlers on wrangler.toml's cron schedule: wrangler dev fires no
 //    crons, but serves miniflare's /cdn-cgi/local/scheduled?cron=... (checked with wrangler
 //    4.156; its `--test-scheduled` /__scheduled route is shadowed by the SPA assets here).
 // Flags: --postgres (embedded PostgreSQL through the HYPERDRIVE binding instead of D1),
 // --no-emulator (no emulator: the upstreams come from .dev.vars or wrangler.toml), --inspect
 // (wrangler's CLI with its inspector, for DevTools; also used when a flag after `--` is one
-// scripts/lib/wrangler-dev.mjs does not translate), and anything after `--` goes to wrangler
+// scripts/lib/wrangler-dev.mjs does not translate), --observe (wrangler's local trace
+// collector on, for the local explorer's traces), and anything after `--` goes to wrangler
 // (e.g. `npm run dev -- -- --var RATE_API_BURST:1000`).
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
@@ -25,6 +28,7 @@ import {
   parseDevArgs,
   startWorkerInput,
   upstreamsToEmulate,
+  wranglerEnv,
 } from "./lib/dev-env.mjs";
 import { applyPostgresMigrations, startEmbeddedPostgres } from "./lib/postgres.mjs";
 
@@ -134,7 +138,7 @@ async function main() {
   const child = spawn(process.execPath, wranglerArgs([...vars, ...passThrough]), {
     cwd: root,
     stdio: "inherit",
-    env: process.env,
+    env: wranglerEnv(process.env, options),
   });
   cleanups.push(runCrons(cronsOf(readFileSync(path.join(root, "wrangler.toml"), "utf8"))));
   const stop = async (code) => {

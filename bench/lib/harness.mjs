@@ -15,7 +15,14 @@ export function startProcess(args, { env = {}, cwd = root } = {}) {
     cwd,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, CI: "1", ...env },
+    // wrangler's local trace collector off for every target, as `npm run dev` runs the service
+    // (scripts/lib/dev-env.mjs `wranglerEnv`); X_LOCAL_OBSERVABILITY=true measures with it on.
+    env: {
+      ...process.env,
+      CI: "1",
+      X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? "false",
+      ...env,
+    },
   });
   let output = "";
   child.stdout.on("data", (d) => (output += d));
@@ -31,24 +38,27 @@ export function startProcess(args, { env = {}, cwd = root } = {}) {
   };
 }
 
-/** `wrangler dev -c <config>` on a port with its own local state. */
-export function startWrangler(config, port, persistTo, extra = []) {
-  return startProcess([
-    wranglerBin,
-    "dev",
-    "-c",
-    config,
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--persist-to",
-    persistTo,
-    "--log-level",
-    "warn",
-    "--show-interactive-dev-session=false",
-    ...extra,
-  ]);
+/** `wrangler dev -c <config>` on a port with its own local state; `env` adds to its environment. */
+export function startWrangler(config, port, persistTo, extra = [], env = {}) {
+  return startProcess(
+    [
+      wranglerBin,
+      "dev",
+      "-c",
+      config,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      persistTo,
+      "--log-level",
+      "warn",
+      "--show-interactive-dev-session=false",
+      ...extra,
+    ],
+    { env },
+  );
 }
 
 /** Polls `url` until it answers 2xx (bounded). */

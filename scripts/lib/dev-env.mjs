@@ -7,7 +7,7 @@ import { parseEnv } from "node:util";
 /** The upstreams the RunPod emulator can stand in for, and the path of each on it. */
 export const EMULATED_UPSTREAMS = { RUNPOD_API_BASE: "/v2", LLM_BASE_URL: "/openai/v1" };
 
-/** `node scripts/dev.mjs [--postgres] [--no-emulator] [--inspect] [-- wrangler args...]` */
+/** `node scripts/dev.mjs [--postgres] [--no-emulator] [--inspect] [--observe] [-- wrangler args...]` */
 export function parseDevArgs(argv) {
   const split = argv.indexOf("--");
   const own = split >= 0 ? argv.slice(0, split) : argv;
@@ -15,8 +15,24 @@ export function parseDevArgs(argv) {
     usePostgres: own.includes("--postgres"),
     useEmulator: !own.includes("--no-emulator"),
     inspect: own.includes("--inspect"),
+    observe: own.includes("--observe"),
     passThrough: split >= 0 ? argv.slice(split + 1) : [],
   };
+}
+
+/**
+ * The environment `wrangler dev` runs with: wrangler's local trace collector off unless
+ * `--observe` or the caller's own `X_LOCAL_OBSERVABILITY` says otherwise. Why: by default
+ * wrangler dev streams every invocation of the Worker and its Durable Objects, each span (a
+ * fetch, a cache lookup, an RPC, a D1 call) and each log line to a collector Worker in the same
+ * workerd process, whatever `[observability]` says. It cost the service's cached read 12-32 %
+ * of its throughput through the proxy and hello-world nothing (bench/RESULTS.md, "Session 14");
+ * production sends no traces (wrangler.toml enables logs only), so it measured nothing the
+ * edge does. `--observe` brings it back for the local explorer's traces.
+ */
+export function wranglerEnv(env, { observe = false } = {}) {
+  if (observe) return { ...env, X_LOCAL_OBSERVABILITY: "true" };
+  return { ...env, X_LOCAL_OBSERVABILITY: env.X_LOCAL_OBSERVABILITY ?? "false" };
 }
 
 /** The names `wrangler dev` is given a value for: `.dev.vars` and `--var NAME:VALUE` flags. */

@@ -8,6 +8,7 @@ import {
   parseDevArgs,
   startWorkerInput,
   upstreamsToEmulate,
+  wranglerEnv,
 } from "../../scripts/lib/dev-env.mjs";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -50,9 +51,21 @@ describe("npm run dev: .dev.vars against the emulator", () => {
       usePostgres: true,
       useEmulator: true,
       inspect: false,
+      observe: false,
       passThrough: ["--no-emulator", "--inspect"],
     });
     expect(parseDevArgs(["--inspect"]).inspect).toBe(true);
+    expect(parseDevArgs(["--observe"]).observe).toBe(true);
+  });
+
+  it("runs wrangler with its local trace collector off unless --observe or the caller's env says so", () => {
+    const env = { PATH: "/bin", PORT: "9000" };
+    expect(wranglerEnv(env, parseDevArgs([]))).toEqual({ ...env, X_LOCAL_OBSERVABILITY: "false" });
+    expect(wranglerEnv(env, parseDevArgs(["--observe"])).X_LOCAL_OBSERVABILITY).toBe("true");
+    expect(
+      wranglerEnv({ ...env, X_LOCAL_OBSERVABILITY: "true" }, parseDevArgs([])).X_LOCAL_OBSERVABILITY,
+    ).toBe("true");
+    expect(env).toEqual({ PATH: "/bin", PORT: "9000" }); // the caller's env is not changed
   });
 
   it("points each emulated upstream at its path on the emulator", () => {
