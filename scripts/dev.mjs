@@ -6,8 +6,8 @@
 // 4. `wrangler dev` on http://127.0.0.1:8787 (Worker, DOs, Queues, D1, R2 all local), with
 //    its inspector off (scripts/lib/wrangler-dev.mjs): attached, it costs ~4 ms of CPU per
 //    log line, more than the request (bench/loadtest/CEILING.md); `--inspect` turns it on;
-//    and with wrangler's local trace collector off (`wranglerEnv`): it cost the cached read
-//    up to a third of its throughput; `--observe` turns it on;
+//    and with wrangler's local trace collector off (`wranglerEnv`): it cost the cached read a
+//    median 15 % of its throughput; `--observe` turns it on;
 // 5. the Worker's scheduled handlers on wrangler.toml's cron schedule: wrangler dev fires no
 //    crons, but serves miniflare's /cdn-cgi/local/scheduled?cron=... (checked with wrangler
 //    4.156; its `--test-scheduled` /__scheduled route is shadowed by the SPA assets here).

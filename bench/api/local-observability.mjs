@@ -12,7 +12,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { freePort } from "../../scripts/lib/postgres.mjs";
-import { machine, median, root, startProcess, startWrangler, waitFor } from "../lib/harness.mjs";
+import { machine, median, root, startDevService, startWrangler, waitFor } from "../lib/harness.mjs";
 import { warmUntilSteady } from "../lib/warm-up.mjs";
 import { edgeHeaders } from "./edge-request.mjs";
 
@@ -33,25 +33,9 @@ const procs = [];
 const collector = (on) => ({ X_LOCAL_OBSERVABILITY: on ? "true" : "false" });
 
 async function startService(label, on) {
-  const port = await freePort();
-  const proc = startProcess(
-    [
-      path.join(root, "scripts/dev.mjs"),
-      "--",
-      "--persist-to",
-      path.join(scratch, label),
-      "--log-level",
-      "warn",
-      "--var",
-      "RATE_API_PER_S:1000000",
-      "--var",
-      "RATE_API_BURST:1000000",
-    ],
-    { env: { PORT: String(port), EMULATOR_PORT: String(await freePort()), ...collector(on) } },
-  );
+  const { proc, base } = await startDevService(root, path.join(scratch, label), { env: collector(on) });
   procs.push(proc);
-  await waitFor(`http://127.0.0.1:${port}/api/v1/health`, proc);
-  return `http://127.0.0.1:${port}/api/v1/characters/popular`;
+  return `${base}/api/v1/characters/popular`;
 }
 
 async function startHello(label, on) {

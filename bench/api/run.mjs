@@ -24,7 +24,15 @@ import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { writeReferenceConfig } from "../lib/assets-reference.mjs";
-import { machine, median, root, startProcess, startWrangler, waitFor, wranglerBin } from "../lib/harness.mjs";
+import {
+  machine,
+  median,
+  root,
+  startDevService,
+  startWrangler,
+  waitFor,
+  wranglerBin,
+} from "../lib/harness.mjs";
 import { pacedLoad } from "../lib/paced-load.mjs";
 import { warmUntilSteady } from "../lib/warm-up.mjs";
 import { quantile } from "../loadtest/stats.mjs";
@@ -66,26 +74,9 @@ function applyMigrations(config, persistTo) {
 
 /** The service of checkout `dir` as `npm run dev` runs it, limits raised so nothing is refused. */
 async function startService(dir, label, vars = []) {
-  const port = await freePort();
-  const proc = startProcess(
-    [
-      path.join(dir, "scripts/dev.mjs"),
-      "--",
-      "--persist-to",
-      path.join(scratch, label),
-      "--log-level",
-      "warn",
-      "--var",
-      "RATE_API_PER_S:1000000",
-      "--var",
-      "RATE_API_BURST:1000000",
-      ...vars.flatMap((v) => ["--var", v]),
-    ],
-    { cwd: dir, env: { PORT: String(port), EMULATOR_PORT: String(await freePort()) } },
-  );
+  const { proc, base } = await startDevService(dir, path.join(scratch, label), { vars });
   procs.push(proc);
-  await waitFor(`${base(port)}/api/v1/health`, proc);
-  return base(port);
+  return base;
 }
 
 /** A reference Worker under `wrangler dev` with its own local state; the URL of `pathname` once it answers. */
@@ -389,7 +380,7 @@ Machine: ${machine()}; load average (1 min) during the runs: min ${fmt(Math.min(
 
 Every target is served by \`wrangler dev\` (each service through its checkout's \`scripts/dev.mjs\`, as \`npm run dev\`
 runs it, real rate limiter in the path with limits raised so nothing is refused), every one with wrangler's local
-trace collector ${process.env.X_LOCAL_OBSERVABILITY === "true" ? "**on** (\`X_LOCAL_OBSERVABILITY=true\`)" : "off, as \`npm run dev\` runs (bench/api/LOCAL-OBSERVABILITY.md)"}, and loaded by autocannon at
+trace collector ${process.env.X_LOCAL_OBSERVABILITY === "true" ? "**on** (`X_LOCAL_OBSERVABILITY=true`)" : "off, as `npm run dev` runs (bench/api/LOCAL-OBSERVABILITY.md)"}, and loaded by autocannon at
 ${CONNECTIONS} connections for ${DURATION_S} s, every request with a browser's \`Accept-Encoding: gzip, deflate, br\`
 and from a random client address (\`CF-Connecting-IP\`, with a \`CF-Ray\` as the edge adds to every request: bench/api/edge-request.mjs) of
 ${SPREADS.map((s) => `${s.addresses} ("${s.id}")`).join(" or ")}. ${ROUNDS} rounds, targets in alternating order (forward, then

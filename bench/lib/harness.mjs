@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
+import { freePort } from "../../scripts/lib/postgres.mjs";
 
 export const root = path.resolve(import.meta.dirname, "../..");
 export const wranglerBin = path.join(root, "node_modules/wrangler/bin/wrangler.js");
@@ -59,6 +60,36 @@ export function startWrangler(config, port, persistTo, extra = [], env = {}) {
     ],
     { env },
   );
+}
+
+/**
+ * The service of checkout `dir` as `npm run dev` runs it (its `scripts/dev.mjs`, emulator
+ * included), rate limits raised so the limiter runs its whole path and refuses nothing, local
+ * state under `persistTo`; `vars` are more `NAME:VALUE` bindings, `env` adds to its environment.
+ * Resolves once `/api/v1/health` answers, to its process and base URL.
+ */
+export async function startDevService(dir, persistTo, { vars = [], env = {} } = {}) {
+  const port = await freePort();
+  const proc = startProcess(
+    [
+      path.join(dir, "scripts/dev.mjs"),
+      "--",
+      "--persist-to",
+      persistTo,
+      "--log-level",
+      "warn",
+      ...["RATE_API_PER_S:1000000", "RATE_API_BURST:1000000", ...vars].flatMap((v) => ["--var", v]),
+    ],
+    { cwd: dir, env: { PORT: String(port), EMULATOR_PORT: String(await freePort()), ...env } },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(`${base}/api/v1/health`, proc);
+  } catch (error) {
+    proc.stop();
+    throw error;
+  }
+  return { proc, base };
 }
 
 /** Polls `url` until it answers 2xx (bounded). */

@@ -25,10 +25,11 @@ export function parseDevArgs(argv) {
  * `--observe` or the caller's own `X_LOCAL_OBSERVABILITY` says otherwise. Why: by default
  * wrangler dev streams every invocation of the Worker and its Durable Objects, each span (a
  * fetch, a cache lookup, an RPC, a D1 call) and each log line to a collector Worker in the same
- * workerd process, whatever `[observability]` says. It cost the service's cached read 12-32 %
- * of its throughput through the proxy and hello-world nothing (bench/RESULTS.md, "Session 14");
- * production sends no traces (wrangler.toml enables logs only), so it measured nothing the
- * edge does. `--observe` brings it back for the local explorer's traces.
+ * workerd process, whatever `[observability]` says. It cost the service's cached read a median
+ * 15 % of its throughput through the proxy (up to 39 % in a round) and hello-world about 1 %
+ * (bench/RESULTS.md, "Session 14"); production sends no traces (wrangler.toml enables logs
+ * only), so it measured work the edge never does. `--observe` brings it back for the local
+ * explorer's traces.
  */
 export function wranglerEnv(env, { observe = false } = {}) {
   if (observe) return { ...env, X_LOCAL_OBSERVABILITY: "true" };
