@@ -5,7 +5,7 @@
 // raised), each with the collector on and off; 100 connections, `--addresses` and `--hot`
 // client addresses as bench/api/run.mjs sends them, 2xx only. Why it matters: `npm run dev` runs
 // with it off since session 14 (scripts/lib/dev-env.mjs `wranglerEnv`), and so do the harnesses.
-//   node bench/api/local-observability.mjs [--duration 10] [--rounds 3] [--addresses 4096] [--hot 100]
+//   node bench/api/local-observability.mjs [--duration 10] [--rounds 3] [--addresses 4096] [--hot 100] [--out FILE]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
