@@ -16,7 +16,8 @@
 // the tail at a load the service carries, not at saturation. The service is first warmed until
 // its throughput holds (bench/lib/warm-up.mjs).
 //   node bench/api/gc-tail.mjs [--duration 15] [--addresses 4096] [--connections 100 | --rate N] [--checkout DIR]
-//     [--heap-profile [--all-allocations] [--target TITLE] [--top N]] [--path /api/v1/...]
+//     [--heap-profile [--all-allocations] [--target TITLE] [--top N]] [--path /api/v1/...] [--log FILE]
+import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -45,6 +46,8 @@ const { values: args } = parseArgs({
     /** How many allocating functions to print per isolate. */
     top: { type: "string", default: "15" },
     path: { type: "string", default: "/api/v1/characters/popular" },
+    /** Also write workerd's whole output here (e.g. for bench/ws/gc-nvp.mjs with `--flags=--trace-gc-nvp`). */
+    log: { type: "string" },
   },
 });
 const checkout = path.resolve(args.checkout);
@@ -250,6 +253,7 @@ try {
       .join(" ")}`,
   );
 } finally {
+  if (args.log) writeFileSync(args.log, `${lines.map(({ line }) => line).join("\n")}\n`);
   stop();
 }
 

@@ -8,7 +8,8 @@ export type HeaderList = readonly (readonly [string, string])[];
 /**
  * What hono/secure-headers set with `secureHeaders({ crossOriginResourcePolicy: "cross-origin" })`
  * (hono 4.13), its defaults otherwise: the same names and values, in its order
- * (test/workers/request-path.test.ts compares this list with hono's middleware).
+ * (test/workers/static-headers.test.ts compares this list with hono's middleware). Every
+ * response outside `/api` gets them: the app's pages, its scripts and styles, images.
  */
 export const SECURE_HEADERS: HeaderList = [
   ["Cross-Origin-Resource-Policy", "cross-origin"],
@@ -23,6 +24,22 @@ export const SECURE_HEADERS: HeaderList = [
   ["X-Permitted-Cross-Domain-Policies", "none"],
   ["X-XSS-Protection", "0"],
 ];
+
+/**
+ * The part of `SECURE_HEADERS` that means something on a response no browser renders as a
+ * document (JSON, problem+json, a 204, a WebSocket upgrade): what OWASP's REST Security Cheat
+ * Sheet asks of an API response besides its `Content-Type` and `Cache-Control`. The others
+ * (`Cross-Origin-Opener-Policy`, `Origin-Agent-Cluster`, `Referrer-Policy`,
+ * `X-DNS-Prefetch-Control`, `X-Download-Options`, `X-XSS-Protection`, and the cross-origin
+ * permissions for embedding, `Cross-Origin-Resource-Policy: cross-origin` and
+ * `X-Permitted-Cross-Domain-Policies`) govern documents, plugins or embedding, which a CORS
+ * read never is. Each header is an allocation of the runtime's own per response that only a
+ * Mark-Compact frees, in its one atomic pause: 8 fewer per API answer shortened the service's
+ * pauses (bench/RESULTS.md, "Session 15").
+ */
+export const API_SECURE_HEADERS: HeaderList = SECURE_HEADERS.filter(([name]) =>
+  ["Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options"].includes(name),
+);
 
 /** What every `/api` response carries: any origin may read it (bearer tokens, no cookies). */
 export const API_CORS_HEADERS: HeaderList = [
@@ -40,8 +57,8 @@ export const API_CORS_HEADERS: HeaderList = [
   ],
 ];
 
-/** Every header an `/api` response gets from `secureHeaders` and `apiCors`, whatever the request. */
-export const API_STATIC_HEADERS: HeaderList = [...SECURE_HEADERS, ...API_CORS_HEADERS];
+/** Every header an `/api` response gets from `addSecureHeaders` and `addApiCors`, whatever the request. */
+export const API_STATIC_HEADERS: HeaderList = [...API_SECURE_HEADERS, ...API_CORS_HEADERS];
 
 /** Names `secureHeaders` removes from every response. */
 const REMOVED = ["x-powered-by"];
@@ -49,7 +66,7 @@ const REMOVED = ["x-powered-by"];
 /**
  * Responses built with `API_STATIC_HEADERS` already in them (the isolate tier's copies of a
  * kept read, src/cache/isolate-cache.ts): `secureHeaders` and `apiCors` leave them as they are
- * instead of setting the same 13 values again one by one (a call into the runtime each, the
+ * instead of setting the same 5 values again one by one (a call into the runtime each, the
  * largest share of header work in a cached read, bench/api/CPU-session7.md). Identity, not a
  * flag on the object: a response copied later (immutable headers) is set as any other.
  */
@@ -57,10 +74,13 @@ const prebuilt = new WeakSet<Response>();
 
 /**
  * `headers` with `API_STATIC_HEADERS` in place: the names they set replace the response's own
- * (as `secureHeaders` overwrites), `X-Powered-By` goes. Build it once per kept entry.
+ * (as `secureHeaders` overwrites); `X-Powered-By` and the page-only names of `SECURE_HEADERS`
+ * go (a copy kept in the Cache API may predate them). Build it once per kept entry.
  */
 export function withApiStaticHeaders(headers: HeaderList): [string, string][] {
-  const replaced = new Set([...API_STATIC_HEADERS.map(([name]) => name.toLowerCase()), ...REMOVED]);
+  const replaced = new Set(
+    [...SECURE_HEADERS, ...API_CORS_HEADERS].map(([name]) => name.toLowerCase()).concat(REMOVED),
+  );
   return [
     ...headers
       .filter(([name]) => !replaced.has(name.toLowerCase()))
@@ -81,12 +101,12 @@ export function hasApiStaticHeaders(response: Response): boolean {
 }
 
 /**
- * hono/secure-headers' policy (`SECURE_HEADERS`, `X-Powered-By` removed) set after the
- * handler, overwriting, in place (`setResponseHeaders`); nothing to do for a response that
- * was built with them.
+ * hono/secure-headers' policy set after the handler, overwriting, in place
+ * (`setResponseHeaders`), `X-Powered-By` removed: `API_SECURE_HEADERS` on an `/api` response,
+ * `SECURE_HEADERS` on any other. Nothing to do for a response that was built with them.
  */
-export function addSecureHeaders(c: Context<AppEnv>): void {
+export function addSecureHeaders(c: Context<AppEnv>, api: boolean): void {
   if (prebuilt.has(c.res)) return;
-  setResponseHeaders(c, SECURE_HEADERS);
+  setResponseHeaders(c, api ? API_SECURE_HEADERS : SECURE_HEADERS);
   c.res.headers.delete("X-Powered-By");
 }

@@ -10,7 +10,7 @@ import { closeServices, openServices } from "./services";
 /**
  * Every request's cross-cutting work, in one middleware, in the order the five separate ones
  * ran (outermost first): the request log (`logRequest`, timed from here), the request id
- * (`assignRequestId`, echoed as `X-Request-Id`), the secure headers (`addSecureHeaders`),
+ * (`assignRequestId`, echoed as `X-Request-Id`), the secure headers (`addSecureHeaders`: fewer on `/api`),
  * CORS on `/api` paths (a preflight answered here; `addApiCors` after the handler) and the
  * request's services (`openServices`/`closeServices`).
  *
@@ -38,7 +38,7 @@ export const frontDoor = createMiddleware<AppEnv>(async (c, next) => {
     }
     if (api) addApiCors(c);
   }
-  addSecureHeaders(c);
+  addSecureHeaders(c, api);
   setResponseHeader(c, "X-Request-Id", id);
   logRequest(c, started);
 });
