@@ -16,8 +16,9 @@
 // the tail at a load the service carries, not at saturation. The service is first warmed until
 // its throughput holds (bench/lib/warm-up.mjs).
 //   node bench/api/gc-tail.mjs [--duration 15] [--addresses 4096] [--connections 100 | --rate N] [--checkout DIR]
-//     [--heap-profile [--all-allocations] [--target TITLE] [--top N]] [--path /api/v1/...] [--log FILE]
-import { writeFileSync } from "node:fs";
+//     [--heap-profile [--all-allocations] [--target TITLE] [--top N]] [--path /api/v1/...] [--log FILE] [--perf FILE]
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -48,6 +49,8 @@ const { values: args } = parseArgs({
     path: { type: "string", default: "/api/v1/characters/popular" },
     /** Also write workerd's whole output here (e.g. for bench/ws/gc-nvp.mjs with `--flags=--trace-gc-nvp`). */
     log: { type: "string" },
+    /** Record workerd's stacks over the loaded run with `perf record -g` into this file (bench/api/gc-perf.mjs reads it). */
+    perf: { type: "string" },
   },
 });
 const checkout = path.resolve(args.checkout);
@@ -141,9 +144,11 @@ try {
   const firstLine = lines.length;
   const profiles = args["heap-profile"] ? await startHeapProfiles(inspectorPort) : [];
   const measuredFrom = lines.length;
+  const perf = args.perf ? recordPerf(args.perf, proc.child.pid) : null;
   const { result, requests } = args.rate
     ? await paced(Number(args.duration))
     : await run(Number(args.duration), true);
+  if (perf) await perf.stop();
   for (const p of profiles) await p.report(result.requests.total);
   await new Promise((r) => setTimeout(r, 500));
   const measuredTo = lines.length;
@@ -255,6 +260,39 @@ try {
 } finally {
   if (args.log) writeFileSync(args.log, `${lines.map(({ line }) => line).join("\n")}\n`);
   stop();
+}
+
+/**
+ * `perf record -g` of the workerd process under `parentPid` (Miniflare's server starts it) at
+ * 2 kHz of CPU clock; workerd keeps its symbols and frame pointers, so its C++ stacks resolve.
+ */
+function recordPerf(file, parentPid) {
+  const workerd = descendants(parentPid).find((pid) =>
+    readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd"),
+  );
+  if (!workerd) throw new Error("no workerd process under the server");
+  const child = spawn(
+    "perf",
+    ["record", "-e", "cpu-clock", "-F", "2000", "-g", "-p", String(workerd), "-o", file],
+    {
+      stdio: "ignore",
+    },
+  );
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", resolve);
+        child.kill("SIGINT");
+      }),
+  };
+}
+
+/** Every process below `pid`, nearest first. */
+function descendants(pid) {
+  const children = readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+    readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").split(" ").filter(Boolean).map(Number),
+  );
+  return [...children, ...children.flatMap(descendants)];
 }
 
 /** Starts a sampling heap profile (objects that outlived a scavenge) in every listed isolate. */
