@@ -26,7 +26,7 @@ const { values: args, positionals } = parseArgs({
     requests: { type: "string" },
   },
 });
-if (!positionals[0]) throw new Error("usage: gc-perf.mjs <perf.data> [--top N]");
+if (!positionals[0]) throw new Error("usage: gc-perf.mjs <perf.data> [--top N] [--requests N] [--hz 2000]");
 
 /** Frames whose share of a pause is printed for every pause (substring of the symbol). */
 const WATCHED = [

@@ -49,7 +49,7 @@ const { values: args } = parseArgs({
     path: { type: "string", default: "/api/v1/characters/popular" },
     /** Also write workerd's whole output here (e.g. for bench/ws/gc-nvp.mjs with `--flags=--trace-gc-nvp`). */
     log: { type: "string" },
-    /** Record workerd's stacks over the loaded run with `perf record -g` into this file (bench/api/gc-perf.mjs reads it). */
+    /** Record workerd's stacks over the loaded run with `perf record -g` (Debian's linux-perf) into this file, for bench/api/gc-perf.mjs. */
     perf: { type: "string" },
   },
 });

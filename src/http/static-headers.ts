@@ -33,9 +33,9 @@ export const SECURE_HEADERS: HeaderList = [
  * `X-DNS-Prefetch-Control`, `X-Download-Options`, `X-XSS-Protection`, and the cross-origin
  * permissions for embedding, `Cross-Origin-Resource-Policy: cross-origin` and
  * `X-Permitted-Cross-Domain-Policies`) govern documents, plugins or embedding, which a CORS
- * read never is. Each header is an allocation of the runtime's own per response that only a
- * Mark-Compact frees, in its one atomic pause: 8 fewer per API answer shortened the service's
- * pauses (bench/RESULTS.md, "Session 15").
+ * read never is. Each header is memory of the runtime's own per response, destroyed inside a
+ * garbage-collection pause (half of a Mark-Compact's pause was response headers): 8 fewer per
+ * API answer are 8 fewer to destroy (bench/RESULTS.md, "Session 15").
  */
 export const API_SECURE_HEADERS: HeaderList = SECURE_HEADERS.filter(([name]) =>
   ["Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options"].includes(name),

@@ -10,9 +10,9 @@ import { closeServices, openServices } from "./services";
 /**
  * Every request's cross-cutting work, in one middleware, in the order the five separate ones
  * ran (outermost first): the request log (`logRequest`, timed from here), the request id
- * (`assignRequestId`, echoed as `X-Request-Id`), the secure headers (`addSecureHeaders`: fewer on `/api`),
- * CORS on `/api` paths (a preflight answered here; `addApiCors` after the handler) and the
- * request's services (`openServices`/`closeServices`).
+ * (`assignRequestId`, echoed as `X-Request-Id`), the secure headers (`addSecureHeaders`:
+ * fewer on `/api`), CORS on `/api` paths (a preflight answered here; `addApiCors` after the
+ * handler) and the request's services (`openServices`/`closeServices`).
  *
  * Why one: each middleware Hono composes costs an async frame of its own and one of
  * `compose`'s `dispatch` per request, all alive across the handler's awaits; five of them
