@@ -222,11 +222,12 @@ export function restartScenarios(t, ctx) {
       await page.waitForSelector(ONLINE, { timeout: 40_000 });
       // The minute's sweep checks a running job once it has gone untouched for 60 s, so it fails
       // this one 60-120 s after the job's last touch before the restart, by where the minutes
-      // fall (a CI run gave up after 110 s here, just before the sweep that failed it). 150 s
-      // covers that and the page's re-read of a silent job (20 s); the job's deadline (180 s
-      // from its creation) is later, and the error code below tells the two apart.
+      // fall (a CI run gave up after 110 s here, just before the sweep that failed it; another,
+      // on a busy machine, after 150 s). 200 s covers that, a slow restart and the page's re-read
+      // of a silent job (20 s); should the job's deadline (180 s from its creation) come first,
+      // the error code below tells the two apart.
       await page.waitForSelector(`${CARD}[data-job-id='${jobId}'][data-status='failed']`, {
-        timeout: 150_000,
+        timeout: 200_000,
       });
       assert.match(await page.textContent(`${CARD} [data-testid='job-error']`), /lost/i);
       const job = await api(page, "GET", `/api/v1/generations/${jobId}`, null);
