@@ -8,7 +8,7 @@
 // 100 µs sampling) while the route is loaded; it covers JavaScript in the isolate, and
 // "(program)"/"(idle)"/"(garbage collector)" are V8's own buckets.
 //   node bench/api/cpu.mjs [--requests 4000] [--rounds 3] [--addresses 4096] [--before DIR] [--out FILE]
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -17,6 +17,7 @@ import { freePort } from "../../scripts/lib/postgres.mjs";
 import { writeReferenceConfig } from "../lib/assets-reference.mjs";
 import { machine, median, root, startProcess } from "../lib/harness.mjs";
 import { openInspector } from "../lib/inspector.mjs";
+import { cpuMs, workerdPid } from "../lib/proc-stat.mjs";
 import { warmUntilSteady } from "../lib/warm-up.mjs";
 import { edgeHeaders } from "./edge-request.mjs";
 
@@ -50,7 +51,6 @@ const ROUTES = {
   "hello-rpc": ["/rpc"],
 };
 const procs = [];
-const ticksPerS = 100; // CLK_TCK on Linux
 
 /** Starts one target under Miniflare (a checkout's own miniflare-server.mjs), returns its URL and workerd pid. */
 async function startTarget(label, { checkout = root, config, vars = [], inspectorPort } = {}) {
@@ -92,25 +92,6 @@ function limiterDecisions(target) {
   const limited = output.match(/"rate_limit":\{/g)?.length ?? 0;
   const leased = output.match(/"by":"lease"/g)?.length ?? 0;
   return { limited, calls: limited - leased };
-}
-
-function workerdPid(pgid) {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && comm.startsWith("workerd")) return Number(entry);
-    } catch {}
-  }
-  return null;
-}
-
-function cpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerS;
 }
 
 function drive(url, { amount, duration, addresses }) {

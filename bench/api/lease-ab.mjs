@@ -3,13 +3,13 @@
 // request asks its shard), measured alternately so that drift of the machine hits both alike.
 // workerd CPU (utime + stime from /proc) per request, limiter calls per request from the log.
 //   node bench/api/lease-ab.mjs [--requests 6000] [--rounds 3] [--route /api/v1/characters/popular]
-import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { freePort } from "../../scripts/lib/postgres.mjs";
 import { root, startProcess } from "../lib/harness.mjs";
+import { cpuMs, workerdPid } from "../lib/proc-stat.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -44,21 +44,6 @@ async function start(label, lease) {
   return { label, proc, url: /READY (\S+)/.exec(proc.output())[1], pid: workerdPid(proc.child.pid) };
 }
 
-function workerdPid(pgid) {
-  for (const entry of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && stat.includes("(workerd")) return Number(entry);
-    } catch {}
-  }
-  throw new Error("no workerd");
-}
-
-const cpuMs = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
 const count = (t, re) => t.proc.output().match(re)?.length ?? 0;
 
 function drive(url, amount, addresses) {

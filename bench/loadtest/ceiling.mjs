@@ -5,13 +5,14 @@
 //                                   [--duration 5] [--rounds 1] [--port 8797]
 // Run it under the shared lock: `flock /tmp/bench.lock node bench/loadtest/ceiling.mjs`.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { applyLocalD1Migrations } from "../../scripts/lib/local-bindings.mjs";
 import { machine, root, wranglerBin } from "../lib/harness.mjs";
+import { cpuByProcess, cpuSince, devServerLabel } from "../lib/proc-stat.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -101,33 +102,6 @@ const VARIANTS = {
   },
 };
 
-/** CPU ms per process of a process group, keyed by a short label. */
-function cpuByProcess(pgid) {
-  const ticksPerS = 100;
-  const out = {};
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) !== pgid) continue;
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      const label = labelOf(cmd);
-      out[label] = (out[label] ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerS;
-    } catch {}
-  }
-  return out;
-}
-
-function labelOf(cmd) {
-  const joined = cmd.join(" ");
-  if (/workerd/.test(cmd[0] ?? "")) return "workerd";
-  if (joined.includes("wrangler-dist") || joined.includes("wrangler-dev.mjs")) return "wrangler (node)";
-  if (joined.includes("wrangler.js")) return "wrangler launcher";
-  if (joined.includes("dev.mjs")) return "dev.mjs + emulator (node)";
-  return path.basename(cmd[0] ?? "?");
-}
-
 async function up(url, child, timeoutMs = 180_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -164,17 +138,15 @@ async function measure(name) {
     await up(url, child);
     await autocannon({ url, connections: Number(args.connections), duration: 2 }); // warm-up
     await sleep(500);
-    const cpuBefore = cpuByProcess(child.pid);
+    const cpuBefore = cpuByProcess(child.pid, devServerLabel);
     const linesBefore = lines;
     const result = await autocannon({
       url,
       connections: Number(args.connections),
       duration: Number(args.duration),
     });
-    const cpuAfter = cpuByProcess(child.pid);
-    const cpu = Object.fromEntries(
-      Object.keys(cpuAfter).map((k) => [k, (cpuAfter[k] - (cpuBefore[k] ?? 0)) / result.requests.total]),
-    );
+    const used = cpuSince(cpuBefore, cpuByProcess(child.pid, devServerLabel));
+    const cpu = Object.fromEntries(Object.entries(used).map(([k, ms]) => [k, ms / result.requests.total]));
     return {
       name,
       about: variant.about,

@@ -33,6 +33,7 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { applyLocalD1Migrations } from "../../scripts/lib/local-bindings.mjs";
 import { machine, root } from "../lib/harness.mjs";
+import { cpuByProcess, cpuSince, devServerLabel } from "../lib/proc-stat.mjs";
 import { describeThink, PROFILES } from "./profiles.mjs";
 import { runUser } from "./scenario.mjs";
 import { quantile, Steps } from "./stats.mjs";
@@ -109,6 +110,12 @@ function snapshot(scratch) {
   return dir;
 }
 
+/** The process group of the server this run started (null when it uses one already running). */
+let serverGroup = null;
+
+/** Server CPU ms so far by process (empty when this run did not start the server). */
+const serverCpu = () => (serverGroup ? cpuByProcess(serverGroup, devServerLabel) : {});
+
 /** Starts `node scripts/dev.mjs` on `port` with a state directory of its own; returns a stopper. */
 async function startDev(extraVars = []) {
   const scratch = mkdtempSync(path.join(os.tmpdir(), "edge-art-loadtest-"));
@@ -134,7 +141,9 @@ async function startDev(extraVars = []) {
     if (Date.now() > deadline) throw new Error(`npm run dev did not answer within 180 s; see ${logFile}`);
     await sleep(500);
   }
+  serverGroup = child.pid;
   return async () => {
+    serverGroup = null;
     try {
       process.kill(-child.pid, "SIGTERM");
     } catch {}
@@ -217,6 +226,7 @@ async function mixed(profile, users, run) {
   const durationS = durationOf(profile);
   const steps = new Steps();
   const cpuBefore = process.cpuUsage();
+  const serverBefore = serverCpu();
   const loop = monitorEventLoopDelay({ resolution: 20 });
   loop.enable();
   const loads = [];
@@ -242,6 +252,8 @@ async function mixed(profile, users, run) {
   clearInterval(sampler);
   loop.disable();
   const cpu = process.cpuUsage(cpuBefore);
+  const server = cpuSince(serverBefore, serverCpu());
+  const serverMs = Object.values(server).reduce((a, b) => a + b, 0);
   const summary = steps.summary();
   const apiRps = summary.api.count / elapsedS;
   return {
@@ -249,6 +261,11 @@ async function mixed(profile, users, run) {
     users,
     elapsedS,
     clientCpu: (cpu.user + cpu.system) / 1000 / (elapsedS * 1000),
+    // Whole-run CPU of every server process (workerd, wrangler, dev.mjs with the emulator):
+    // in cores, per completed round or visit, and per process. null: not this run's server.
+    serverCores: serverGroup ? serverMs / (elapsedS * 1000) : null,
+    serverMsPerIteration: serverGroup && progress.iterations ? serverMs / progress.iterations : null,
+    serverByProcess: server,
     turns: summary.rows.find((x) => x.name.startsWith("chat reply"))?.count ?? 0,
     iterations: progress.iterations,
     ...summary,
@@ -260,7 +277,7 @@ async function mixed(profile, users, run) {
 }
 
 function describeRun(r) {
-  return `${r.profile}, ${r.users} users: ${r.iterations} ${r.profile === "stress" ? "rounds" : "chat visits"}, ${r.turns} chat turns, API ${r.api.count} req (${r.apiRps.toFixed(0)} req/s), errors ${(r.errorRate * 100).toFixed(2)} %, API p50/p95/p99 ${ms(r.api.p50)}/${ms(r.api.p95)}/${ms(r.api.p99)} ms, load max ${r.loadMax.toFixed(1)}, client loop p99 ${r.clientLoopP99.toFixed(0)} ms, client CPU ${(r.clientCpu * 100).toFixed(0)} % -> ${r.passes ? "PASS" : "FAIL"}`;
+  return `${r.profile}, ${r.users} users: ${r.iterations} ${r.profile === "stress" ? "rounds" : "chat visits"}, ${r.turns} chat turns, API ${r.api.count} req (${r.apiRps.toFixed(0)} req/s), errors ${(r.errorRate * 100).toFixed(2)} %, API p50/p95/p99 ${ms(r.api.p50)}/${ms(r.api.p95)}/${ms(r.api.p99)} ms, load max ${r.loadMax.toFixed(1)}, client loop p99 ${r.clientLoopP99.toFixed(0)} ms, client CPU ${(r.clientCpu * 100).toFixed(0)} %, server CPU ${serverCpuCell(r)} ms per iteration -> ${r.passes ? "PASS" : "FAIL"}`;
 }
 
 /** The largest N that passes: double from the best pass, then bisect (at most 5 more runs). */
@@ -282,6 +299,15 @@ async function findMax(runs, runNext) {
   }
   return Math.max(0, ...passed());
 }
+
+const serverCpuCell = (r) =>
+  r.serverCores === null ? "-" : `${r.serverCores.toFixed(2)}, ${ms(r.serverMsPerIteration)}`;
+
+const byProcess = (r) =>
+  Object.entries(r.serverByProcess)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, used]) => `${name} ${(used / (r.elapsedS * 1000)).toFixed(2)}`)
+    .join(", ");
 
 /** The summary table of one profile's runs, with its model and its largest passing N. */
 function profileSection(profile, label, runs, maxUsers, ceiling) {
@@ -306,14 +332,14 @@ function profileSection(profile, label, runs, maxUsers, ceiling) {
   );
   lines.push("");
   lines.push(
-    `| users | ${profile === "stress" ? "rounds" : "chat visits"} | chat turns | API requests | API req/s | error rate | API p50 ms | API p95 ms | API p99 ms | chat.done p50/p95 ms | image p50/p95 ms | load avg (max) | client loop p99 ms | client CPU | target |`,
+    `| users | ${profile === "stress" ? "rounds" : "chat visits"} | chat turns | API requests | API req/s | error rate | API p50 ms | API p95 ms | API p99 ms | chat.done p50/p95 ms | image p50/p95 ms | load avg (max) | client loop p99 ms | client CPU | server CPU: cores, ms per ${profile === "stress" ? "round" : "visit"} | target |`,
   );
-  lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|");
+  lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|");
   for (const r of runs) {
     const chat = r.rows.find((x) => x.name.startsWith("chat reply"));
     const image = r.rows.find((x) => x.name.startsWith("image ready"));
     lines.push(
-      `| ${r.users} | ${r.iterations} | ${r.turns} | ${r.api.count} | ${r.apiRps.toFixed(0)} | ${(r.errorRate * 100).toFixed(2)} % | ${ms(r.api.p50)} | ${ms(r.api.p95)} | ${ms(r.api.p99)} | ${ms(chat?.p50)} / ${ms(chat?.p95)} | ${ms(image?.p50)} / ${ms(image?.p95)} | ${r.loadMax.toFixed(1)} | ${r.clientLoopP99.toFixed(0)} | ${(r.clientCpu * 100).toFixed(0)} % | ${r.passes ? "met" : "missed"} |`,
+      `| ${r.users} | ${r.iterations} | ${r.turns} | ${r.api.count} | ${r.apiRps.toFixed(0)} | ${(r.errorRate * 100).toFixed(2)} % | ${ms(r.api.p50)} | ${ms(r.api.p95)} | ${ms(r.api.p99)} | ${ms(chat?.p50)} / ${ms(chat?.p95)} | ${ms(image?.p50)} / ${ms(image?.p95)} | ${r.loadMax.toFixed(1)} | ${r.clientLoopP99.toFixed(0)} | ${(r.clientCpu * 100).toFixed(0)} % | ${serverCpuCell(r)} | ${r.passes ? "met" : "missed"} |`,
     );
   }
   lines.push("");
@@ -322,10 +348,17 @@ function profileSection(profile, label, runs, maxUsers, ceiling) {
       ? `Largest N that met both targets (errors < 1 %, API p95 < 200 ms) on this machine, profile \`${profile}\`: **${maxUsers}**.`
       : `No N met both targets on this machine, profile \`${profile}\`.`,
   );
+  const measured = runs.filter((r) => r.serverCores !== null);
+  if (measured.length) {
+    lines.push("");
+    lines.push(
+      `Server CPU by process, in cores over the whole run: ${measured.map((r) => `${r.users} users: ${byProcess(r)}`).join("; ")}.`,
+    );
+  }
   const peak = Math.max(...runs.map((r) => r.apiRps));
   lines.push("");
   lines.push(
-    `API throughput peaked at ${peak.toFixed(0)} req/s (ceiling for the cheapest route: ${ceiling.rps.toFixed(0)} req/s). Client CPU is the load generator's own share of one core; with its event-loop p99 it shows whether the generator, not the server, was the limit.`,
+    `API throughput peaked at ${peak.toFixed(0)} req/s (ceiling for the cheapest route: ${ceiling.rps.toFixed(0)} req/s). Client CPU is the load generator's own share of one core; with its event-loop p99 it shows whether the generator, not the server, was the limit. Server CPU is what every process of \`npm run dev\` used over the run (workerd with the Worker, its Durable Objects, D1, Queues and R2; wrangler; dev.mjs with the RunPod emulator), in cores and per completed ${profile === "stress" ? "round" : "visit"}: the machine's cores divided by the per-${profile === "stress" ? "round" : "visit"} figure bound how many it can complete a second.`,
   );
   lines.push("");
   return lines;
