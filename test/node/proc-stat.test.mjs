@@ -8,7 +8,10 @@ import { cpuByProcess, cpuMs, cpuSince, devServerLabel, workerdPid } from "../..
 /** A detached process group: one Node process that spins for `spinMs`, then idles until killed. */
 function spinner(spinMs) {
   const script = `const end = Date.now() + ${spinMs}; while (Date.now() < end); console.log("done"); setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ["-e", script], { detached: true, stdio: ["ignore", "pipe", "ignore"] });
+  const child = spawn(process.execPath, ["-e", script], {
+    detached: true,
+    stdio: ["ignore", "pipe", "ignore"],
+  });
   const done = once(child.stdout, "data");
   return { child, done };
 }
@@ -46,8 +49,12 @@ describe("bench/lib/proc-stat", () => {
   });
 
   it("names npm run dev's processes", () => {
-    expect(devServerLabel(["/x/node_modules/@cloudflare/workerd-linux-64/bin/workerd", "serve"])).toBe("workerd");
-    expect(devServerLabel(["node", "/x/node_modules/wrangler/wrangler-dist/cli.js", "dev"])).toBe("wrangler (node)");
+    expect(devServerLabel(["/x/node_modules/@cloudflare/workerd-linux-64/bin/workerd", "serve"])).toBe(
+      "workerd",
+    );
+    expect(devServerLabel(["node", "/x/node_modules/wrangler/wrangler-dist/cli.js", "dev"])).toBe(
+      "wrangler (node)",
+    );
     expect(devServerLabel(["node", "/x/scripts/dev.mjs", "--"])).toBe("dev.mjs + emulator (node)");
     expect(devServerLabel(["/usr/bin/esbuild", "--service"])).toBe("esbuild");
   });
