@@ -56,10 +56,20 @@ export function cpuByProcess(pgid, labelOf) {
 export const cpuSince = (before, after) =>
   Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - (before[k] ?? 0)]));
 
-/** Names the processes `npm run dev` (scripts/dev.mjs) runs, for `cpuByProcess`. */
+/**
+ * Names the processes `npm run dev` (scripts/dev.mjs) runs, for `cpuByProcess`. wrangler dev
+ * runs two workerd processes: its proxy, listening on the port clients use, and the runtime
+ * of the Worker (with its Durable Objects, queue consumer and Miniflare's D1, R2 and Queues
+ * simulators), listening on a port of its own (`entry=127.0.0.1:0`). Each runs its
+ * JavaScript on one thread (beside one V8 platform thread), so one of them at ~1 core is
+ * that process saturated, however many cores the machine has.
+ */
 export function devServerLabel(cmd) {
   const joined = cmd.join(" ");
-  if (/workerd/.test(cmd[0] ?? "")) return "workerd";
+  if (/workerd/.test(cmd[0] ?? "")) {
+    if (/--socket-addr=entry=[^ ]*:0(?: |$)/.test(joined)) return "workerd (the Worker)";
+    return "workerd (wrangler's proxy)";
+  }
   if (joined.includes("wrangler-dist") || joined.includes("wrangler-dev.mjs")) return "wrangler (node)";
   if (joined.includes("wrangler.js")) return "wrangler launcher";
   if (joined.includes("dev.mjs")) return "dev.mjs + emulator (node)";

@@ -49,8 +49,12 @@ describe("bench/lib/proc-stat", () => {
   });
 
   it("names npm run dev's processes", () => {
-    expect(devServerLabel(["/x/node_modules/@cloudflare/workerd-linux-64/bin/workerd", "serve"])).toBe(
-      "workerd",
+    const workerd = "/x/node_modules/@cloudflare/workerd-linux-64/bin/workerd";
+    expect(devServerLabel([workerd, "serve", "--binary", "--socket-addr=entry=127.0.0.1:0", "-"])).toBe(
+      "workerd (the Worker)",
+    );
+    expect(devServerLabel([workerd, "serve", "--binary", "--socket-addr=entry=127.0.0.1:8787", "-"])).toBe(
+      "workerd (wrangler's proxy)",
     );
     expect(devServerLabel(["node", "/x/node_modules/wrangler/wrangler-dist/cli.js", "dev"])).toBe(
       "wrangler (node)",
