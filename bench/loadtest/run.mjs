@@ -277,7 +277,7 @@ async function mixed(profile, users, run) {
 }
 
 function describeRun(r) {
-  return `${r.profile}, ${r.users} users: ${r.iterations} ${r.profile === "stress" ? "rounds" : "chat visits"}, ${r.turns} chat turns, API ${r.api.count} req (${r.apiRps.toFixed(0)} req/s), errors ${(r.errorRate * 100).toFixed(2)} %, API p50/p95/p99 ${ms(r.api.p50)}/${ms(r.api.p95)}/${ms(r.api.p99)} ms, load max ${r.loadMax.toFixed(1)}, client loop p99 ${r.clientLoopP99.toFixed(0)} ms, client CPU ${(r.clientCpu * 100).toFixed(0)} %, server CPU ${serverCpuCell(r)} ms per iteration -> ${r.passes ? "PASS" : "FAIL"}`;
+  return `${r.profile}, ${r.users} users: ${r.iterations} ${r.profile === "stress" ? "rounds" : "chat visits"}, ${r.turns} chat turns, API ${r.api.count} req (${r.apiRps.toFixed(0)} req/s), errors ${(r.errorRate * 100).toFixed(2)} %, API p50/p95/p99 ${ms(r.api.p50)}/${ms(r.api.p95)}/${ms(r.api.p99)} ms, load max ${r.loadMax.toFixed(1)}, client loop p99 ${r.clientLoopP99.toFixed(0)} ms, client CPU ${(r.clientCpu * 100).toFixed(0)} %, server CPU (cores, ms per iteration) ${serverCpuCell(r)} -> ${r.passes ? "PASS" : "FAIL"}`;
 }
 
 /** The largest N that passes: double from the best pass, then bisect (at most 5 more runs). */
@@ -300,8 +300,15 @@ async function findMax(runs, runNext) {
   return Math.max(0, ...passed());
 }
 
-const serverCpuCell = (r) =>
-  r.serverCores === null ? "-" : `${r.serverCores.toFixed(2)}, ${ms(r.serverMsPerIteration)}`;
+/** The Worker's own workerd process (src/, its Durable Objects, Miniflare's simulators). */
+const WORKER_PROCESS = "workerd (the Worker)";
+
+const serverCpuCell = (r) => {
+  if (r.serverCores === null) return "-";
+  const worker = r.serverByProcess[WORKER_PROCESS];
+  const perIteration = (used) => (r.iterations ? ms(used / r.iterations) : "-");
+  return `${r.serverCores.toFixed(2)}, ${ms(r.serverMsPerIteration)}${worker === undefined ? "" : ` (the Worker ${perIteration(worker)})`}`;
+};
 
 const byProcess = (r) =>
   Object.entries(r.serverByProcess)
@@ -332,7 +339,7 @@ function profileSection(profile, label, runs, maxUsers, ceiling) {
   );
   lines.push("");
   lines.push(
-    `| users | ${profile === "stress" ? "rounds" : "chat visits"} | chat turns | API requests | API req/s | error rate | API p50 ms | API p95 ms | API p99 ms | chat.done p50/p95 ms | image p50/p95 ms | load avg (max) | client loop p99 ms | client CPU | server CPU: cores, ms per ${profile === "stress" ? "round" : "visit"} | target |`,
+    `| users | ${profile === "stress" ? "rounds" : "chat visits"} | chat turns | API requests | API req/s | error rate | API p50 ms | API p95 ms | API p99 ms | chat.done p50/p95 ms | image p50/p95 ms | load avg (max) | client loop p99 ms | client CPU | server CPU: cores, ms per ${profile === "stress" ? "round" : "visit"} (of it, the Worker's process) | target |`,
   );
   lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|");
   for (const r of runs) {
@@ -358,7 +365,7 @@ function profileSection(profile, label, runs, maxUsers, ceiling) {
   const peak = Math.max(...runs.map((r) => r.apiRps));
   lines.push("");
   lines.push(
-    `API throughput peaked at ${peak.toFixed(0)} req/s (ceiling for the cheapest route: ${ceiling.rps.toFixed(0)} req/s). Client CPU is the load generator's own share of one core; with its event-loop p99 it shows whether the generator, not the server, was the limit. Server CPU is what every process of \`npm run dev\` used over the run (workerd with the Worker, its Durable Objects, D1, Queues and R2; wrangler; dev.mjs with the RunPod emulator), in cores and per completed ${profile === "stress" ? "round" : "visit"}: the machine's cores divided by the per-${profile === "stress" ? "round" : "visit"} figure bound how many it can complete a second.`,
+    `API throughput peaked at ${peak.toFixed(0)} req/s (ceiling for the cheapest route: ${ceiling.rps.toFixed(0)} req/s). Client CPU is the load generator's own share of one core; with its event-loop p99 it shows whether the generator, not the server, was the limit. Server CPU is what every process of \`npm run dev\` used over the run (workerd with the Worker, its Durable Objects, D1, Queues and R2; wrangler; dev.mjs with the RunPod emulator), in cores and per completed ${profile === "stress" ? "round" : "visit"}. The Worker's own workerd runs its JavaScript (the Worker, its Durable Objects and queue consumer, Miniflare's simulators) on one thread, so one core divided by its ms per ${profile === "stress" ? "round" : "visit"} bounds how many this server completes a second, however idle the other core.`,
   );
   lines.push("");
   return lines;
