@@ -41,7 +41,9 @@ async function start(label, lease) {
     if (proc.child.exitCode !== null) throw new Error(proc.output().slice(-2000));
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { label, proc, url: /READY (\S+)/.exec(proc.output())[1], pid: workerdPid(proc.child.pid) };
+  const pid = workerdPid(proc.child.pid);
+  if (!pid) throw new Error(`${label}: no workerd process in group ${proc.child.pid}`);
+  return { label, proc, url: /READY (\S+)/.exec(proc.output())[1], pid };
 }
 
 const count = (t, re) => t.proc.output().match(re)?.length ?? 0;
