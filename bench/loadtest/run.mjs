@@ -252,8 +252,6 @@ async function mixed(profile, users, run) {
   clearInterval(sampler);
   loop.disable();
   const cpu = process.cpuUsage(cpuBefore);
-  const server = cpuSince(serverBefore, serverCpu());
-  const serverMs = Object.values(server).reduce((a, b) => a + b, 0);
   const summary = steps.summary();
   const apiRps = summary.api.count / elapsedS;
   return {
@@ -261,11 +259,9 @@ async function mixed(profile, users, run) {
     users,
     elapsedS,
     clientCpu: (cpu.user + cpu.system) / 1000 / (elapsedS * 1000),
-    // Whole-run CPU of every server process (workerd, wrangler, dev.mjs with the emulator):
-    // in cores, per completed round or visit, and per process. null: not this run's server.
-    serverCores: serverGroup ? serverMs / (elapsedS * 1000) : null,
-    serverMsPerIteration: serverGroup && progress.iterations ? serverMs / progress.iterations : null,
-    serverByProcess: server,
+    // CPU ms each server process (workerd, wrangler, dev.mjs with the emulator) used over the
+    // whole run; null when this run did not start the server.
+    serverByProcess: serverGroup ? cpuSince(serverBefore, serverCpu()) : null,
     turns: summary.rows.find((x) => x.name.startsWith("chat reply"))?.count ?? 0,
     iterations: progress.iterations,
     ...summary,
@@ -303,22 +299,28 @@ async function findMax(runs, runNext) {
 /** The Worker's own workerd process (src/, its Durable Objects, Miniflare's simulators). */
 const WORKER_PROCESS = "workerd (the Worker)";
 
+/** Cores used over the run, given CPU ms used over it. */
+const coresOf = (r, used) => (used / (r.elapsedS * 1000)).toFixed(2);
+
+/** The server's cores, its ms per round or visit, and the Worker process's ms of those. */
 const serverCpuCell = (r) => {
-  if (r.serverCores === null) return "-";
-  const worker = r.serverByProcess[WORKER_PROCESS];
+  if (!r.serverByProcess) return "-";
+  const total = Object.values(r.serverByProcess).reduce((a, b) => a + b, 0);
   const perIteration = (used) => (r.iterations ? ms(used / r.iterations) : "-");
-  return `${r.serverCores.toFixed(2)}, ${ms(r.serverMsPerIteration)}${worker === undefined ? "" : ` (the Worker ${perIteration(worker)})`}`;
+  const worker = r.serverByProcess[WORKER_PROCESS];
+  return `${coresOf(r, total)}, ${perIteration(total)}${worker === undefined ? "" : ` (the Worker ${perIteration(worker)})`}`;
 };
 
 const byProcess = (r) =>
   Object.entries(r.serverByProcess)
     .sort((a, b) => b[1] - a[1])
-    .map(([name, used]) => `${name} ${(used / (r.elapsedS * 1000)).toFixed(2)}`)
+    .map(([name, used]) => `${name} ${coresOf(r, used)}`)
     .join(", ");
 
 /** The summary table of one profile's runs, with its model and its largest passing N. */
 function profileSection(profile, label, runs, maxUsers, ceiling) {
   const lines = [];
+  const unit = profile === "stress" ? "round" : "visit";
   const durationS = durationOf(profile);
   const model = describeThink(profile);
   lines.push(
@@ -339,7 +341,7 @@ function profileSection(profile, label, runs, maxUsers, ceiling) {
   );
   lines.push("");
   lines.push(
-    `| users | ${profile === "stress" ? "rounds" : "chat visits"} | chat turns | API requests | API req/s | error rate | API p50 ms | API p95 ms | API p99 ms | chat.done p50/p95 ms | image p50/p95 ms | load avg (max) | client loop p99 ms | client CPU | server CPU: cores, ms per ${profile === "stress" ? "round" : "visit"} (of it, the Worker's process) | target |`,
+    `| users | ${profile === "stress" ? "rounds" : "chat visits"} | chat turns | API requests | API req/s | error rate | API p50 ms | API p95 ms | API p99 ms | chat.done p50/p95 ms | image p50/p95 ms | load avg (max) | client loop p99 ms | client CPU | server CPU: cores, ms per ${unit} (of it, the Worker's process) | target |`,
   );
   lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|");
   for (const r of runs) {
@@ -355,7 +357,7 @@ function profileSection(profile, label, runs, maxUsers, ceiling) {
       ? `Largest N that met both targets (errors < 1 %, API p95 < 200 ms) on this machine, profile \`${profile}\`: **${maxUsers}**.`
       : `No N met both targets on this machine, profile \`${profile}\`.`,
   );
-  const measured = runs.filter((r) => r.serverCores !== null);
+  const measured = runs.filter((r) => r.serverByProcess);
   if (measured.length) {
     lines.push("");
     lines.push(
@@ -365,7 +367,7 @@ function profileSection(profile, label, runs, maxUsers, ceiling) {
   const peak = Math.max(...runs.map((r) => r.apiRps));
   lines.push("");
   lines.push(
-    `API throughput peaked at ${peak.toFixed(0)} req/s (ceiling for the cheapest route: ${ceiling.rps.toFixed(0)} req/s). Client CPU is the load generator's own share of one core; with its event-loop p99 it shows whether the generator, not the server, was the limit. Server CPU is what every process of \`npm run dev\` used over the run (workerd with the Worker, its Durable Objects, D1, Queues and R2; wrangler; dev.mjs with the RunPod emulator), in cores and per completed ${profile === "stress" ? "round" : "visit"}. The Worker's own workerd runs its JavaScript (the Worker, its Durable Objects and queue consumer, Miniflare's simulators) on one thread, so one core divided by its ms per ${profile === "stress" ? "round" : "visit"} bounds how many this server completes a second, however idle the other core.`,
+    `API throughput peaked at ${peak.toFixed(0)} req/s (ceiling for the cheapest route: ${ceiling.rps.toFixed(0)} req/s). Client CPU is the load generator's own share of one core; with its event-loop p99 it shows whether the generator, not the server, was the limit. Server CPU is what every process of \`npm run dev\` used over the run (workerd with the Worker, its Durable Objects, D1, Queues and R2; wrangler; dev.mjs with the RunPod emulator), in cores and per completed ${unit}. The Worker's own workerd runs its JavaScript (the Worker, its Durable Objects and queue consumer, Miniflare's simulators) on one thread, so one core divided by its ms per ${unit} bounds how many this server completes a second, however idle the other core.`,
   );
   lines.push("");
   return lines;
