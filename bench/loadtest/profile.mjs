@@ -7,7 +7,7 @@
 // Self time is reported per function and per source module: the bundle is not minified and
 // esbuild marks where each module starts (`// src/auth/jwt.ts`), so a sample's line maps back to it.
 //   node bench/loadtest/profile.mjs [--users 100] [--duration 60] [--skip 15] [--seconds 30]
-//        [--port 8797] [--out /tmp/profile] [--top 40]
+//        [--port 8797] [--out /tmp/profile] [--top 40] [--stress-flows chat,image]
 // Writes OUT.cpuprofile (open in Chrome DevTools) and OUT.md; prints OUT.md.
 import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
     out: { type: "string", default: path.join(os.tmpdir(), "loadtest-profile") },
     top: { type: "string", default: "40" },
     think: { type: "string", default: "1000" },
+    /** Passed to the load test: the flows each round runs besides its HTTP requests. */
+    "stress-flows": { type: "string", default: "chat,image" },
     /** Only summarise a saved profile (OUT.cpuprofile) against its bundle (OUT.bundle.js). */
     analyse: { type: "boolean", default: false },
   },
@@ -260,6 +262,8 @@ async function main() {
       args.duration,
       "--think",
       args.think,
+      "--stress-flows",
+      args["stress-flows"],
       "--no-ab",
     ],
     { cwd: root, stdio: ["ignore", "pipe", "inherit"] },
@@ -314,7 +318,7 @@ async function main() {
   const s = summarise(result.profile, moduleMap(bundle), Number(args.top));
   const report = `# CPU profile under the stress profile, ${args.users} users (${new Date().toISOString()})
 
-Command: \`node bench/loadtest/profile.mjs --users ${args.users} --duration ${args.duration} --skip ${args.skip} --seconds ${args.seconds}\`
+Command: \`node bench/loadtest/profile.mjs --users ${args.users} --duration ${args.duration} --skip ${args.skip} --seconds ${args.seconds} --stress-flows ${args["stress-flows"]}\`
 Load average before/after the profile window: ${loadBefore.map((x) => x.toFixed(2)).join(" ")} / ${loadAfter.map((x) => x.toFixed(2)).join(" ")}.
 Server CPU (workerd + Miniflare host) over the load run: ${(serverCpuMs / 1000).toFixed(1)} s for ${rounds} rounds and ${apiRequests} API requests: **${(serverCpuMs / Math.max(1, rounds)).toFixed(1)} ms per round**, ${(serverCpuMs / Math.max(1, apiRequests)).toFixed(1)} ms per API request.
 Profile window ${wallS.toFixed(1)} s; isolate busy ${(s.busy / 1000).toFixed(0)} ms (${((s.busy / 1e6 / wallS) * 100).toFixed(0)} % of one core), idle ${(s.idle / 1000).toFixed(0)} ms.

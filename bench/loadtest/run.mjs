@@ -12,6 +12,7 @@
 // there (own state directory, emulator on port + 1) and stopped afterwards.
 //   node bench/loadtest/run.mjs [--profile person,stress] [--users 150,1000] [--stress-users 28,100]
 //        [--find-max] [--duration 120] [--stress-duration 60] [--think 1000] [--port 8787]
+//        [--stress-flows chat,image]
 //        [--no-ab] [--no-snapshot] [--write] [--out bench/loadtest/RESULTS.md]
 // The server runs from a frozen copy of the tree (wrangler dev restarts on every source edit).
 import { spawn } from "node:child_process";
@@ -35,7 +36,7 @@ import { applyLocalD1Migrations } from "../../scripts/lib/local-bindings.mjs";
 import { machine, root } from "../lib/harness.mjs";
 import { cpuByProcess, cpuSince, devServerLabel } from "../lib/proc-stat.mjs";
 import { describeThink, PROFILES } from "./profiles.mjs";
-import { runUser } from "./scenario.mjs";
+import { runUser, STRESS_FLOWS } from "./scenario.mjs";
 import { quantile, Steps } from "./stats.mjs";
 
 const { values: args } = parseArgs({
@@ -48,6 +49,8 @@ const { values: args } = parseArgs({
     "stress-duration": { type: "string", default: "60" },
     port: { type: "string", default: "8787" },
     think: { type: "string", default: "1000" },
+    /** The flows a stress round runs besides its HTTP requests: `chat`, `image`, both, or `none`. */
+    "stress-flows": { type: "string", default: STRESS_FLOWS.join(",") },
     "no-ab": { type: "boolean", default: false },
     "no-snapshot": { type: "boolean", default: false },
     write: { type: "boolean", default: false },
@@ -64,6 +67,13 @@ const usersOf = (profile) =>
     .map(Number)
     .filter((n) => n > 0);
 const thinkMs = Number(args.think);
+const stressFlows = args["stress-flows"] === "none" ? [] : args["stress-flows"].split(",").filter(Boolean);
+for (const flow of stressFlows) {
+  if (!STRESS_FLOWS.includes(flow)) {
+    console.error(`--stress-flows: unknown flow "${flow}" (known: ${STRESS_FLOWS.join(", ")}, or none)`);
+    process.exit(2);
+  }
+}
 /** How long iterations running at the end of a run may take to finish. */
 const GRACE_MS = 30_000;
 /** Targets of the old report: API p95 under 200 ms, errors under 1 %. */
@@ -240,7 +250,17 @@ async function mixed(profile, users, run) {
     Array.from({ length: users }, async (_, i) => {
       await sleep((rampMs * i) / users);
       if (!stop.signal.aborted)
-        await runUser(i, { profile, base, deadline, steps, thinkMs, run, signal: stop.signal, progress });
+        await runUser(i, {
+          profile,
+          base,
+          deadline,
+          steps,
+          thinkMs,
+          run,
+          signal: stop.signal,
+          progress,
+          flows: stressFlows,
+        });
     }),
   );
   // Iterations in flight at the deadline get GRACE_MS to finish; what still runs then is an error.
@@ -331,6 +351,13 @@ function profileSection(profile, label, runs, maxUsers, ceiling) {
     lines.push(
       "A round: `GET /characters`, `GET /characters/popular`, `GET /characters/:id`, `POST /chats`, chat.send over the WebSocket until chat.done (skipped when the user's last turn was under 3 s ago: the shipped limit is 20 turns a minute per user), `POST /generate` (256 x 256, 4 steps) until generation.updated `succeeded`, `GET /chats/:id/messages`, `GET /generations`; then the think time, then the next round. Users start over the first 10 s.",
     );
+    const left = STRESS_FLOWS.filter((flow) => !stressFlows.includes(flow));
+    if (left.length > 0) {
+      lines.push(
+        "",
+        `**These rounds leave out the ${left.map((flow) => (flow === "chat" ? "chat turn" : "image")).join(" and the ")}** (\`--stress-flows ${stressFlows.join(",") || "none"}\`): what the server's CPU per round loses against a full round is what that flow costs.`,
+      );
+    }
   } else {
     lines.push(
       `A visit: \`GET /characters\`, \`GET /characters/popular\`, \`GET /characters/:id\`, \`POST /chats\`, \`GET /chats/:id/messages\`, chat turns (chat.send over the WebSocket until chat.done), sometimes \`POST /generate\` (256 x 256, 4 steps) until generation.updated \`succeeded\` and \`GET /generations\`; then the next visit. Think times (uniform, seeded per user): ${model}. Users arrive over the first 30 s, each within a first browse wait.`,

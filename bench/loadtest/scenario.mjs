@@ -167,15 +167,29 @@ function actions(i, { base, steps, signal, ip }) {
   };
 }
 
+/** The flows a stress round can include besides its HTTP requests (`--stress-flows`). */
+export const STRESS_FLOWS = ["chat", "image"];
+
 /**
  * Runs user `i` of `profile` (bench/loadtest/profiles.mjs) until `deadline` (ms) or until
  * `signal` aborts. Steps are timed into `steps` (kind "api" for one HTTP request, "flow" for
  * waits on the model or the GPU); each finished round (stress) or visit to a chat (person)
- * adds one to `progress.iterations`.
+ * adds one to `progress.iterations`. A stress round runs only the `flows` named (all by
+ * default): leaving one out shows what it costs the server per round.
  */
 export async function runUser(
   i,
-  { profile = "person", base, deadline, steps, thinkMs = 1000, run = 0, signal, progress },
+  {
+    profile = "person",
+    base,
+    deadline,
+    steps,
+    thinkMs = 1000,
+    run = 0,
+    signal,
+    progress,
+    flows = STRESS_FLOWS,
+  },
 ) {
   const ip = ipFor(i, run);
   const act = actions(i, { base, steps, signal, ip });
@@ -184,7 +198,7 @@ export async function runUser(
     const session = await act.signIn();
     socket = session.socket;
     const user = { i, token: session.token, socket, act, deadline, signal, progress };
-    if (profile === "stress") await stressRounds(user, thinkMs);
+    if (profile === "stress") await stressRounds(user, thinkMs, new Set(flows));
     else await personVisits(user, PROFILES[profile] ?? PROFILES.person, run);
   } catch {
     // Sign-in or socket failed: counted by its step; this user stops.
@@ -200,8 +214,8 @@ export async function runUser(
  */
 const STRESS_TURN_SPACING_MS = 60_000 / 20;
 
-/** stress: every step back to back, `thinkMs` between rounds. */
-async function stressRounds({ i, token, socket, act, deadline, signal, progress }, thinkMs) {
+/** stress: every step back to back (of `flows`, only those named), `thinkMs` between rounds. */
+export async function stressRounds({ i, token, socket, act, deadline, signal, progress }, thinkMs, flows) {
   let turn = 0;
   let lastTurnAt = Number.NEGATIVE_INFINITY;
   while (Date.now() < deadline && !signal.aborted) {
@@ -216,11 +230,11 @@ async function stressRounds({ i, token, socket, act, deadline, signal, progress 
         body: { character_id: pick.id },
         expect: 201,
       });
-      if (Date.now() - lastTurnAt >= STRESS_TURN_SPACING_MS) {
+      if (flows.has("chat") && Date.now() - lastTurnAt >= STRESS_TURN_SPACING_MS) {
         lastTurnAt = Date.now();
         await act.chatTurn(socket, chat.id, `Hello from user ${i}, turn ${turn}`);
       }
-      await act.image(token, socket, `load test image ${i}-${turn}`);
+      if (flows.has("image")) await act.image(token, socket, `load test image ${i}-${turn}`);
       await act.api("GET /chats/:id/messages", "GET", `/chats/${chat.id}/messages`, { token });
       await act.api("GET /generations", "GET", "/generations?limit=20", { token });
       progress.iterations += 1;
