@@ -52,6 +52,23 @@ const VARIANTS = {
     ],
     path: "/",
   },
+  "d1-select": {
+    about:
+      "bare worker running one D1 SELECT per request (bench/reference/d1-select, an empty table), `wrangler dev --log-level warn`: what a D1 round trip adds to a bare request",
+    argv: (state) => [
+      wranglerBin,
+      "dev",
+      "-c",
+      "bench/reference/d1-select/wrangler.toml",
+      ...common,
+      "--persist-to",
+      state,
+      "--log-level",
+      "warn",
+    ],
+    path: "/",
+    migrate: true,
+  },
   "hello-log": {
     about: "hello-world + one JSON console.log line per request, `wrangler dev` (default log level)",
     argv: () => [wranglerBin, "dev", "-c", "bench/reference/hello-log/wrangler.toml", ...common],
@@ -120,7 +137,7 @@ async function measure(name) {
   const variant = VARIANTS[name];
   const scratch = mkdtempSync(path.join(os.tmpdir(), "edge-art-ceiling-"));
   const state = path.join(scratch, "state");
-  if (variant.dev) applyLocalD1Migrations({ persistTo: state });
+  if (variant.dev || variant.migrate) applyLocalD1Migrations({ persistTo: state });
   const child = spawn(process.execPath, variant.argv(state), {
     cwd: root,
     detached: true,
