@@ -33,6 +33,21 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const devScript = path.join(root, "scripts/dev.mjs");
 const common = ["--ip", "127.0.0.1", "--port", String(port), "--show-interactive-dev-session=false"];
 
+/** `wrangler dev` of the bare D1 reference worker, on the migrated (seeded) state `state`. */
+function d1Reference(state) {
+  return [
+    wranglerBin,
+    "dev",
+    "-c",
+    "bench/reference/d1-select/wrangler.toml",
+    ...common,
+    "--persist-to",
+    state,
+    "--log-level",
+    "warn",
+  ];
+}
+
 /**
  * Each variant: the command, the URL to load, and where its output goes. "terminal" reads it
  * as a terminal would (a pipe drained by this process); "file" writes it to a file, as
@@ -54,19 +69,16 @@ const VARIANTS = {
   },
   "d1-select": {
     about:
-      "bare worker running one D1 SELECT per request (bench/reference/d1-select, an empty table), `wrangler dev --log-level warn`: what a D1 round trip adds to a bare request",
-    argv: (state) => [
-      wranglerBin,
-      "dev",
-      "-c",
-      "bench/reference/d1-select/wrangler.toml",
-      ...common,
-      "--persist-to",
-      state,
-      "--log-level",
-      "warn",
-    ],
+      "bare worker reading the character list's 20 rows from D1 per request (bench/reference/d1-select), `wrangler dev --log-level warn`",
+    argv: (state) => d1Reference(state),
     path: "/",
+    migrate: true,
+  },
+  "d1-one": {
+    about:
+      "the same worker reading one narrow row by its key per request (`/one`): what one small D1 round trip adds to a bare request",
+    argv: (state) => d1Reference(state),
+    path: "/one",
     migrate: true,
   },
   "hello-log": {
