@@ -51,7 +51,8 @@ function d1Reference(state) {
 /**
  * Each variant: the command, the URL to load, and where its output goes. "terminal" reads it
  * as a terminal would (a pipe drained by this process); "file" writes it to a file, as
- * `npm run loadtest` does.
+ * `npm run loadtest` does. `migrate`: its state gets the D1 migrations (and their sample
+ * characters) before it starts.
  */
 const VARIANTS = {
   hello: {
@@ -70,14 +71,14 @@ const VARIANTS = {
   "d1-select": {
     about:
       "bare worker reading the character list's 20 rows from D1 per request (bench/reference/d1-select), `wrangler dev --log-level warn`",
-    argv: (state) => d1Reference(state),
+    argv: d1Reference,
     path: "/",
     migrate: true,
   },
   "d1-one": {
     about:
       "the same worker reading one narrow row by its key per request (`/one`): what one small D1 round trip adds to a bare request",
-    argv: (state) => d1Reference(state),
+    argv: d1Reference,
     path: "/one",
     migrate: true,
   },
@@ -102,32 +103,32 @@ const VARIANTS = {
   "dev-inspect": {
     about: "`npm run dev -- --inspect`: wrangler's CLI with its inspector, as `npm run dev` ran before",
     argv: (state) => [devScript, "--inspect", "--", "--persist-to", state],
-    dev: true,
+    migrate: true,
   },
   dev: {
     about: "`npm run dev`: inspector off (scripts/lib/wrangler-dev.mjs), request log shown",
     argv: (state) => [devScript, "--", "--persist-to", state],
-    dev: true,
+    migrate: true,
   },
   "dev-inspect-quiet": {
     about: "`npm run dev -- --inspect -- --log-level warn`, as `npm run loadtest` ran it before",
     argv: (state) => [devScript, "--inspect", "--", "--persist-to", state, "--log-level", "warn"],
-    dev: true,
+    migrate: true,
   },
   "dev-quiet": {
     about: "`npm run dev -- -- --log-level warn`, as `npm run loadtest` runs it",
     argv: (state) => [devScript, "--", "--persist-to", state, "--log-level", "warn"],
-    dev: true,
+    migrate: true,
   },
   "dev-log-warn": {
     about: "`npm run dev -- -- --var LOG_LEVEL:warn`: the Worker writes no request line",
     argv: (state) => [devScript, "--", "--persist-to", state, "--var", "LOG_LEVEL:warn"],
-    dev: true,
+    migrate: true,
   },
   "wrangler-only": {
     about: "the service under plain `wrangler dev --log-level warn` (no dev.mjs, no emulator, no crons)",
     argv: (state) => [wranglerBin, "dev", ...common, "--persist-to", state, "--log-level", "warn"],
-    dev: true,
+    migrate: true,
   },
 };
 
@@ -149,7 +150,7 @@ async function measure(name) {
   const variant = VARIANTS[name];
   const scratch = mkdtempSync(path.join(os.tmpdir(), "edge-art-ceiling-"));
   const state = path.join(scratch, "state");
-  if (variant.dev || variant.migrate) applyLocalD1Migrations({ persistTo: state });
+  if (variant.migrate) applyLocalD1Migrations({ persistTo: state });
   const child = spawn(process.execPath, variant.argv(state), {
     cwd: root,
     detached: true,

@@ -74,6 +74,15 @@ for (const flow of stressFlows) {
     process.exit(2);
   }
 }
+/** The flows this run's stress rounds leave out, as the report names them. */
+const leftOut = STRESS_FLOWS.filter((flow) => !stressFlows.includes(flow)).map((flow) =>
+  flow === "chat" ? "chat turn" : "image",
+);
+/** A profile as the report names it: stress rounds without a flow say so wherever they are named. */
+const profileTitle = (profile) =>
+  profile === "stress" && leftOut.length > 0
+    ? `\`stress\` without the ${leftOut.join(" and the ")}`
+    : `\`${profile}\``;
 /** How long iterations running at the end of a run may take to finish. */
 const GRACE_MS = 30_000;
 /** Targets of the old report: API p95 under 200 ms, errors under 1 %. */
@@ -344,18 +353,17 @@ function profileSection(profile, label, runs, maxUsers, ceiling) {
   const durationS = durationOf(profile);
   const model = describeThink(profile);
   lines.push(
-    `## (${label}) Mixed scenario, profile \`${profile}\`, ${durationS} s per run${profile === "stress" ? `, think time ${thinkMs} ms between rounds` : ""}`,
+    `## (${label}) Mixed scenario, profile ${profileTitle(profile)}, ${durationS} s per run${profile === "stress" ? `, think time ${thinkMs} ms between rounds` : ""}`,
   );
   lines.push("");
   if (profile === "stress") {
     lines.push(
       "A round: `GET /characters`, `GET /characters/popular`, `GET /characters/:id`, `POST /chats`, chat.send over the WebSocket until chat.done (skipped when the user's last turn was under 3 s ago: the shipped limit is 20 turns a minute per user), `POST /generate` (256 x 256, 4 steps) until generation.updated `succeeded`, `GET /chats/:id/messages`, `GET /generations`; then the think time, then the next round. Users start over the first 10 s.",
     );
-    const left = STRESS_FLOWS.filter((flow) => !stressFlows.includes(flow));
-    if (left.length > 0) {
+    if (leftOut.length > 0) {
       lines.push(
         "",
-        `**These rounds leave out the ${left.map((flow) => (flow === "chat" ? "chat turn" : "image")).join(" and the ")}** (\`--stress-flows ${stressFlows.join(",") || "none"}\`): what the server's CPU per round loses against a full round is what that flow costs.`,
+        `**These rounds leave out the ${leftOut.join(" and the ")}** (\`--stress-flows ${stressFlows.join(",") || "none"}\`): what the server's CPU per round loses against a full round is what that flow costs.`,
       );
     }
   } else {
@@ -381,8 +389,8 @@ function profileSection(profile, label, runs, maxUsers, ceiling) {
   lines.push("");
   lines.push(
     maxUsers > 0
-      ? `Largest N that met both targets (errors < 1 %, API p95 < 200 ms) on this machine, profile \`${profile}\`: **${maxUsers}**.`
-      : `No N met both targets on this machine, profile \`${profile}\`.`,
+      ? `Largest N that met both targets (errors < 1 %, API p95 < 200 ms) on this machine, profile ${profileTitle(profile)}: **${maxUsers}**.`
+      : `No N met both targets on this machine, profile ${profileTitle(profile)}.`,
   );
   const measured = runs.filter((r) => r.serverByProcess);
   if (measured.length) {
