@@ -20,19 +20,6 @@ const TARGETS = [
   { id: "popular-after", about: "the service: GET /api/v1/characters/popular" },
 ];
 
-const { values: args, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { out: { type: "string" } },
-});
-const dir = path.join(root, "bench/api");
-// Sessions 14-17: every target with wrangler's local trace collector off, as `npm run dev` runs since.
-const files = positionals.length
-  ? positionals
-  : readdirSync(dir)
-      .filter((f) => /^RESULTS-session1[4-7]-run\d+\.md$/.test(f))
-      .sort((a, b) => a.localeCompare(b, "en", { numeric: true }))
-      .map((f) => path.join(dir, f));
-
 /** The "Per run:" table of a RESULTS file: one row per round, spread and target. */
 export function perRoundRows(markdown) {
   const start = markdown.indexOf("\nPer run:");
@@ -75,7 +62,23 @@ export function ratiosAgainstHello(rows) {
   return out;
 }
 
+/** The runs to read: those named, else sessions 14-17's (every target with wrangler's local trace collector off, as `npm run dev` runs since). */
+function runFiles(named) {
+  if (named.length) return named;
+  const dir = path.join(root, "bench/api");
+  return readdirSync(dir)
+    .filter((f) => /^RESULTS-session1[4-7]-run\d+\.md$/.test(f))
+    .sort((a, b) => a.localeCompare(b, "en", { numeric: true }))
+    .map((f) => path.join(dir, f));
+}
+
 function main() {
+  // Parsed here, not at import: the tests import the two readers above and nothing else.
+  const { values: args, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { out: { type: "string" } },
+  });
+  const files = runFiles(positionals);
   const table = [];
   for (const file of files) {
     const run = path.basename(file).replace(/^RESULTS-|\.md$/g, "");
