@@ -6,7 +6,7 @@
 // limiter-shaped Durable Object call per request.
 // Each ratio is taken per round against that round's hello-world, then the median over rounds,
 // exactly as run.mjs takes the service's.
-//   node bench/api/aim-floor.mjs [--out FILE] [RESULTS files...]   (default: sessions 14-17's runs)
+//   node bench/api/aim-floor.mjs [--out FILE] [RESULTS files...]   (default: the `-runN` files of sessions 14-19)
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -62,12 +62,12 @@ export function ratiosAgainstHello(rows) {
   return out;
 }
 
-/** The runs to read: those named, else sessions 14-17's (every target with wrangler's local trace collector off, as `npm run dev` runs since). */
+/** The runs to read: those named, else the `-runN` files of sessions 14-19 (every target with wrangler's local trace collector off, as `npm run dev` runs since). */
 function runFiles(named) {
   if (named.length) return named;
   const dir = path.join(root, "bench/api");
   return readdirSync(dir)
-    .filter((f) => /^RESULTS-session1[4-7]-run\d+\.md$/.test(f))
+    .filter((f) => /^RESULTS-session1[4-9]-run\d+\.md$/.test(f))
     .sort((a, b) => a.localeCompare(b, "en", { numeric: true }))
     .map((f) => path.join(dir, f));
 }
