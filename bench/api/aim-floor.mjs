@@ -6,11 +6,11 @@
 // limiter-shaped Durable Object call per request.
 // Each ratio is taken per round against that round's hello-world, then the median over rounds,
 // exactly as run.mjs takes the service's.
-//   node bench/api/aim-floor.mjs [--out FILE] [RESULTS files...]   (default: the `-runN` files of sessions 14-19)
+//   node bench/api/aim-floor.mjs [--out FILE] [RESULTS files...]   (default: every `-runN` file from session 14 on)
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { median, root } from "../lib/harness.mjs";
+import { median, ratiosPerRound, root } from "../lib/harness.mjs";
 
 const AIM_THROUGHPUT = 0.6;
 const AIM_P99 = 1.5;
@@ -45,29 +45,28 @@ export function ratiosAgainstHello(rows) {
   const out = [];
   for (const spread of [...new Set(rows.map((r) => r.spread))]) {
     for (const { id } of TARGETS) {
-      const perRound = [];
-      for (const row of rows.filter((r) => r.spread === spread && r.target === id)) {
-        const hello = rows.find((r) => r.spread === spread && r.round === row.round && r.target === "hello");
-        if (hello) perRound.push({ throughput: row.rps / hello.rps, p99: row.p99 / hello.p99 });
-      }
-      if (perRound.length === 0) continue;
+      const throughput = ratiosPerRound(rows, spread, id, "hello", "rps");
+      if (throughput.length === 0) continue;
       out.push({
         spread,
         target: id,
-        throughput: median(perRound.map((r) => r.throughput)),
-        p99: median(perRound.map((r) => r.p99)),
+        throughput: median(throughput),
+        p99: median(ratiosPerRound(rows, spread, id, "hello", "p99")),
       });
     }
   }
   return out;
 }
 
-/** The runs to read: those named, else the `-runN` files of sessions 14-19 (every target with wrangler's local trace collector off, as `npm run dev` runs since). */
+/** Session 14 turned wrangler's local trace collector off for every target, as `npm run dev` runs since. */
+const FIRST_SESSION = 14;
+
+/** The runs to read: those named, else every `RESULTS-session<N>-run<M>.md` from `FIRST_SESSION` on. */
 function runFiles(named) {
   if (named.length) return named;
   const dir = path.join(root, "bench/api");
   return readdirSync(dir)
-    .filter((f) => /^RESULTS-session1[4-9]-run\d+\.md$/.test(f))
+    .filter((f) => Number(/^RESULTS-session(\d+)-run\d+\.md$/.exec(f)?.[1] ?? 0) >= FIRST_SESSION)
     .sort((a, b) => a.localeCompare(b, "en", { numeric: true }))
     .map((f) => path.join(dir, f));
 }

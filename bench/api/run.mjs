@@ -27,6 +27,7 @@ import { writeReferenceConfig } from "../lib/assets-reference.mjs";
 import {
   machine,
   median,
+  ratiosPerRound,
   root,
   startDevService,
   startWrangler,
@@ -314,13 +315,7 @@ async function equalLoadRounds(targets, rows) {
 function render({ targets, services, rows, loads, equal, warmups }) {
   const pick = (spread, target, field) =>
     median(rows.filter((r) => r.spread === spread && r.target === target).map((r) => r[field]));
-  const perRound = (spread, target, ref, field) =>
-    rows
-      .filter((r) => r.spread === spread && r.target === target)
-      .map((r) => {
-        const refRow = rows.find((x) => x.spread === spread && x.target === ref && x.round === r.round);
-        return field === "rps2xx" ? r.rps2xx / refRow.rps2xx : r.p99 / refRow.p99;
-      });
+  const perRound = (spread, target, ref, field) => ratiosPerRound(rows, spread, target, ref, field);
   const ratioLines = [];
   for (const spread of SPREADS) {
     for (const s of services) {

@@ -166,6 +166,21 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/**
+ * `field` of `target` over `ref`'s in the same round, one ratio per round of `spread` (rows of
+ * `{ round, spread, target, [field] }`; a round without `ref` gives none): how every API run
+ * reads a target against its reference, the rounds alternated so both saw the same machine.
+ */
+export function ratiosPerRound(rows, spread, target, ref, field) {
+  const ratios = [];
+  for (const row of rows) {
+    if (row.spread !== spread || row.target !== target) continue;
+    const refRow = rows.find((r) => r.spread === spread && r.target === ref && r.round === row.round);
+    if (refRow) ratios.push(row[field] / refRow[field]);
+  }
+  return ratios;
+}
+
 export function machine() {
   return `${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load avg ${os
     .loadavg()
